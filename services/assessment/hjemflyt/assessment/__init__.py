@@ -1,0 +1,1 @@
+"""hjemflyt assessment service."""

@@ -1,0 +1,1 @@
+"""hjemflyt notifications service."""

@@ -1,0 +1,1 @@
+"""hjemflyt pathway service."""

@@ -1,0 +1,1 @@
+"""Contracts and platform code shared by the hjemflyt services."""

@@ -1,0 +1,262 @@
+"""The service app factory: lifespan (database, bus, outbox relay, consumers), problem+json
+errors, `/healthz`, `/readyz`, `/metrics`, and the development clock control.
+
+A service declares a `ServiceSpec` (its routers and consumers); everything else is here,
+so the four services behave the same at their edges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from pydantic import BaseModel, Field
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from hjemflyt.shared.platform.audit import AccessLog
+from hjemflyt.shared.platform.auth import TokenVerifier
+from hjemflyt.shared.platform.bus import Bus
+from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.consumer import Consumer
+from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.db import create_engine, create_sessionmaker
+from hjemflyt.shared.platform.errors import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
+from hjemflyt.shared.platform.logs import configure_logging
+from hjemflyt.shared.platform.outbox import Outbox, OutboxRelay
+from hjemflyt.shared.platform.settings import Environment, Settings, get_settings
+from hjemflyt.shared.platform.tables import PlatformTables
+
+log = logging.getLogger(__name__)
+
+REQUESTS = Counter("hjemflyt_http_requests_total", "HTTP requests", ["service", "method", "route", "status"])
+LATENCY = Histogram(
+    "hjemflyt_http_request_seconds",
+    "HTTP request latency",
+    ["service", "method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+
+# Largest request body a service accepts; bulk endpoints raise it for themselves.
+MAX_BODY_BYTES = 1024 * 1024
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    title: str
+    description: str
+    tables: PlatformTables
+    routers: Sequence[APIRouter]
+    consumers: Callable[[ServiceContext], list[Consumer]] = lambda ctx: []
+    version: str = "0.1.0"
+    openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+
+
+class ClockMove(BaseModel):
+    advance_seconds: float | None = Field(default=None, ge=0)
+    offset_seconds: float | None = Field(default=None, ge=0)
+
+
+class ClockState(BaseModel):
+    now: datetime
+    offset_seconds: float
+
+
+class _Observe:
+    """Pure ASGI middleware: metrics per route template and a body-size limit."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            body = Problem(
+                f"The body is larger than {MAX_BODY_BYTES} bytes.",
+                status=413,
+                slug="payload-too-large",
+                title="Payload too large",
+            ).body(scope.get("path"))
+            await JSONResponse(body, status_code=413, media_type=PROBLEM_MEDIA_TYPE)(scope, receive, send)
+            return
+        start = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", "unmatched")
+            method = scope.get("method", "")
+            REQUESTS.labels(self.service, method, template, str(status)).inc()
+            LATENCY.labels(self.service, method, template).observe(time.perf_counter() - start)
+
+
+def raw_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def build_context(spec: ServiceSpec, settings: Settings, clock: Clock) -> ServiceContext:
+    if not settings.database_url or not settings.nats_url:
+        raise RuntimeError("HJEMFLYT_DATABASE_URL and HJEMFLYT_NATS_URL must be set")
+    engine = create_engine(
+        settings.database_url, pool_size=settings.database_pool_size, application_name=f"hjemflyt-{spec.name}"
+    )
+    bus = Bus(settings, name=f"hjemflyt-{spec.name}")
+    return ServiceContext(
+        name=spec.name,
+        settings=settings,
+        clock=clock,
+        tables=spec.tables,
+        engine=engine,
+        sessionmaker=create_sessionmaker(engine),
+        bus=bus,
+        outbox=Outbox(
+            service=spec.name,
+            schema=spec.name,
+            tables=spec.tables,
+            namespace=settings.bus_namespace,
+            default_tenant=settings.tenant,
+            clock=clock,
+        ),
+        access_log=AccessLog(spec.tables, clock),
+        verifier=TokenVerifier(settings),
+        raw_dsn=raw_dsn(settings.database_url),
+    )
+
+
+def create_service_app(
+    spec: ServiceSpec, settings: Settings | None = None, clock: Clock | None = None
+) -> FastAPI:
+    settings = settings or get_settings()
+    clock = clock or Clock()
+    configure_logging(settings.log_level, spec.name)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ctx = build_context(spec, settings, clock)
+        app.state.ctx = ctx
+        await ctx.bus.connect()
+        await ctx.bus.ensure_stream(spec.name)
+        relay = OutboxRelay(
+            service=spec.name,
+            schema=spec.name,
+            tables=spec.tables,
+            sessionmaker=ctx.sessionmaker,
+            bus=ctx.bus,
+            clock=clock,
+            raw_dsn=ctx.raw_dsn,
+            batch_size=settings.outbox_batch_size,
+            poll_seconds=settings.outbox_poll_seconds,
+        )
+        tasks = [asyncio.create_task(relay.run(), name=f"{spec.name}-outbox-relay")]
+        for consumer in spec.consumers(ctx):
+            tasks.append(
+                asyncio.create_task(consumer.run(), name=f"{spec.name}-consumer-{consumer.producer}")
+            )
+        app.state.tasks = tasks
+        app.state.relay = relay
+        log.info("%s started", spec.name)
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await ctx.bus.close()
+            await ctx.engine.dispose()
+            log.info("%s stopped", spec.name)
+
+    app = FastAPI(
+        title=spec.title,
+        description=spec.description,
+        version=spec.version,
+        lifespan=lifespan,
+        root_path=settings.root_path,
+        openapi_tags=spec.openapi_tags,
+        responses={
+            401: {"description": "Missing or invalid bearer token (problem+json)"},
+            403: {"description": "The token lacks a required scope (problem+json)"},
+        },
+    )
+    app.state.settings = settings
+    app.state.clock = clock
+    install_problem_handlers(app)
+    app.add_middleware(_Observe, service=spec.name)
+    for router in spec.routers:
+        app.include_router(router)
+    _install_operations(app, spec.name, settings, clock)
+    return app
+
+
+def _install_operations(app: FastAPI, service: str, settings: Settings, clock: Clock) -> None:
+    ops = APIRouter(tags=["operations"])
+
+    @ops.get("/healthz", summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": service}
+
+    @ops.get("/readyz", summary="Database and bus reachable")
+    async def readyz() -> JSONResponse:
+        ctx: ServiceContext | None = getattr(app.state, "ctx", None)
+        checks: dict[str, str] = {}
+        if ctx is None:
+            checks["startup"] = "not finished"
+        else:
+            try:
+                async with ctx.engine.connect() as conn:
+                    await asyncio.wait_for(conn.execute(text("SELECT 1")), timeout=2)
+                checks["database"] = "ok"
+            except Exception as exc:
+                checks["database"] = f"unreachable: {type(exc).__name__}"
+            checks["bus"] = "ok" if ctx.bus.is_connected else "disconnected"
+            dead = [t.get_name() for t in getattr(app.state, "tasks", []) if t.done()]
+            checks["workers"] = "ok" if not dead else "stopped: " + ", ".join(dead)
+        ready = all(v == "ok" for v in checks.values())
+        return JSONResponse(
+            {"status": "ready" if ready else "not ready", "service": service, "checks": checks},
+            status_code=200 if ready else 503,
+        )
+
+    @ops.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.dev_clock_control and settings.env != Environment.production:
+
+        @ops.get("/_dev/clock", summary="Development only: the service's clock")
+        async def get_clock() -> ClockState:
+            return ClockState(now=clock.now(), offset_seconds=clock.offset.total_seconds())
+
+        @ops.post("/_dev/clock", summary="Development only: move the service's clock forward")
+        async def move_clock(move: ClockMove) -> ClockState:
+            if move.offset_seconds is not None:
+                if timedelta(seconds=move.offset_seconds) < clock.offset:
+                    raise Problem("Time only moves forward.", status=409, slug="clock-backwards")
+                clock.set_offset(timedelta(seconds=move.offset_seconds))
+            if move.advance_seconds is not None:
+                clock.advance(timedelta(seconds=move.advance_seconds))
+            return ClockState(now=clock.now(), offset_seconds=clock.offset.total_seconds())
+
+    app.include_router(ops)

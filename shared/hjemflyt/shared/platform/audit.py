@@ -1,0 +1,62 @@
+"""Access log: every read and write of personal data writes a row in the same transaction
+(who, role, what, whose, why, when), so a person can be shown who saw their data
+(pasientjournalloven § 22, Normen).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.tables import PlatformTables
+
+
+class Action(StrEnum):
+    read = "read"
+    create = "create"
+    update = "update"
+    delete = "delete"
+
+
+@dataclass
+class AccessLog:
+    tables: PlatformTables
+    clock: Clock
+
+    async def record(
+        self,
+        session: AsyncSession,
+        principal: Principal,
+        *,
+        action: Action,
+        resource: str,
+        person_ids: Iterable[UUID | None],
+        purpose: str,
+        resource_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> None:
+        now = self.clock.now()
+        rows = [
+            {
+                "at": now,
+                "actor": principal.subject,
+                "role": principal.role.value,
+                "organisation": principal.provider_org,
+                "action": action.value,
+                "resource": resource,
+                "resource_id": resource_id,
+                "person_id": person_id,
+                "purpose": purpose,
+                "trace_id": trace_id,
+            }
+            for person_id in person_ids
+        ]
+        if rows:
+            await session.execute(insert(self.tables.access_log), rows)

@@ -1,0 +1,176 @@
+"""Bearer JWT verification, principals and scopes.
+
+Tokens come from an OIDC-style issuer (in development: `devissuer`). Verification pins
+the algorithms, and requires issuer, audience, expiry and subject. A principal's scopes are
+the token's scopes intersected with what its role may ever hold, so a misconfigured
+identity provider cannot give a provider the case officer's powers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import jwt
+from jwt import PyJWKClient, PyJWKSet
+
+from hjemflyt.shared.platform.errors import Forbidden, Unauthorized
+from hjemflyt.shared.platform.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Role(StrEnum):
+    case_officer = "case_officer"
+    service_lead = "service_lead"
+    manager = "manager"
+    provider = "provider"
+    integration = "integration"
+    auditor = "auditor"
+
+
+class Scope(StrEnum):
+    persons_read = "persons:read"
+    persons_write = "persons:write"
+    decisions_read = "decisions:read"
+    decisions_write = "decisions:write"
+    timeline_read = "timeline:read"
+    budget_read = "budget:read"
+    budget_write = "budget:write"
+    providers_read = "providers:read"
+    providers_write = "providers:write"
+    orders_read = "orders:read"
+    orders_write = "orders:write"
+    access_log_read = "access-log:read"
+
+
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.case_officer: frozenset(
+        {
+            Scope.persons_read,
+            Scope.persons_write,
+            Scope.decisions_read,
+            Scope.decisions_write,
+            Scope.timeline_read,
+            Scope.providers_read,
+        }
+    ),
+    Role.service_lead: frozenset(
+        {Scope.persons_read, Scope.decisions_read, Scope.timeline_read, Scope.providers_read}
+    ),
+    Role.manager: frozenset({Scope.budget_read, Scope.budget_write, Scope.providers_read}),
+    Role.provider: frozenset({Scope.orders_read, Scope.orders_write}),
+    Role.integration: frozenset(
+        {
+            Scope.persons_read,
+            Scope.persons_write,
+            Scope.decisions_read,
+            Scope.decisions_write,
+            Scope.timeline_read,
+            Scope.providers_read,
+            Scope.providers_write,
+            Scope.budget_read,
+        }
+    ),
+    Role.auditor: frozenset({Scope.access_log_read, Scope.providers_read}),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    tenant: str
+    scopes: frozenset[Scope] = field(default_factory=frozenset)
+    # Districts a case officer or service lead works in; empty means none. Integration
+    # accounts act for the whole municipality (`all_districts`).
+    districts: frozenset[str] = field(default_factory=frozenset)
+    all_districts: bool = False
+    provider_org: str | None = None
+    name: str | None = None
+
+    def has(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+    def require(self, *scopes: Scope) -> None:
+        missing = [s.value for s in scopes if s not in self.scopes]
+        if missing:
+            raise Forbidden(f"This token lacks the scope(s): {', '.join(missing)}.", missing_scopes=missing)
+
+    def may_see_district(self, district: str) -> bool:
+        return self.all_districts or district in self.districts
+
+
+def principal_from_claims(claims: dict[str, Any], default_tenant: str) -> Principal:
+    try:
+        role = Role(claims.get("role", ""))
+    except ValueError as exc:
+        raise Unauthorized("The token has no known role.") from exc
+    granted = {s for s in str(claims.get("scope", "")).split() if s}
+    scopes = frozenset(s for s in ROLE_SCOPES[role] if s.value in granted)
+    districts = claims.get("districts") or []
+    if not isinstance(districts, list) or not all(isinstance(d, str) for d in districts):
+        raise Unauthorized("The token's districts claim is malformed.")
+    provider_org = claims.get("provider_org")
+    if role == Role.provider and not (isinstance(provider_org, str) and len(provider_org) == 9):
+        raise Unauthorized("A provider token must name its organisation number.")
+    if role != Role.provider:
+        provider_org = None
+    return Principal(
+        subject=str(claims["sub"]),
+        role=role,
+        tenant=str(claims.get("tenant") or default_tenant),
+        scopes=scopes,
+        districts=frozenset(districts),
+        all_districts=role in (Role.integration, Role.manager, Role.auditor) or "*" in districts,
+        provider_org=provider_org,
+        name=claims.get("name") if isinstance(claims.get("name"), str) else None,
+    )
+
+
+class TokenVerifier:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._client: PyJWKClient | None = None
+        self._keyset: PyJWKSet | None = None
+        if settings.jwt_jwks_url:
+            self._client = PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=300)
+        elif settings.jwt_jwks_file is None:
+            raise ValueError("set HJEMFLYT_JWT_JWKS_URL or HJEMFLYT_JWT_JWKS_FILE")
+
+    def _key(self, token: str) -> Any:
+        if self._client is not None:
+            return self._client.get_signing_key_from_jwt(token).key
+        if self._keyset is None:
+            assert self.settings.jwt_jwks_file is not None
+            self._keyset = PyJWKSet.from_dict(json.loads(self.settings.jwt_jwks_file.read_text()))
+        kid = jwt.get_unverified_header(token).get("kid")
+        for key in self._keyset.keys:
+            if key.key_id == kid:
+                return key.key
+        # The dev issuer may have rotated keys: reload once.
+        self._keyset = None
+        raise Unauthorized("The token's signing key is unknown.")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            key = self._key(token)
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=self.settings.jwt_algorithms,
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                leeway=self.settings.jwt_leeway_seconds,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except Unauthorized:
+            raise
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("The token has expired.") from exc
+        except (jwt.PyJWTError, ValueError, KeyError) as exc:
+            raise Unauthorized(f"The token is not valid: {type(exc).__name__}.") from exc
+        return principal_from_claims(claims, self.settings.tenant)

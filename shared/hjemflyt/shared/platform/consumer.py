@@ -1,0 +1,277 @@
+"""Durable pull consumers with an inbox and a dead-letter table.
+
+One durable consumer per consuming service on each producer's stream (replicas of the
+service share it). Each message is handled in one unit of work that first records the
+event id in the inbox: a redelivered copy finds its id there and has no second effect.
+The message is acknowledged only after the commit.
+
+Failures: a handler error naks with a growing delay (`consumer_backoff_seconds`); on the
+last allowed delivery (`consumer_max_deliver`) the message goes to the dead-letter table
+with an ERROR log and a metric, and is terminated. A payload that cannot be parsed is
+dead-lettered at once: retrying cannot help. If the process itself dies on a message until
+JetStream gives up, the server's max-deliveries advisory is turned into a dead letter too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from prometheus_client import Counter
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hjemflyt.shared.contracts.envelope import CloudEvent
+from hjemflyt.shared.contracts.registry import EventType
+from hjemflyt.shared.platform.bus import Bus
+from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.db import unit_of_work
+from hjemflyt.shared.platform.settings import Settings
+from hjemflyt.shared.platform.tables import PlatformTables
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+HANDLED = Counter("hjemflyt_events_handled_total", "Events handled", ["consumer", "type"])
+DUPLICATES = Counter("hjemflyt_events_duplicate_total", "Redelivered events ignored", ["consumer", "type"])
+FAILURES = Counter("hjemflyt_events_failed_total", "Handler failures (will retry)", ["consumer", "type"])
+DEAD_LETTERS = Counter("hjemflyt_dead_letters_total", "Events moved to the dead-letter table", ["consumer"])
+
+Handler = Callable[[AsyncSession, CloudEvent, M], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription(Generic[M]):
+    event_type: EventType[M]
+    handler: Handler[M]
+
+
+class Consumer:
+    """Consumes the events of one producing service for one consuming service."""
+
+    def __init__(
+        self,
+        *,
+        consumer: str,
+        producer: str,
+        subscriptions: Sequence[Subscription[Any]],
+        sessionmaker: async_sessionmaker[AsyncSession],
+        tables: PlatformTables,
+        bus: Bus,
+        settings: Settings,
+        clock: Clock,
+    ) -> None:
+        if not subscriptions:
+            raise ValueError("a consumer needs at least one subscription")
+        for sub in subscriptions:
+            if sub.event_type.service != producer:
+                raise ValueError(f"{sub.event_type.name} is not produced by {producer}")
+            if sub.event_type.personal_data and consumer != "notifications":
+                raise ValueError(f"{consumer} may not consume {sub.event_type.name} (personal data)")
+        self.consumer = consumer
+        self.producer = producer
+        self.handlers = {sub.event_type.name: sub for sub in subscriptions}
+        self.sessionmaker = sessionmaker
+        self.tables = tables
+        self.bus = bus
+        self.settings = settings
+        self.clock = clock
+        self.durable = f"{consumer}"
+        self.stream = ""
+
+    @property
+    def config(self) -> ConsumerConfig:
+        ns = self.settings.bus_namespace
+        return ConsumerConfig(
+            durable_name=self.durable,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=self.settings.consumer_ack_wait_seconds,
+            max_deliver=self.settings.consumer_max_deliver,
+            max_ack_pending=1000,
+            filter_subjects=sorted(sub.event_type.filter_subject(ns) for sub in self.handlers.values()),
+        )
+
+    async def setup(self) -> None:
+        self.stream = await self.bus.ensure_stream(self.producer)
+        # add_consumer with the same durable name updates the filter set when it grows.
+        await self.bus.js.add_consumer(self.stream, config=self.config)
+
+    def backoff(self, deliveries: int) -> float:
+        steps = self.settings.consumer_backoff_seconds
+        return steps[min(deliveries - 1, len(steps) - 1)]
+
+    async def handle(self, msg: Msg) -> None:
+        deliveries = msg.metadata.num_delivered
+        try:
+            event = CloudEvent.model_validate_json(msg.data)
+            sub = self.handlers.get(event.type)
+            if sub is None:
+                # Filter subjects make this rare (e.g. a type we stopped handling): skip it.
+                await msg.ack()
+                return
+            data = sub.event_type.model.model_validate(event.data)
+        except ValidationError as exc:
+            await self._dead_letter(msg, None, f"unreadable event: {exc}"[:2000])
+            await msg.term()
+            return
+
+        try:
+            async with unit_of_work(self.sessionmaker) as session:
+                first = await session.execute(
+                    pg_insert(self.tables.inbox)
+                    .values(
+                        event_id=event.id,
+                        type=event.type,
+                        consumer=self.consumer,
+                        processed_at=self.clock.now(),
+                    )
+                    .on_conflict_do_nothing()
+                    .returning(self.tables.inbox.c.event_id)
+                )
+                if first.first() is None:
+                    DUPLICATES.labels(self.consumer, event.type).inc()
+                else:
+                    await sub.handler(session, event, data)
+                    HANDLED.labels(self.consumer, event.type).inc()
+        except Exception as exc:
+            FAILURES.labels(self.consumer, event.type).inc()
+            if deliveries >= self.settings.consumer_max_deliver:
+                await self._dead_letter(msg, event, f"{type(exc).__name__}: {exc}"[:2000])
+                await msg.term()
+            else:
+                delay = self.backoff(deliveries)
+                log.warning(
+                    "handler for %s failed (delivery %d), retrying in %.0fs: %s",
+                    event.type,
+                    deliveries,
+                    delay,
+                    type(exc).__name__,
+                )
+                await msg.nak(delay=delay)
+            return
+        await msg.ack()
+
+    async def _dead_letter(self, msg: Msg, event: CloudEvent | None, error: str) -> None:
+        await self.record_dead_letter(
+            subject=msg.subject,
+            payload=msg.data,
+            event=event,
+            deliveries=msg.metadata.num_delivered,
+            stream_seq=msg.metadata.sequence.stream,
+            error=error,
+        )
+
+    async def record_dead_letter(
+        self,
+        *,
+        subject: str,
+        payload: bytes,
+        event: CloudEvent | None,
+        deliveries: int,
+        stream_seq: int | None,
+        error: str,
+    ) -> None:
+        async with unit_of_work(self.sessionmaker) as session:
+            await session.execute(
+                insert(self.tables.dead_letter).values(
+                    event_id=event.id if event else None,
+                    type=event.type if event else None,
+                    subject=subject,
+                    consumer=self.consumer,
+                    deliveries=deliveries,
+                    error=error,
+                    payload=payload,
+                    stream_seq=stream_seq,
+                    created_at=self.clock.now(),
+                )
+            )
+        DEAD_LETTERS.labels(self.consumer).inc()
+        # The alert: operators watch ERROR logs and hjemflyt_dead_letters_total.
+        log.error(
+            "ALERT dead letter: consumer=%s type=%s event=%s after %d deliveries",
+            self.consumer,
+            event.type if event else "?",
+            event.id if event else "?",
+            deliveries,
+        )
+
+    async def _watch_max_deliveries(self) -> None:
+        """Dead-letter messages JetStream gave up on without our handler deciding."""
+        subject = f"$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{self.stream}.{self.durable}"
+        sub = await self.bus.nc.subscribe(subject)
+        try:
+            async for advisory in sub.messages:
+                try:
+                    info = json.loads(advisory.data)
+                    seq = int(info["stream_seq"])
+                    raw = await self.bus.js.get_msg(self.stream, seq)
+                    payload = raw.data or b""
+                    event: CloudEvent | None
+                    try:
+                        event = CloudEvent.model_validate_json(payload)
+                    except ValidationError:
+                        event = None
+                    await self.record_dead_letter(
+                        subject=raw.subject or "",
+                        payload=payload,
+                        event=event,
+                        deliveries=int(info.get("deliveries", 0)),
+                        stream_seq=seq,
+                        error="JetStream max deliveries reached without an answer from the handler",
+                    )
+                except Exception:
+                    log.exception("could not record a max-deliveries advisory")
+        finally:
+            await sub.unsubscribe()
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.setup()
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("consumer %s/%s setup failed, retrying: %s", self.consumer, self.producer, exc)
+                await asyncio.sleep(1)
+        watcher = asyncio.create_task(self._watch_max_deliveries())
+        try:
+            psub = await self.bus.js.pull_subscribe_bind(self.durable, stream=self.stream)
+            while True:
+                try:
+                    msgs = await psub.fetch(self.settings.consumer_batch_size, timeout=2)
+                except NatsTimeoutError:
+                    continue
+                except asyncio.CancelledError:
+                    raise
+                except NotFoundError:
+                    # The consumer vanished (e.g. stream recreated after a wipe): declare it again.
+                    await self.setup()
+                    psub = await self.bus.js.pull_subscribe_bind(self.durable, stream=self.stream)
+                    continue
+                except Exception as exc:
+                    log.warning("fetch failed (%s); retrying", type(exc).__name__)
+                    await asyncio.sleep(0.5)
+                    continue
+                for msg in msgs:
+                    try:
+                        await self.handle(msg)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:
+                        # Unacknowledged: JetStream redelivers after ack_wait; the inbox absorbs it.
+                        log.warning("could not settle a message (%s); it will be redelivered", exc)
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)

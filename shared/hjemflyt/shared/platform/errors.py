@@ -1,0 +1,157 @@
+"""RFC 9457 problem details (`application/problem+json`) for every error answer.
+
+Each problem has a stable `type` URI that integrators can switch on; `title` is fixed per
+type, `detail` explains this occurrence. 422 is only for payload validation; 409 for state
+conflicts; 404 also for what the caller may not see.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_BASE = "https://hjemflyt.no/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+log = logging.getLogger(__name__)
+
+
+class Problem(Exception):
+    """A domain error answered as problem+json. Subclass per rule, or raise with a slug."""
+
+    status: int = 400
+    slug: str = "bad-request"
+    title: str = "Bad request"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        slug: str | None = None,
+        title: str | None = None,
+        **extensions: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        if slug is not None:
+            self.slug = slug
+        if title is not None:
+            self.title = title
+        self.extensions = extensions
+
+    @property
+    def type(self) -> str:
+        return PROBLEM_BASE + self.slug
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "title": self.title, "status": self.status}
+        out["detail"] = self.detail
+        if instance:
+            out["instance"] = instance
+        out.update(self.extensions)
+        return out
+
+
+class NotFound(Problem):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(Problem):
+    status, slug, title = 409, "conflict", "Conflict with the current state"
+
+
+class Unauthorized(Problem):
+    status, slug, title = 401, "unauthorized", "Authentication required"
+
+
+class Forbidden(Problem):
+    status, slug, title = 403, "forbidden", "Not allowed"
+
+
+class RuleViolation(Problem):
+    """A business rule refused the request (the payload was well-formed)."""
+
+    status, slug, title = 422, "rule-violation", "The request breaks a rule"
+
+
+class PreconditionFailed(Problem):
+    status, slug, title = 412, "precondition-failed", "The resource has changed"
+
+
+class PayloadTooLarge(Problem):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    headers = {"WWW-Authenticate": 'Bearer realm="hjemflyt"'} if problem.status == 401 else None
+    return JSONResponse(
+        problem.body(request.url.path if request else None),
+        status_code=problem.status,
+        media_type=PROBLEM_MEDIA_TYPE,
+        headers=headers,
+    )
+
+
+_STATUS_SLUGS = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Not allowed"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    406: ("not-acceptable", "Not acceptable"),
+    409: ("conflict", "Conflict with the current state"),
+    413: ("payload-too-large", "Payload too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    429: ("too-many-requests", "Too many requests"),
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> JSONResponse:
+        return problem_response(exc, request)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "code": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        problem = Problem(
+            "The request does not match the schema; see `errors`.",
+            status=422,
+            slug="validation-error",
+            title="Invalid request",
+            errors=errors,
+        )
+        return problem_response(problem, request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        problem = Problem(detail, status=exc.status_code, slug=slug, title=title)
+        response = problem_response(problem, request)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # The exception is logged with its traceback; the caller learns only that it failed.
+        log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        problem = Problem(
+            "An unexpected error occurred; nothing was changed.",
+            status=500,
+            slug="internal-error",
+            title="Internal error",
+        )
+        return problem_response(problem, request)

@@ -1,0 +1,82 @@
+"""Alembic, one migration history per service, each inside its own schema.
+
+Each service's `migrations/env.py` calls `run_env(metadata, schema)`; `upgrade(service)`
+runs a service's migrations to head (the `hjemflyt migrate` command and the dev stack).
+An advisory lock serialises replicas that migrate at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+
+from alembic import command, context
+from alembic.config import Config
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from hjemflyt.shared.platform.settings import get_settings
+from hjemflyt.shared.platform.tables import define_platform_tables
+
+
+def alembic_config(service: str, url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", f"hjemflyt.{service}:migrations")
+    # Alembic's config parser interpolates '%'; escape it for passwords that contain one.
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(service: str, url: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(service, url), revision)
+
+
+def run_env(metadata: MetaData, schema: str) -> None:
+    url = context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
+
+    def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+        # Autogenerate looks only at this service's schema.
+        return type_ != "schema" or name == schema
+
+    def migrate(connection: Connection) -> None:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            version_table_schema=schema,
+            include_schemas=True,
+            include_name=include_name,
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+    async def run() -> None:
+        engine = create_async_engine(url, poolclass=NullPool)
+        try:
+            async with engine.connect() as conn:
+                lock = zlib.crc32(f"hjemflyt-migrate-{schema}".encode())
+                await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock})
+                await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+                await conn.commit()
+                await conn.run_sync(migrate)
+                await conn.commit()
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock})
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
+def create_platform_tables(connection: Connection, schema: str) -> None:
+    """Used by each service's first migration: the outbox, inbox and other shared tables."""
+    metadata = MetaData(schema=schema)
+    define_platform_tables(metadata)
+    metadata.create_all(connection)
+
+
+def drop_platform_tables(connection: Connection, schema: str) -> None:
+    metadata = MetaData(schema=schema)
+    define_platform_tables(metadata)
+    metadata.drop_all(connection)

@@ -1,0 +1,220 @@
+"""Transactional outbox: events are rows written in the same transaction as the change, and
+a relay publishes them to JetStream in order.
+
+- `Outbox.add` inserts the envelope and a NOTIFY (delivered only on commit) that wakes the
+  relay at once; a poll interval covers missed notifications.
+- `OutboxRelay` takes a transaction-scoped advisory lock so only one replica publishes at
+  a time (this keeps publish order equal to commit order per service), publishes each row
+  with `Nats-Msg-Id` = event id, and marks it published in the same transaction. If NATS
+  is down the rows stay and the relay retries with back-off; if the relay dies after
+  publishing but before marking, the duplicate window and the consumers' inbox absorb the
+  second copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import zlib
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import uuid4
+
+import asyncpg
+from prometheus_client import Counter
+from pydantic import BaseModel
+from sqlalchemy import func, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hjemflyt.shared.contracts.envelope import CloudEvent
+from hjemflyt.shared.contracts.registry import EventType
+from hjemflyt.shared.platform.bus import Bus
+from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.tables import PlatformTables
+
+log = logging.getLogger(__name__)
+M = TypeVar("M", bound=BaseModel)
+
+PUBLISHED = Counter("hjemflyt_outbox_published_total", "Events published from the outbox", ["service"])
+PUBLISH_FAILURES = Counter("hjemflyt_outbox_publish_failures_total", "Failed publish attempts", ["service"])
+
+
+def notify_channel(schema: str) -> str:
+    return f"hjemflyt_outbox_{schema}"
+
+
+@dataclass
+class Outbox:
+    service: str
+    schema: str
+    tables: PlatformTables
+    namespace: str
+    default_tenant: str
+    clock: Clock
+
+    async def add(
+        self,
+        session: AsyncSession,
+        event_type: EventType[M],
+        data: M,
+        *,
+        subject: str,
+        tenant: str | None = None,
+        traceparent: str | None = None,
+    ) -> CloudEvent:
+        if event_type.service != self.service:
+            raise ValueError(f"{self.service} cannot publish {event_type.name}")
+        tenant = tenant or self.default_tenant
+        event = CloudEvent(
+            id=uuid4(),
+            source=f"/hjemflyt/{self.service}",
+            type=event_type.name,
+            subject=subject,
+            time=self.clock.now(),
+            dataschema=event_type.dataschema,
+            tenant=tenant,
+            traceparent=traceparent,
+            data=data.model_dump(mode="json"),
+        )
+        await session.execute(
+            insert(self.tables.outbox).values(
+                event_id=event.id,
+                subject=event_type.subject(self.namespace, tenant),
+                type=event_type.name,
+                envelope=event.model_dump_json().encode(),
+                created_at=event.time,
+            )
+        )
+        await session.execute(
+            text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(self.schema)}
+        )
+        return event
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        *,
+        service: str,
+        schema: str,
+        tables: PlatformTables,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        bus: Bus,
+        clock: Clock,
+        raw_dsn: str,
+        batch_size: int = 200,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.service = service
+        self.schema = schema
+        self.tables = tables
+        self.sessionmaker = sessionmaker
+        self.bus = bus
+        self.clock = clock
+        self.raw_dsn = raw_dsn
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self._wake = asyncio.Event()
+        self._lock_key = zlib.crc32(f"hjemflyt-outbox-{schema}".encode())
+
+    async def publish_pending(self) -> int:
+        """Publish one batch in order; returns how many were published."""
+        table = self.tables.outbox
+        async with self.sessionmaker() as session, session.begin():
+            locked = await session.scalar(select(func.pg_try_advisory_xact_lock(self._lock_key)))
+            if not locked:
+                return 0
+            rows = (
+                await session.execute(
+                    select(table.c.seq, table.c.event_id, table.c.subject, table.c.envelope)
+                    .where(table.c.published_at.is_(None))
+                    .order_by(table.c.seq)
+                    .limit(self.batch_size)
+                )
+            ).all()
+            published: list[int] = []
+            failure: tuple[int, str] | None = None
+            for seq, event_id, subject, envelope in rows:
+                try:
+                    await self.bus.js.publish(subject, envelope, headers={"Nats-Msg-Id": str(event_id)})
+                except Exception as exc:
+                    # Stop at the first failure: later rows must not overtake this one.
+                    failure = (seq, f"{type(exc).__name__}: {exc}"[:500])
+                    break
+                published.append(seq)
+            now = self.clock.now()
+            if published:
+                await session.execute(
+                    update(table).where(table.c.seq.in_(published)).values(published_at=now)
+                )
+                PUBLISHED.labels(self.service).inc(len(published))
+            if failure is not None:
+                await session.execute(
+                    update(table)
+                    .where(table.c.seq == failure[0])
+                    .values(attempts=table.c.attempts + 1, last_error=failure[1])
+                )
+                PUBLISH_FAILURES.labels(self.service).inc()
+                log.warning("outbox publish failed; will retry: %s", failure[1])
+        if failure is not None:
+            raise OutboxPublishError(failure[1])
+        return len(published)
+
+    async def pending_count(self) -> int:
+        async with self.sessionmaker() as session:
+            table = self.tables.outbox
+            count = await session.scalar(
+                select(func.count()).select_from(table).where(table.c.published_at.is_(None))
+            )
+            return int(count or 0)
+
+    async def _listen(self) -> None:
+        """Wake the relay on NOTIFY; reconnects if the listening connection drops."""
+        while True:
+            conn: asyncpg.Connection[Any] | None = None
+            try:
+                conn = await asyncpg.connect(self.raw_dsn)
+                closed = asyncio.Event()
+                conn.add_termination_listener(lambda *_, closed=closed: closed.set())
+                await conn.add_listener(notify_channel(self.schema), lambda *_: self._wake.set())
+                await closed.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.debug("outbox listener reconnecting: %s", exc)
+                await asyncio.sleep(1)
+            finally:
+                if conn is not None and not conn.is_closed():
+                    await conn.close()
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen(), name=f"outbox-listen-{self.service}")
+        failures = 0
+        try:
+            while True:
+                try:
+                    count = await self.publish_pending()
+                    failures = 0
+                    if count >= self.batch_size:
+                        continue  # more waiting
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    failures += 1
+                    if not isinstance(exc, OutboxPublishError):
+                        log.warning("outbox relay error: %s", exc)
+                    delay = min(10.0, 0.2 * 2**failures) * random.uniform(0.5, 1.0)
+                    await asyncio.sleep(delay)
+                    continue
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
+
+class OutboxPublishError(Exception):
+    pass

@@ -1,0 +1,114 @@
+"""Settings for every hjemflyt process, read from `HJEMFLYT_*` environment variables.
+
+One class for all services keeps the names identical everywhere (compose, Kubernetes,
+the dev stack); each service reads the fields it needs. Defaults suit a developer's
+machine; `Settings.check_production()` refuses development secrets elsewhere.
+"""
+
+from __future__ import annotations
+
+import base64
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+# Development-only key material. Anything derived from these must never reach production,
+# which `_refuse_dev_secrets` enforces.
+DEV_PII_KEY = base64.urlsafe_b64encode(b"hjemflyt-development-pii-key-32b").decode()
+DEV_PII_INDEX_KEY = base64.urlsafe_b64encode(b"hjemflyt-development-index-key32").decode()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HJEMFLYT_", extra="ignore")
+
+    env: Environment = Environment.development
+    service: str = Field(default="", description="Name of the running service (assessment, pathway, ...).")
+    log_level: str = "INFO"
+
+    # Infrastructure. Empty URLs mean "use the embedded servers" (dev stack and tests only).
+    database_url: str = Field(default="", description="postgresql+asyncpg://user:pass@host:port/db")
+    database_pool_size: int = 10
+    nats_url: str = Field(default="", description="nats://host:port, comma-separated for a cluster")
+    bus_namespace: str = Field(
+        default="hjemflyt",
+        description="Root of every subject and prefix of every stream; lets environments share a cluster.",
+    )
+    nats_stream_replicas: int = Field(default=1, ge=1, le=5)
+    data_dir: Path = Field(default=Path(".hjemflyt"), description="Where the embedded servers keep data.")
+
+    # Outbox relay and consumers.
+    outbox_batch_size: int = 200
+    outbox_poll_seconds: float = 1.0
+    consumer_max_deliver: int = Field(default=8, ge=2)
+    consumer_ack_wait_seconds: float = 30.0
+    consumer_backoff_seconds: list[float] = Field(default=[1, 5, 15, 60, 300, 900, 1800])
+    consumer_batch_size: int = 64
+
+    # Authentication: an OIDC-style issuer. In development the dev issuer's JWKS file is used.
+    jwt_issuer: str = "https://dev-issuer.hjemflyt.local"
+    jwt_audience: str = "hjemflyt"
+    jwt_algorithms: list[str] = Field(default=["RS256"])
+    jwt_jwks_url: str = ""
+    jwt_jwks_file: Path | None = None
+    jwt_leeway_seconds: int = 30
+
+    # Protection of identity numbers at rest: AES-GCM key and an HMAC key for lookups.
+    pii_key: SecretStr = SecretStr(DEV_PII_KEY)
+    pii_index_key: SecretStr = SecretStr(DEV_PII_INDEX_KEY)
+
+    tenant: str = Field(default="0301", pattern=r"^\d{4}$", description="kommunenummer of this deployment")
+
+    # HTTP.
+    root_path: str = Field(default="", description="Path prefix the gateway serves this service under.")
+    dev_clock_control: bool = Field(
+        default=False, description="Expose POST /_dev/clock to move time (never in production)."
+    )
+
+    # Gateway and the dev stack.
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    assessment_url: str = "http://127.0.0.1:8101"
+    pathway_url: str = "http://127.0.0.1:8102"
+    budget_url: str = "http://127.0.0.1:8103"
+    notifications_url: str = "http://127.0.0.1:8104"
+
+    @model_validator(mode="after")
+    def _refuse_dev_secrets(self) -> Settings:
+        if self.env == Environment.production:
+            problems = []
+            if self.pii_key.get_secret_value() == DEV_PII_KEY:
+                problems.append("HJEMFLYT_PII_KEY is the development key")
+            if self.pii_index_key.get_secret_value() == DEV_PII_INDEX_KEY:
+                problems.append("HJEMFLYT_PII_INDEX_KEY is the development key")
+            if self.dev_clock_control:
+                problems.append("HJEMFLYT_DEV_CLOCK_CONTROL must be off")
+            if not self.database_url or not self.nats_url:
+                problems.append("HJEMFLYT_DATABASE_URL and HJEMFLYT_NATS_URL are required")
+            if not self.jwt_jwks_url:
+                problems.append("HJEMFLYT_JWT_JWKS_URL must point at the identity provider")
+            if self.jwt_issuer == Settings.model_fields["jwt_issuer"].default:
+                problems.append("HJEMFLYT_JWT_ISSUER is the development issuer")
+            if problems:
+                raise ValueError("refusing to start in production: " + "; ".join(problems))
+        return self
+
+    def service_url(self, service: str) -> str:
+        return str(getattr(self, f"{service}_url"))
+
+
+SERVICES: tuple[str, ...] = ("assessment", "pathway", "budget", "notifications")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
