@@ -73,17 +73,21 @@ class ClockState(BaseModel):
     offset_seconds: float
 
 
-class _Observe:
-    """Pure ASGI middleware: metrics per route template and a body-size limit."""
+class _Edge:
+    """Pure ASGI middleware: the gateway prefix, a body-size limit, metrics per route."""
 
-    def __init__(self, app: ASGIApp, service: str) -> None:
+    def __init__(self, app: ASGIApp, service: str, root_path: str) -> None:
         self.app = app
         self.service = service
+        self.root_path = root_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
+        if self.root_path and not scope.get("root_path"):
+            # The gateway strips /<service>; links in docs and OpenAPI must keep it.
+            scope = dict(scope, root_path=self.root_path)
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
             body = Problem(
@@ -193,7 +197,6 @@ def create_service_app(
         description=spec.description,
         version=spec.version,
         lifespan=lifespan,
-        root_path=settings.root_path,
         openapi_tags=spec.openapi_tags,
         responses={
             401: {"description": "Missing or invalid bearer token (problem+json)"},
@@ -203,7 +206,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.clock = clock
     install_problem_handlers(app)
-    app.add_middleware(_Observe, service=spec.name)
+    app.add_middleware(_Edge, service=spec.name, root_path=settings.root_path)
     for router in spec.routers:
         app.include_router(router)
     _install_operations(app, spec.name, settings, clock)

@@ -45,6 +45,7 @@ class Scope(StrEnum):
     orders_read = "orders:read"
     orders_write = "orders:write"
     access_log_read = "access-log:read"
+    config_write = "config:write"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -73,6 +74,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.providers_read,
             Scope.providers_write,
             Scope.budget_read,
+            Scope.config_write,
         }
     ),
     Role.auditor: frozenset({Scope.access_log_read, Scope.providers_read}),

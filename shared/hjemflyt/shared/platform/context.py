@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -10,6 +12,7 @@ from hjemflyt.shared.platform.audit import AccessLog
 from hjemflyt.shared.platform.auth import TokenVerifier
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.consumer import Consumer, Subscription
 from hjemflyt.shared.platform.outbox import Outbox
 from hjemflyt.shared.platform.settings import Settings
 from hjemflyt.shared.platform.tables import PlatformTables
@@ -28,3 +31,16 @@ class ServiceContext:
     access_log: AccessLog
     verifier: TokenVerifier
     raw_dsn: str
+
+    def consumer(self, producer: str, subscriptions: Sequence[Subscription[Any]]) -> Consumer:
+        """This service's durable consumer on `producer`'s stream."""
+        return Consumer(
+            consumer=self.name,
+            producer=producer,
+            subscriptions=subscriptions,
+            sessionmaker=self.sessionmaker,
+            tables=self.tables,
+            bus=self.bus,
+            settings=self.settings,
+            clock=self.clock,
+        )

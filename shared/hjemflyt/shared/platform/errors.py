@@ -90,10 +90,16 @@ class PayloadTooLarge(Problem):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
+def instance_of(request: Request) -> str:
+    """The path as the caller sent it, gateway prefix included."""
+    root, path = request.scope.get("root_path", ""), request.url.path
+    return path if path.startswith(root) else root + path
+
+
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Bearer realm="hjemflyt"'} if problem.status == 401 else None
     return JSONResponse(
-        problem.body(request.url.path if request else None),
+        problem.body(instance_of(request) if request else None),
         status_code=problem.status,
         media_type=PROBLEM_MEDIA_TYPE,
         headers=headers,

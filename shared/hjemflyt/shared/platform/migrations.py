@@ -20,6 +20,8 @@ from sqlalchemy.pool import NullPool
 from hjemflyt.shared.platform.settings import get_settings
 from hjemflyt.shared.platform.tables import define_platform_tables
 
+PLATFORM_TABLE_NAMES = frozenset(t.name for t in vars(define_platform_tables(MetaData())).values())
+
 
 def alembic_config(service: str, url: str) -> Config:
     cfg = Config()
@@ -40,6 +42,13 @@ def run_env(metadata: MetaData, schema: str) -> None:
         # Autogenerate looks only at this service's schema.
         return type_ != "schema" or name == schema
 
+    def include_object(
+        obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+    ) -> bool:
+        # Platform tables are created by `create_platform_tables`, not by autogenerate.
+        table = obj if type_ == "table" else getattr(obj, "table", None)
+        return getattr(table, "name", None) not in PLATFORM_TABLE_NAMES
+
     def migrate(connection: Connection) -> None:
         context.configure(
             connection=connection,
@@ -47,6 +56,7 @@ def run_env(metadata: MetaData, schema: str) -> None:
             version_table_schema=schema,
             include_schemas=True,
             include_name=include_name,
+            include_object=include_object,
             compare_type=True,
         )
         with context.begin_transaction():

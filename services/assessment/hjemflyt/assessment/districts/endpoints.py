@@ -1,0 +1,34 @@
+"""District configuration: name, organisation model and case office."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from hjemflyt.assessment.districts.repository import DistrictRepository
+from hjemflyt.assessment.districts.schemas import DistrictIn, DistrictOut
+from hjemflyt.shared.platform.auth import Principal, Scope
+from hjemflyt.shared.platform.deps import SessionDep, requires
+
+router = APIRouter(prefix="/v1/districts", tags=["districts"])
+
+DistrictCode = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,62}$", description="e.g. gamle-oslo")]
+
+
+@router.put("/{code}", summary="Create or change a district's configuration")
+async def put_district(
+    code: DistrictCode,
+    body: DistrictIn,
+    session: SessionDep,
+    _: Annotated[Principal, Depends(requires(Scope.config_write))],
+) -> DistrictOut:
+    district = await DistrictRepository(session).upsert(code, body.model_dump(mode="json"))
+    return DistrictOut.model_validate(district)
+
+
+@router.get("", summary="All districts")
+async def list_districts(
+    session: SessionDep, _: Annotated[Principal, Depends(requires(Scope.persons_read))]
+) -> list[DistrictOut]:
+    return [DistrictOut.model_validate(d) for d in await DistrictRepository(session).list()]

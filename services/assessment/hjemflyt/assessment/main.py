@@ -1,0 +1,38 @@
+"""The assessment service: referral → assessment → decision → appeal.
+
+Run with `uvicorn --factory hjemflyt.assessment.main:create_app`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from hjemflyt.assessment.db import SCHEMA, platform_tables
+from hjemflyt.assessment.decisions.endpoints import router as decisions
+from hjemflyt.assessment.districts.endpoints import router as districts
+from hjemflyt.assessment.persons.endpoints import router as persons
+from hjemflyt.assessment.providers import events as provider_events
+from hjemflyt.assessment.providers.endpoints import router as providers
+from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
+from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.consumer import Consumer
+from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.settings import Settings
+
+
+def consumers(ctx: ServiceContext) -> list[Consumer]:
+    return [ctx.consumer("notifications", provider_events.SUBSCRIPTIONS)]
+
+
+SPEC = ServiceSpec(
+    name=SCHEMA,
+    title="hjemflyt assessment",
+    description="Persons, referrals, assessments, decisions (vedtak) and appeals. Owns personal data.",
+    tables=platform_tables,
+    routers=[districts, persons, decisions, providers],
+    consumers=consumers,
+)
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(SPEC, settings, clock)

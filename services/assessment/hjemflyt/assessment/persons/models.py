@@ -1,0 +1,28 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, LargeBinary, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hjemflyt.assessment.db import Base
+
+
+class Person(Base):
+    """A person who receives or asks for services. The identity number is stored only
+    encrypted, with an HMAC index for lookups; `id` is the pseudonym used everywhere else."""
+
+    __tablename__ = "person"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    identity_index: Mapped[str] = mapped_column(Text, unique=True)
+    identity_cipher: Mapped[bytes] = mapped_column(LargeBinary)
+    identity_kind: Mapped[str] = mapped_column(Text)
+    synthetic: Mapped[bool]
+    name: Mapped[str] = mapped_column(Text)
+    address: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    district: Mapped[str] = mapped_column(ForeignKey("district.code"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,156 @@
+"""Use cases for persons: register, look up, list. Every read or write of personal data
+writes an access-log row in the same transaction."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hjemflyt.assessment.districts.repository import DistrictRepository
+from hjemflyt.assessment.persons.models import Person
+from hjemflyt.assessment.persons.repository import PersonRepository
+from hjemflyt.assessment.persons.schemas import PersonIn, PersonOut
+from hjemflyt.shared.identity import IdentityKind, InvalidIdentityNumber, parse_identity_number
+from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.crypto import FieldCipher
+from hjemflyt.shared.platform.errors import Conflict, Forbidden, NotFound, RuleViolation
+
+PURPOSE_CASE_HANDLING = "case handling"
+
+
+def cipher(ctx: ServiceContext) -> FieldCipher:
+    s = ctx.settings
+    return FieldCipher(s.pii_key.get_secret_value(), s.pii_index_key.get_secret_value())
+
+
+def normalised_identity(value: str) -> tuple[str, str, bool]:
+    """(number, kind, synthetic) or a 422 that names the rule, never the number."""
+    try:
+        parsed = parse_identity_number(value)
+    except InvalidIdentityNumber as exc:
+        raise RuleViolation(
+            f"The identity number is not valid: {exc}",
+            slug="invalid-identity-number",
+            reason=exc.reason,
+        ) from exc
+    return parsed.value, parsed.kind.value, parsed.synthetic.value != "none"
+
+
+def to_out(person: Person, fields: FieldCipher) -> PersonOut:
+    return PersonOut(
+        id=person.id,
+        identity_number=fields.decrypt(person.identity_cipher),
+        identity_kind=IdentityKind(person.identity_kind),
+        synthetic=person.synthetic,
+        name=person.name,
+        address=person.address,
+        phone=person.phone,
+        district=person.district,
+        created_at=person.created_at,
+    )
+
+
+async def register(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, body: PersonIn
+) -> PersonOut:
+    number, kind, synthetic = normalised_identity(body.identity_number)
+    if not principal.may_see_district(body.district):
+        raise Forbidden("You do not work in that district.", slug="district-not-allowed")
+    if await DistrictRepository(session).get(body.district) is None:
+        raise RuleViolation(f"Unknown district {body.district!r}.", slug="unknown-district")
+    fields = cipher(ctx)
+    index = fields.index(number)
+    repo = PersonRepository(session)
+    existing = await repo.exists_with_index(index)
+    if existing is not None:
+        raise Conflict("A person with this identity number is already registered.", slug="person-exists")
+    person = await repo.add(
+        Person(
+            id=uuid.uuid4(),
+            identity_index=index,
+            identity_cipher=fields.encrypt(number),
+            identity_kind=kind,
+            synthetic=synthetic,
+            name=body.name,
+            address=body.address,
+            phone=body.phone,
+            district=body.district,
+            created_at=ctx.clock.now(),
+            created_by=principal.subject,
+        )
+    )
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.create,
+        resource="person",
+        person_ids=[person.id],
+        purpose=PURPOSE_CASE_HANDLING,
+        resource_id=str(person.id),
+    )
+    return to_out(person, fields)
+
+
+async def get(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, person_id: uuid.UUID, purpose: str
+) -> PersonOut:
+    person = await PersonRepository(session).get(principal, person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.read,
+        resource="person",
+        person_ids=[person.id],
+        purpose=purpose,
+        resource_id=str(person.id),
+    )
+    return to_out(person, cipher(ctx))
+
+
+async def find(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, identity_number: str, purpose: str
+) -> PersonOut:
+    number, _, _ = normalised_identity(identity_number)
+    fields = cipher(ctx)
+    person = await PersonRepository(session).by_identity_index(principal, fields.index(number))
+    if person is None:
+        raise NotFound("No person with that identity number that you may see.")
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.read,
+        resource="person",
+        person_ids=[person.id],
+        purpose=purpose,
+        resource_id=str(person.id),
+    )
+    return to_out(person, fields)
+
+
+async def page(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    limit: int,
+    after: tuple[datetime, uuid.UUID] | None,
+    purpose: str,
+) -> Sequence[PersonOut]:
+    persons = await PersonRepository(session).page(principal, limit=limit, after=after)
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.read,
+        resource="person-list",
+        person_ids=[p.id for p in persons],
+        purpose=purpose,
+    )
+    fields = cipher(ctx)
+    return [to_out(p, fields) for p in persons]

@@ -1,0 +1,52 @@
+"""Decided hours per person and per provider unit: the inputs the financing models use."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict
+
+from hjemflyt.budget.hours.repository import HoursRepository
+from hjemflyt.shared.platform.auth import Principal, Scope
+from hjemflyt.shared.platform.deps import SessionDep, requires
+
+router = APIRouter(prefix="/v1", tags=["hours"])
+Reader = Annotated[Principal, Depends(requires(Scope.budget_read))]
+
+
+class ProviderHours(BaseModel):
+    provider_org: str
+    name: str | None
+    kind: str | None
+    persons: int
+    hours_per_month: Decimal
+
+
+class PersonHours(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    decision_id: uuid.UUID
+    decision_version: int
+    service_code: str
+    provider_org: str
+    hours_per_month: Decimal
+    start_date: date
+    end_date: date | None
+
+
+@router.get("/providers/hours", summary="Decided hours per month per provider unit")
+async def hours_per_provider(session: SessionDep, _: Reader) -> list[ProviderHours]:
+    rows = await HoursRepository(session).per_provider()
+    return [
+        ProviderHours(provider_org=org, name=name, kind=kind, persons=persons, hours_per_month=hours)
+        for org, name, kind, persons, hours in rows
+    ]
+
+
+@router.get("/persons/{person_id}/hours", summary="A person's decided hours per service")
+async def hours_for_person(person_id: uuid.UUID, session: SessionDep, _: Reader) -> list[PersonHours]:
+    return [PersonHours.model_validate(h) for h in await HoursRepository(session).for_person(person_id)]

@@ -1,0 +1,38 @@
+"""The budget service: financing models, allocation, simulation, provider settlement.
+
+Run with `uvicorn --factory hjemflyt.budget.main:create_app`.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from hjemflyt.budget.db import SCHEMA, platform_tables
+from hjemflyt.budget.hours import events as hours_events
+from hjemflyt.budget.hours.endpoints import router as hours
+from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
+from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.consumer import Consumer
+from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.settings import Settings
+
+
+def consumers(ctx: ServiceContext) -> list[Consumer]:
+    return [
+        ctx.consumer("assessment", hours_events.ASSESSMENT),
+        ctx.consumer("notifications", hours_events.NOTIFICATIONS),
+    ]
+
+
+SPEC = ServiceSpec(
+    name=SCHEMA,
+    title="hjemflyt budget",
+    description="Financing models, allocation among units, simulation and provider settlement.",
+    tables=platform_tables,
+    routers=[hours],
+    consumers=consumers,
+)
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    return create_service_app(SPEC, settings, clock)

@@ -1,0 +1,5 @@
+"""Imports every model so the metadata is complete (Alembic and tests use it)."""
+
+from hjemflyt.budget.hours.models import DecidedHours, ProviderUnit
+
+__all__ = ["DecidedHours", "ProviderUnit"]

@@ -1,0 +1,185 @@
+"""The `hjemflyt` command: run the system, migrate, print tokens, serve the gateway,
+print the event catalogue, load the demo municipality."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.settings import SERVICES, Settings, get_settings
+
+log = logging.getLogger("hjemflyt")
+
+
+def run_dir(settings: Settings) -> Path:
+    return settings.data_dir / "run"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from hjemflyt.shared.demo import PROVIDERS, load_demo
+    from hjemflyt.shared.devstack import DevStack, StackError
+
+    settings = get_settings()
+    stack = DevStack(run_dir(settings), settings)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    print("Starting hjemflyt (PostgreSQL, NATS, four services, gateway)…", flush=True)
+    try:
+        stack.start()
+    except StackError as exc:
+        print(f"hjemflyt could not start: {exc}", file=sys.stderr)
+        return 1
+    try:
+        if not args.no_demo:
+            print("Loading the demo municipality through the API…", flush=True)
+            counts = asyncio.run(load_demo(stack.base_url, stack.issuer, persons=args.persons))
+            if counts["persons"]:
+                print(f"  {counts['persons']} persons with decisions loaded.")
+            else:
+                print("  demo data already present.")
+        base = stack.base_url
+        docs = "\n".join(f"  {s:<14} {base}/{s}/docs" for s in SERVICES)
+        print(
+            f"\nhjemflyt is running at {base}\n\nAPI docs:\n{docs}\n"
+            f"  events         {base}/asyncapi.json\n  health         {base}/healthz\n\n"
+            "Tokens (development issuer):\n"
+            "  uv run hjemflyt token --role case_officer --district gamle-oslo\n"
+            f"  uv run hjemflyt token --role provider --provider {PROVIDERS[2].org}   ({PROVIDERS[2].name})\n"
+            "  uv run hjemflyt token --role integration\n"
+            f"Logs: {stack.log_dir}\n\nPress Ctrl-C to stop.",
+            flush=True,
+        )
+        while not stop.wait(1.0):
+            dead = [name for name, proc in stack.procs.items() if proc.poll() is not None]
+            if dead:
+                print(f"{', '.join(dead)} stopped unexpectedly; see {stack.log_dir}", file=sys.stderr)
+                return 1
+        return 0
+    finally:
+        print("\nStopping…", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from hjemflyt.shared.platform.migrations import upgrade
+
+    settings = get_settings()
+    if not settings.database_url:
+        print("HJEMFLYT_DATABASE_URL is not set", file=sys.stderr)
+        return 2
+    for service in args.services or SERVICES:
+        upgrade(service, settings.database_url)
+        print(f"{service}: migrated to head")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from hjemflyt.shared.platform.devissuer import DevIssuer
+
+    settings = get_settings()
+    directory = Path(args.data_dir) if args.data_dir else run_dir(settings) / "dev-issuer"
+    issuer = DevIssuer(
+        directory, issuer=settings.jwt_issuer, audience=settings.jwt_audience, tenant=settings.tenant
+    )
+    role = Role(args.role)
+    if role == Role.provider and not args.provider:
+        print("--provider ORGNR is required for the provider role", file=sys.stderr)
+        return 2
+    print(
+        issuer.token(
+            role=role,
+            subject=args.subject,
+            districts=args.district or None,
+            provider_org=args.provider,
+            ttl_seconds=args.ttl,
+        )
+    )
+    return 0
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hjemflyt.shared.gateway import create_gateway
+
+    settings = get_settings()
+    uvicorn.run(
+        create_gateway(settings), host=settings.gateway_host, port=settings.gateway_port, access_log=False
+    )
+    return 0
+
+
+def cmd_asyncapi(args: argparse.Namespace) -> int:
+    from hjemflyt.shared.contracts.asyncapi import asyncapi_document
+
+    text = json.dumps(asyncapi_document(), indent=2, ensure_ascii=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hjemflyt.shared.demo import load_demo
+    from hjemflyt.shared.platform.devissuer import DevIssuer
+
+    settings = get_settings()
+    issuer = DevIssuer(run_dir(settings) / "dev-issuer", issuer=settings.jwt_issuer, tenant=settings.tenant)
+    print(asyncio.run(load_demo(args.base_url, issuer, persons=args.persons)))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hjemflyt", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="start the whole system with embedded servers and the demo municipality")
+    p.add_argument("--no-demo", action="store_true", help="do not load the demo municipality")
+    p.add_argument("--persons", type=int, default=300, help="demo persons to create (default 300)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("migrate", help="migrate service schemas to head (HJEMFLYT_DATABASE_URL)")
+    p.add_argument("services", nargs="*", choices=[[], *SERVICES], metavar="SERVICE")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("token", help="print a development token")
+    p.add_argument("--role", required=True, choices=[r.value for r in Role])
+    p.add_argument("--district", action="append", help="a district the principal works in (repeatable)")
+    p.add_argument("--provider", help="organisation number, for the provider role")
+    p.add_argument("--subject", help="the user id (default dev-<role>)")
+    p.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
+    p.add_argument("--data-dir", help="the dev issuer's folder (default .hjemflyt/run/dev-issuer)")
+    p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("gateway", help="serve the gateway (HJEMFLYT_GATEWAY_* and HJEMFLYT_<SERVICE>_URL)")
+    p.set_defaults(func=cmd_gateway)
+
+    p = sub.add_parser("asyncapi", help="print the AsyncAPI event catalogue")
+    p.add_argument("--out", help="write to this file instead of stdout")
+    p.set_defaults(func=cmd_asyncapi)
+
+    p = sub.add_parser("demo", help="load the demo municipality into a running system")
+    p.add_argument("--base-url", default="http://127.0.0.1:8000")
+    p.add_argument("--persons", type=int, default=300)
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

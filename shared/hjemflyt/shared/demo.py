@@ -1,0 +1,169 @@
+"""A synthetic demo municipality loaded through the public API, as a case system would.
+
+Oslo-like: four districts, the municipal home-care units, two private providers under
+framework agreements, and a few hundred persons with decisions. Every identity number is
+a synthetic (Tenor, month + 80) number and every organisation number starts with 3, a
+range Brønnøysund does not issue, so nothing here can be a real person or company.
+Deterministic for a given seed, and safe to run twice (it stops if persons exist).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+import httpx
+
+from hjemflyt.shared.identity import synthetic_identity_numbers
+from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.devissuer import DevIssuer
+
+log = logging.getLogger(__name__)
+
+DISTRICTS = {
+    "gamle-oslo": ("Bydel Gamle Oslo", "trust_model"),
+    "grunerlokka": ("Bydel Grünerløkka", "trust_model"),
+    "frogner": ("Bydel Frogner", "purchaser_provider"),
+    "nordstrand": ("Bydel Nordstrand", "professional_freedom"),
+}
+
+
+def _org(prefix: str) -> str:
+    """A valid organisation number (mod 11) from an 8-digit body starting with 3."""
+    weights = (3, 2, 7, 6, 5, 4, 3, 2)
+    for tail in range(100):
+        body = f"{prefix}{tail:02d}"[:8]
+        rest = 11 - sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11
+        if rest == 11:
+            return body + "0"
+        if rest != 10:
+            return body + str(rest)
+    raise ValueError(prefix)
+
+
+@dataclass(frozen=True)
+class DemoProvider:
+    org: str
+    name: str
+    kind: str
+    services: tuple[str, ...]
+    districts: tuple[str, ...]
+
+
+PROVIDERS = (
+    DemoProvider(_org("310000"), "Hjemmetjenesten Gamle Oslo og Grünerløkka", "municipal",
+                 ("1", "2", "6", "15"), ("gamle-oslo", "grunerlokka")),
+    DemoProvider(_org("310001"), "Hjemmetjenesten Frogner og Nordstrand", "municipal",
+                 ("1", "2", "6", "15"), ("frogner", "nordstrand")),
+    DemoProvider(_org("320000"), "Omsorgspartner Demo AS", "private", ("1", "15"), tuple(DISTRICTS)),
+    DemoProvider(_org("320001"), "Hjemmehjelp Eksempel AS", "private", ("1",), ("gamle-oslo", "frogner")),
+)  # fmt: skip
+
+CASE_OFFICERS = {d: f"saksbehandler-{d}" for d in DISTRICTS}
+
+FIRST = ("Kari", "Ola", "Ingrid", "Per", "Astrid", "Knut", "Solveig", "Arne", "Randi", "Bjørn", "Liv", "Odd",
+         "Marit", "Terje", "Aud", "Svein", "Gunn", "Rolf", "Berit", "Nils")  # fmt: skip
+LAST = ("Nordmann", "Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Kristiansen",
+        "Jensen", "Karlsen", "Berg", "Haugen", "Hagen", "Bakke", "Dahl")  # fmt: skip
+STREETS = ("Eksempelveien", "Demogata", "Testbakken", "Prøvestien", "Fiktivgata", "Modellveien")
+
+
+def _hours(rng: random.Random) -> Decimal:
+    """Decided hours per month shaped like Stavanger 2021: most users under 20 h."""
+    roll = rng.random()
+    if roll < 0.85:
+        return Decimal(rng.randint(2, 19))
+    if roll < 0.95:
+        return Decimal(rng.randint(20, 39))
+    if roll < 0.99:
+        return Decimal(rng.randint(40, 99))
+    return Decimal(rng.randint(100, 160))
+
+
+async def load_demo(
+    base_url: str, issuer: DevIssuer, *, persons: int = 300, seed: int = 2026
+) -> dict[str, int]:
+    rng = random.Random(seed)
+    integration = {"Authorization": f"Bearer {issuer.token(role=Role.integration, subject='demo-loader')}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=30.0, headers=integration) as client:
+        existing = await client.get("/assessment/v1/persons", params={"limit": 1})
+        existing.raise_for_status()
+        if existing.json()["items"]:
+            log.info("demo data already present; not loading again")
+            return {"persons": 0, "decisions": 0}
+
+        for code, (name, model) in DISTRICTS.items():
+            r = await client.put(
+                f"/assessment/v1/districts/{code}",
+                json={"name": name, "organisation_model": model, "case_office": f"Forvaltning, {name}"},
+            )
+            r.raise_for_status()
+        for p in PROVIDERS:
+            r = await client.put(
+                f"/notifications/v1/providers/{p.org}",
+                json={
+                    "name": p.name,
+                    "kind": p.kind,
+                    "service_codes": list(p.services),
+                    "districts": list(p.districts),
+                },
+            )
+            r.raise_for_status()
+        # The provider registry reaches assessment as events: wait until it knows them all.
+        for _ in range(300):
+            known = {p["provider_org"] for p in (await client.get("/assessment/v1/providers")).json()}
+            if known >= {p.org for p in PROVIDERS}:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("assessment never learned of the demo providers")
+
+        numbers = synthetic_identity_numbers(persons, seed=seed)
+        semaphore = asyncio.Semaphore(16)
+        today = date.today()  # noqa: DTZ011 - demo start dates only
+
+        async def one(i: int, number: str) -> None:
+            district = rng.choice(list(DISTRICTS))
+            body = {
+                "identity_number": number,
+                "name": f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                "address": f"{rng.choice(STREETS)} {rng.randint(1, 120)}, 0{rng.randint(150, 199)} Oslo",
+                "phone": f"4{rng.randint(1000000, 9999999)}",
+                "district": district,
+            }
+            choices = [p for p in PROVIDERS if district in p.districts]
+            services = []
+            for code in rng.sample(["15", "1"], k=rng.choice([1, 1, 2])):
+                eligible = [p for p in choices if code in p.services]
+                services.append(
+                    {
+                        "service_code": code,
+                        "hours_per_month": str(_hours(rng)),
+                        "provider_org": rng.choice(eligible).org,
+                    }
+                )
+            start = today - timedelta(days=rng.randint(0, 300))
+            decision = {
+                "start_date": start.isoformat(),
+                "evaluation_date": (start + timedelta(days=rng.choice([60, 180, 365]))).isoformat(),
+                "services": services,
+            }
+            async with semaphore:
+                r = await client.post(
+                    "/assessment/v1/persons", json=body, headers={"Idempotency-Key": f"demo-person-{i}"}
+                )
+                r.raise_for_status()
+                person_id = r.json()["id"]
+                r = await client.post(
+                    "/assessment/v1/decisions",
+                    json={"person_id": person_id, **decision},
+                    headers={"Idempotency-Key": f"demo-decision-{i}"},
+                )
+                r.raise_for_status()
+
+        await asyncio.gather(*(one(i, n) for i, n in enumerate(numbers)))
+    return {"persons": persons, "decisions": persons}

@@ -1,0 +1,215 @@
+"""The whole system on one machine: embedded (or external) PostgreSQL and NATS, migrations,
+the four services and the gateway as real processes. `make run` and the whole-system tests
+both use it, so what the tests exercise is what a developer runs.
+
+External servers: set HJEMFLYT_DATABASE_URL and/or HJEMFLYT_NATS_URL and the stack uses
+them instead of starting its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from hjemflyt.shared.platform import embedded
+from hjemflyt.shared.platform.devissuer import DevIssuer
+from hjemflyt.shared.platform.migrations import upgrade
+from hjemflyt.shared.platform.settings import SERVICES, Settings
+
+log = logging.getLogger(__name__)
+
+
+class StackError(RuntimeError):
+    pass
+
+
+@dataclass
+class DevStack:
+    data_dir: Path
+    settings: Settings = field(default_factory=Settings)
+    gateway_port: int | None = None  # None: settings.gateway_port
+    extra_env: dict[str, str] = field(default_factory=dict)
+    ready_timeout: float = 90.0
+
+    postgres: embedded.EmbeddedPostgres | None = field(default=None, init=False)
+    nats: embedded.EmbeddedNats | None = field(default=None, init=False)
+    database_url: str = field(default="", init=False)
+    nats_url: str = field(default="", init=False)
+    ports: dict[str, int] = field(default_factory=dict, init=False)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).resolve()
+        self.issuer = DevIssuer(
+            self.data_dir / "dev-issuer",
+            issuer=self.settings.jwt_issuer,
+            audience=self.settings.jwt_audience,
+            tenant=self.settings.tenant,
+        )
+
+    # ---- addresses
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.settings.gateway_host}:{self.ports['gateway']}"
+
+    def service_url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    # ---- lifecycle
+
+    def start(self) -> None:
+        try:
+            self.start_infrastructure()
+            self.migrate()
+            self.issuer.ensure_keys()
+            self._choose_ports()
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            for service in SERVICES:
+                self.start_service(service)
+            self.start_gateway()
+            self.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+
+    def start_infrastructure(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.database_url = self.settings.database_url
+        if not self.database_url:
+            self.postgres = embedded.EmbeddedPostgres(self.data_dir / "postgres")
+            self.database_url = self.postgres.start()
+        self.nats_url = self.settings.nats_url
+        if not self.nats_url:
+            self.nats = embedded.EmbeddedNats(self.data_dir / "nats")
+            self.nats_url = self.nats.start()
+
+    def migrate(self) -> None:
+        for service in SERVICES:
+            upgrade(service, self.database_url)
+
+    def _choose_ports(self) -> None:
+        taken: set[int] = set()
+        gateway = self.gateway_port if self.gateway_port is not None else self.settings.gateway_port
+        if gateway == 0:
+            gateway = embedded.free_port()
+        elif not embedded.port_is_free(gateway, self.settings.gateway_host):
+            raise StackError(
+                f"port {gateway} is in use; set HJEMFLYT_GATEWAY_PORT to another port (or 0 for any free one)"
+            )
+        self.ports["gateway"] = gateway
+        taken.add(gateway)
+        for service in SERVICES:
+            port = embedded.free_port()
+            while port in taken:
+                port = embedded.free_port()
+            taken.add(port)
+            self.ports[service] = port
+
+    def common_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("HJEMFLYT_")}
+        env.update(
+            {
+                "HJEMFLYT_ENV": self.settings.env.value,
+                "HJEMFLYT_DATABASE_URL": self.database_url,
+                "HJEMFLYT_NATS_URL": self.nats_url,
+                "HJEMFLYT_BUS_NAMESPACE": self.settings.bus_namespace,
+                "HJEMFLYT_TENANT": self.settings.tenant,
+                "HJEMFLYT_JWT_ISSUER": self.settings.jwt_issuer,
+                "HJEMFLYT_JWT_AUDIENCE": self.settings.jwt_audience,
+                "HJEMFLYT_JWT_JWKS_FILE": str(self.issuer.jwks_file),
+                "HJEMFLYT_DEV_CLOCK_CONTROL": "true",
+                "HJEMFLYT_LOG_LEVEL": self.settings.log_level,
+                "HJEMFLYT_DATA_DIR": str(self.data_dir),
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    def start_service(self, service: str) -> None:
+        env = self.common_env() | {"HJEMFLYT_SERVICE": service, "HJEMFLYT_ROOT_PATH": f"/{service}"}
+        argv = [
+            sys.executable, "-m", "uvicorn", "--factory", f"hjemflyt.{service}.main:create_app",
+            "--host", "127.0.0.1", "--port", str(self.ports[service]), "--no-access-log",
+            "--timeout-graceful-shutdown", "10",
+        ]  # fmt: skip
+        self.procs[service] = embedded._spawn(
+            argv, log=self.log_dir / f"{service}.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
+        )
+
+    def start_gateway(self) -> None:
+        env = self.common_env() | {
+            "HJEMFLYT_SERVICE": "gateway",
+            "HJEMFLYT_GATEWAY_HOST": self.settings.gateway_host,
+            "HJEMFLYT_GATEWAY_PORT": str(self.ports["gateway"]),
+        }
+        env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES})
+        argv = [sys.executable, "-m", "hjemflyt.shared.cli", "gateway"]
+        self.procs["gateway"] = embedded._spawn(
+            argv, log=self.log_dir / "gateway.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
+        )
+
+    def wait_ready(self, services: tuple[str, ...] = (*SERVICES, "gateway")) -> None:
+        deadline = time.monotonic() + self.ready_timeout
+        pending = set(services)
+        with httpx.Client(timeout=2.0) as client:
+            while pending:
+                for name in sorted(pending):
+                    proc = self.procs[name]
+                    if proc.poll() is not None:
+                        raise StackError(
+                            f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log"
+                        )
+                    url = (
+                        f"{self.base_url}/healthz"
+                        if name == "gateway"
+                        else f"{self.service_url(name)}/readyz"
+                    )
+                    try:
+                        if client.get(url).status_code == 200:
+                            pending.discard(name)
+                    except httpx.HTTPError:
+                        pass
+                if pending and time.monotonic() > deadline:
+                    raise StackError(f"not ready in {self.ready_timeout:.0f}s: {', '.join(sorted(pending))}")
+                if pending:
+                    time.sleep(0.2)
+
+    def stop_process(self, name: str, *, kill: bool = False, timeout: float = 15.0) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("%s did not stop in %.0fs; killing it", name, timeout)
+            proc.kill()
+            proc.wait(5)
+
+    def stop(self) -> None:
+        for name in ["gateway", *SERVICES]:
+            self.stop_process(name)
+        if self.nats is not None:
+            self.nats.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+    def __enter__(self) -> DevStack:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
