@@ -10,7 +10,7 @@ from itertools import islice
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from tests.identity_corpus import (
+from identity_corpus import (
     BIRTH_DATES,
     CLASS_ATTRIBUTES,
     CLASSIC_ONLY_INVALID,

@@ -145,7 +145,7 @@ class DevStack:
             "--host", "127.0.0.1", "--port", str(self.ports[service]), "--no-access-log",
             "--timeout-graceful-shutdown", "10",
         ]  # fmt: skip
-        self.procs[service] = embedded._spawn(
+        self.procs[service] = embedded.spawn(
             argv, log=self.log_dir / f"{service}.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
         )
 
@@ -157,7 +157,7 @@ class DevStack:
         }
         env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES})
         argv = [sys.executable, "-m", "hjemflyt.shared.cli", "gateway"]
-        self.procs["gateway"] = embedded._spawn(
+        self.procs["gateway"] = embedded.spawn(
             argv, log=self.log_dir / "gateway.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
         )
 

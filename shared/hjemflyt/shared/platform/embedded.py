@@ -310,7 +310,7 @@ class _Spawner:
 _spawner = _Spawner()
 
 
-def _spawn(
+def spawn(
     argv: Sequence[str | Path],
     *,
     log: Path,
@@ -777,7 +777,7 @@ class EmbeddedPostgres:
         for name, value in settings.items():
             argv += ["-c", f"{name}={value}"]
         offset = _log_size(self.log_path)
-        proc = _spawn(
+        proc = spawn(
             argv,
             log=self.log_path,
             cwd=self.pgdata,
@@ -968,7 +968,7 @@ class EmbeddedNats:
             if value is not None:
                 _write_text_atomic(self.data_dir / name, f"{value}\n")
         argv: list[str | Path] = [nats_server_binary(), "--config", self.config_path]
-        self._proc = _spawn(
+        self._proc = spawn(
             argv, log=self.log_path, cwd=self.data_dir, env=_child_env(), death_signal=signal.SIGTERM
         )
         self._owner_pid = os.getpid()

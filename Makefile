@@ -1,0 +1,55 @@
+# hjemflyt: `make run` starts the whole system, `make test` runs every test.
+# Both install what they need first (uv, then the locked environment).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+# uv from PATH if present, else a private copy installed from PyPI into .tools/.
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: run test lint typecheck check bench asyncapi token clean reset
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check "uv>=0.8,<0.14"
+
+.venv/.synced: $(UV) pyproject.toml uv.lock shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+	$(UV) sync --frozen
+	@touch $@
+
+## run: start PostgreSQL, NATS, the four services and the gateway; load the demo municipality
+run: .venv/.synced
+	$(UV) run hjemflyt run
+
+## test: the whole test suite (service tests, whole-system and fault tests) on real servers
+test: .venv/.synced
+	$(UV) run pytest
+
+## check: lint and type-check
+check: lint typecheck
+
+lint: .venv/.synced
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: .venv/.synced
+	$(UV) run mypy shared/hjemflyt services/*/hjemflyt
+
+## bench: performance figures with a raw baseline measured in the same run
+bench: .venv/.synced
+	$(UV) run python -m bench.skeleton
+
+## asyncapi: regenerate the event catalogue in docs/
+asyncapi: .venv/.synced
+	$(UV) run hjemflyt asyncapi --out docs/asyncapi.json
+
+## token: print a development token, e.g. make token ARGS="--role case_officer --district frogner"
+token: .venv/.synced
+	@$(UV) run hjemflyt token $(ARGS)
+
+## reset: forget the local data (database, bus, dev issuer keys) of `make run`
+reset:
+	rm -rf .hjemflyt/run
+
+clean:
+	rm -rf .hjemflyt .venv .tools .mypy_cache .ruff_cache .pytest_cache

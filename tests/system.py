@@ -1,0 +1,74 @@
+"""Helpers for whole-system tests: drive the system over the gateway as its users would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from hjemflyt.shared.devstack import DevStack
+from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.testing import eventually
+
+PROVIDER_A = "320000009"  # synthetic: organisation numbers starting with 3 are not issued
+PROVIDER_B = "320001005"
+
+
+class Actor:
+    """One user of the system with its own token, talking to the gateway."""
+
+    def __init__(self, stack: DevStack, role: Role, **claims: Any) -> None:
+        token = stack.issuer.token(role=role, **claims)
+        self.client = httpx.AsyncClient(
+            base_url=stack.base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30.0
+        )
+
+    async def __aenter__(self) -> httpx.AsyncClient:
+        return self.client
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.client.aclose()
+
+
+async def configure_municipality(integration: httpx.AsyncClient) -> None:
+    """A district and two providers, and wait until case handling knows the providers."""
+    r = await integration.put(
+        "/assessment/v1/districts/frogner",
+        json={
+            "name": "Bydel Frogner",
+            "organisation_model": "trust_model",
+            "case_office": "Forvaltning Frogner",
+        },
+    )
+    assert r.status_code == 200, r.text
+    for org, name, services in (
+        (PROVIDER_A, "Omsorgspartner Demo AS", ["1", "15"]),
+        (PROVIDER_B, "Hjemmehjelp Eksempel AS", ["1"]),
+    ):
+        r = await integration.put(
+            f"/notifications/v1/providers/{org}",
+            json={"name": name, "kind": "private", "service_codes": services, "districts": ["frogner"]},
+        )
+        assert r.status_code in (200, 201), r.text
+
+    async def known() -> None:
+        r = await integration.get("/assessment/v1/providers")
+        assert {p["provider_org"] for p in r.json()} >= {PROVIDER_A, PROVIDER_B}
+
+    await eventually(known, seconds=30)
+
+
+async def all_orders(provider: httpx.AsyncClient) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        params: dict[str, Any] = {"limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        r = await provider.get("/notifications/v1/inbox", params=params)
+        assert r.status_code == 200, r.text
+        page = r.json()
+        items += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            return items
