@@ -51,9 +51,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"\nhjemflyt is running at {base}\n\nAPI docs:\n{docs}\n"
             f"  events         {base}/asyncapi.json\n  health         {base}/healthz\n\n"
             "Tokens (development issuer):\n"
-            "  uv run hjemflyt token --role case_officer --district gamle-oslo\n"
-            f"  uv run hjemflyt token --role provider --provider {PROVIDERS[2].org}   ({PROVIDERS[2].name})\n"
-            "  uv run hjemflyt token --role integration\n"
+            '  make token ARGS="--role case_officer --district gamle-oslo"\n'
+            f'  make token ARGS="--role provider --provider {PROVIDERS[2].org}"   ({PROVIDERS[2].name})\n'
+            '  make token ARGS="--role integration"\n'
+            "  (or `uv run hjemflyt token ...` where uv is on PATH)\n"
             f"Logs: {stack.log_dir}\n\nPress Ctrl-C to stop.",
             flush=True,
         )
@@ -177,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per demo request is noise
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from typing import Any, Generic, TypeVar
+from uuid import UUID
 
 from pydantic import BaseModel, Field
 
@@ -34,3 +36,19 @@ def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
     if not isinstance(value, dict):
         raise Problem("The cursor is not one this API gave out.", slug="invalid-cursor", status=400)
     return value
+
+
+def encode_position(created_at: datetime, id_: UUID) -> str:
+    """A cursor for lists ordered by (created_at, id)."""
+    return encode_cursor({"created_at": created_at.isoformat(), "id": str(id_)})
+
+
+def decode_position(cursor: str | None) -> tuple[datetime, UUID] | None:
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    try:
+        created_at = datetime.fromisoformat(values["created_at"])
+        return created_at, UUID(values["id"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Problem("The cursor is not one this API gave out.", slug="invalid-cursor", status=400) from exc

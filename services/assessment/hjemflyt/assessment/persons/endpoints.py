@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -15,7 +14,7 @@ from hjemflyt.assessment.persons.schemas import AccessLogEntry, PersonIn, Person
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position, encode_position
 
 router = APIRouter(prefix="/v1/persons", tags=["persons"])
 
@@ -70,15 +69,12 @@ async def list_persons(
     cursor: str | None = None,
     purpose: Purpose = "case handling",
 ) -> Page[PersonOut]:
-    position = decode_cursor(cursor)
-    after = None
-    if position is not None:
-        after = (datetime.fromisoformat(position["created_at"]), uuid.UUID(position["id"]))
+    after = decode_position(cursor)
     items = await service.page(ctx, session, principal, limit=limit, after=after, purpose=purpose)
     next_cursor = None
     if len(items) == limit:
         last = items[-1]
-        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
+        next_cursor = encode_position(last.created_at, last.id)
     return Page[PersonOut](items=items, next_cursor=next_cursor)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -15,7 +14,7 @@ from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position, encode_position
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 Reader = Annotated[Principal, Depends(requires(Scope.orders_read))]
@@ -45,10 +44,7 @@ async def inbox(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Page[OrderOut]:
-    position = decode_cursor(cursor)
-    after = None
-    if position is not None:
-        after = (datetime.fromisoformat(position["created_at"]), uuid.UUID(position["id"]))
+    after = decode_position(cursor)
     orders = await OrderRepository(session).page(principal, limit=limit, after=after)
     await ctx.access_log.record(
         session,
@@ -61,7 +57,7 @@ async def inbox(
     next_cursor = None
     if len(orders) == limit:
         last = orders[-1]
-        next_cursor = encode_cursor({"created_at": last.created_at.isoformat(), "id": str(last.id)})
+        next_cursor = encode_position(last.created_at, last.id)
     return Page[OrderOut](items=[to_out(o) for o in orders], next_cursor=next_cursor)
 
 
