@@ -20,7 +20,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
 from hjemflyt.shared.platform.errors import PROBLEM_MEDIA_TYPE, Problem
-from hjemflyt.shared.platform.settings import SERVICES, Settings, get_settings
+from hjemflyt.shared.platform.settings import SERVICES, Environment, Settings, get_settings
 
 # Hop-by-hop headers (RFC 9110 § 7.6.1) are not forwarded.
 HOP_BY_HOP = {
@@ -95,6 +95,23 @@ def create_gateway(settings: Settings | None = None) -> FastAPI:
         @app.get("/.well-known/jwks.json")
         async def dev_jwks() -> FileResponse:
             return FileResponse(jwks, media_type="application/json")
+
+    if settings.dev_clock_control and settings.env != Environment.production:
+
+        @app.post("/_dev/clock")
+        async def move_all_clocks(request: Request) -> JSONResponse:
+            """Development only: move time in every service at once (whole-system tests)."""
+            client: httpx.AsyncClient = request.app.state.client
+            body = await request.body()
+            headers = {"content-type": "application/json"}
+            answers = await asyncio.gather(
+                *(client.post(f"{upstreams[n]}/_dev/clock", content=body, headers=headers) for n in SERVICES)
+            )
+            replies = dict(zip(SERVICES, answers, strict=True))
+            failed = {n: r.status_code for n, r in replies.items() if r.status_code != 200}
+            if failed:
+                return JSONResponse({"moved": False, "failed": failed}, status_code=502)
+            return JSONResponse({n: r.json() for n, r in replies.items()})
 
     @app.api_route(
         "/{service}/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
