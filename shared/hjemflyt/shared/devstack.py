@@ -119,7 +119,8 @@ class DevStack:
             self.ports[service] = port
 
     def common_env(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HJEMFLYT_")}
+        # The user's own HJEMFLYT_* settings pass through; the stack sets what it controls.
+        env = dict(os.environ)
         env.update(
             {
                 "HJEMFLYT_ENV": self.settings.env.value,
