@@ -30,6 +30,7 @@ from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
 from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.crypto import FieldCipher
 from hjemflyt.shared.platform.db import create_engine, create_sessionmaker
 from hjemflyt.shared.platform.errors import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
 from hjemflyt.shared.platform.logs import configure_logging
@@ -147,6 +148,7 @@ def build_context(spec: ServiceSpec, settings: Settings, clock: Clock) -> Servic
         access_log=AccessLog(spec.tables, clock),
         verifier=TokenVerifier(settings),
         raw_dsn=raw_dsn(settings.database_url),
+        cipher=FieldCipher(settings.pii_key.get_secret_value(), settings.pii_index_key.get_secret_value()),
     )
 
 
@@ -187,7 +189,10 @@ def create_service_app(
         finally:
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            # Bounded: a worker that ignores cancellation must not keep the process alive.
+            _, stuck = await asyncio.wait(tasks, timeout=10)
+            for task in stuck:
+                log.error("%s did not stop on cancellation", task.get_name())
             await ctx.bus.close()
             await ctx.engine.dispose()
             log.info("%s stopped", spec.name)

@@ -115,14 +115,20 @@ class Consumer:
         deliveries = msg.metadata.num_delivered
         try:
             event = CloudEvent.model_validate_json(msg.data)
-            sub = self.handlers.get(event.type)
-            if sub is None:
-                # Filter subjects make this rare (e.g. a type we stopped handling): skip it.
-                await msg.ack()
-                return
+        except ValidationError as exc:
+            await self._dead_letter(msg, None, f"unreadable envelope: {exc}"[:2000])
+            await msg.term()
+            return
+        sub = self.handlers.get(event.type)
+        if sub is None:
+            # Filter subjects make this rare (e.g. a type we stopped handling): skip it.
+            await msg.ack()
+            return
+        try:
             data = sub.event_type.model.model_validate(event.data)
         except ValidationError as exc:
-            await self._dead_letter(msg, None, f"unreadable event: {exc}"[:2000])
+            # Retrying cannot make a payload fit its model.
+            await self._dead_letter(msg, event, f"payload does not fit {event.type}: {exc}"[:2000])
             await msg.term()
             return
 

@@ -13,6 +13,7 @@ from hjemflyt.shared.platform.auth import TokenVerifier
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer, Subscription
+from hjemflyt.shared.platform.crypto import FieldCipher
 from hjemflyt.shared.platform.outbox import Outbox
 from hjemflyt.shared.platform.settings import Settings
 from hjemflyt.shared.platform.tables import PlatformTables
@@ -31,6 +32,7 @@ class ServiceContext:
     access_log: AccessLog
     verifier: TokenVerifier
     raw_dsn: str
+    cipher: FieldCipher
 
     def consumer(self, producer: str, subscriptions: Sequence[Subscription[Any]]) -> Consumer:
         """This service's durable consumer on `producer`'s stream."""

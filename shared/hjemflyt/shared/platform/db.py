@@ -34,6 +34,8 @@ def create_engine(url: str, *, pool_size: int = 10, application_name: str = "hje
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
+        # Parameters are personal data (names, addresses): keep them out of errors and logs.
+        hide_parameters=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
 

@@ -67,7 +67,7 @@ def requires(*scopes: Scope) -> Callable[[Principal], Principal]:
 def get_idempotency(
     request: Request, session: SessionDep, principal: PrincipalDep, ctx: ContextDep
 ) -> Idempotency:
-    return Idempotency(request, session, principal, ctx.tables, ctx.clock)
+    return Idempotency(request, session, principal, ctx.tables, ctx.clock, ctx.cipher)
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]

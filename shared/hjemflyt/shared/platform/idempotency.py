@@ -10,6 +10,7 @@ loser gets a 409 and may retry.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.crypto import FieldCipher
 from hjemflyt.shared.platform.errors import Conflict, Problem
 from hjemflyt.shared.platform.tables import PlatformTables
 
@@ -35,6 +37,7 @@ class Idempotency:
     principal: Principal
     tables: PlatformTables
     clock: Clock
+    cipher: FieldCipher
     body_hash: str = ""
 
     @property
@@ -68,7 +71,8 @@ class Idempotency:
             )
         headers = dict(row.headers)
         headers["Idempotency-Replayed"] = "true"
-        return JSONResponse(row.response, status_code=row.status, headers=headers)
+        content = json.loads(self.cipher.decrypt(row.response))
+        return JSONResponse(content, status_code=row.status, headers=headers)
 
     async def remember(self, status: int, body: Any, headers: dict[str, str] | None = None) -> JSONResponse:
         content = jsonable_encoder(body)
@@ -84,7 +88,7 @@ class Idempotency:
                             path=self.request.url.path,
                             request_hash=self.body_hash,
                             status=status,
-                            response=content,
+                            response=self.cipher.encrypt(json.dumps(content)),
                             headers=headers or {},
                             created_at=self.clock.now(),
                         )

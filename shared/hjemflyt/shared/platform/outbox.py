@@ -209,8 +209,11 @@ class OutboxRelay:
                     await asyncio.sleep(delay)
                     continue
                 self._wake.clear()
+                # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation that
+                # arrives together with the wake-up, and shutdown would then hang.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                    async with asyncio.timeout(self.poll_seconds):
+                        await self._wake.wait()
         finally:
             listener.cancel()
             await asyncio.gather(listener, return_exceptions=True)

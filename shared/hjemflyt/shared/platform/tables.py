@@ -102,7 +102,8 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("path", Text, nullable=False),
         Column("request_hash", String(64), nullable=False),
         Column("status", Integer, nullable=False),
-        Column("response", JSONB, nullable=False),
+        # Encrypted: a stored response may hold personal data (a registered person).
+        Column("response", LargeBinary, nullable=False),
         Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
         Column("created_at", DateTime(timezone=True), nullable=False),
     )

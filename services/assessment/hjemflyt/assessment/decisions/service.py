@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,10 +41,11 @@ def to_out(decision: Decision) -> DecisionOut:
             ServiceOut(
                 service_code=s.service_code,
                 service_name=IPLOS_SERVICES[s.service_code].name_nb,
-                hours_per_month=s.hours_per_month,
+                # The same form whether read back from the database or just made.
+                hours_per_month=Decimal(s.hours_per_month).quantize(Decimal("0.01")),
                 provider_org=s.provider_org,
             )
-            for s in decision.services
+            for s in sorted(decision.services, key=lambda s: s.service_code)
         ],
     )
 

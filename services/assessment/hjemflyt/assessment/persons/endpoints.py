@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Annotated
 
@@ -33,6 +34,10 @@ async def register(
     body: PersonIn, ctx: ContextDep, session: SessionDep, principal: Writer, idem: IdempotencyDep
 ) -> JSONResponse:
     if (replay := await idem.replay()) is not None:
+        if replay.status_code == 201:
+            await service.record_replay(
+                ctx, session, principal, uuid.UUID(json.loads(bytes(replay.body))["id"])
+            )
         return replay
     person = await service.register(ctx, session, principal, body)
     return await idem.remember(201, person, headers={"Location": f"/v1/persons/{person.id}"})

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.db import platform_tables
@@ -26,9 +27,14 @@ class PersonRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, person: Person) -> Person:
-        self.session.add(person)
-        await self.session.flush()
+    async def add(self, person: Person) -> Person | None:
+        """Insert the person; None if the identity number was registered meanwhile."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(person)
+                await self.session.flush()
+        except IntegrityError:
+            return None
         return person
 
     async def get(self, principal: Principal, person_id: uuid.UUID) -> Person | None:

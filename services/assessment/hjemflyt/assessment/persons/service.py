@@ -23,11 +23,6 @@ from hjemflyt.shared.platform.errors import Conflict, Forbidden, NotFound, RuleV
 PURPOSE_CASE_HANDLING = "case handling"
 
 
-def cipher(ctx: ServiceContext) -> FieldCipher:
-    s = ctx.settings
-    return FieldCipher(s.pii_key.get_secret_value(), s.pii_index_key.get_secret_value())
-
-
 def normalised_identity(value: str) -> tuple[str, str, bool]:
     """(number, kind, synthetic) or a 422 that names the rule, never the number."""
     try:
@@ -63,13 +58,13 @@ async def register(
         raise Forbidden("You do not work in that district.", slug="district-not-allowed")
     if await DistrictRepository(session).get(body.district) is None:
         raise RuleViolation(f"Unknown district {body.district!r}.", slug="unknown-district")
-    fields = cipher(ctx)
+    fields = ctx.cipher
     index = fields.index(number)
     repo = PersonRepository(session)
     existing = await repo.exists_with_index(index)
     if existing is not None:
         raise Conflict("A person with this identity number is already registered.", slug="person-exists")
-    person = await repo.add(
+    added = await repo.add(
         Person(
             id=uuid.uuid4(),
             identity_index=index,
@@ -84,6 +79,9 @@ async def register(
             created_by=principal.subject,
         )
     )
+    if added is None:  # a concurrent registration of the same number won
+        raise Conflict("A person with this identity number is already registered.", slug="person-exists")
+    person = added
     await ctx.access_log.record(
         session,
         principal,
@@ -111,14 +109,14 @@ async def get(
         purpose=purpose,
         resource_id=str(person.id),
     )
-    return to_out(person, cipher(ctx))
+    return to_out(person, ctx.cipher)
 
 
 async def find(
     ctx: ServiceContext, session: AsyncSession, principal: Principal, identity_number: str, purpose: str
 ) -> PersonOut:
     number, _, _ = normalised_identity(identity_number)
-    fields = cipher(ctx)
+    fields = ctx.cipher
     person = await PersonRepository(session).by_identity_index(principal, fields.index(number))
     if person is None:
         raise NotFound("No person with that identity number that you may see.")
@@ -152,5 +150,20 @@ async def page(
         person_ids=[p.id for p in persons],
         purpose=purpose,
     )
-    fields = cipher(ctx)
+    fields = ctx.cipher
     return [to_out(p, fields) for p in persons]
+
+
+async def record_replay(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, person_id: uuid.UUID
+) -> None:
+    """A retried registration answers with the person again: that is a read, and is logged."""
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.read,
+        resource="person",
+        person_ids=[person_id],
+        purpose="idempotent retry of a registration",
+        resource_id=str(person_id),
+    )

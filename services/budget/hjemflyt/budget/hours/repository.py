@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +26,15 @@ class HoursRepository:
             where=DecidedHours.decision_version < stmt.excluded.decision_version,
         )
         await self.session.execute(stmt)
+        # Services the newer version no longer grants stop counting.
+        first = rows[0]
+        await self.session.execute(
+            delete(DecidedHours).where(
+                DecidedHours.decision_id == first["decision_id"],
+                DecidedHours.decision_version < first["decision_version"],
+                DecidedHours.service_code.not_in([r["service_code"] for r in rows]),
+            )
+        )
 
     async def upsert_unit(self, values: dict[str, object]) -> None:
         stmt = insert(ProviderUnit).values(**values)

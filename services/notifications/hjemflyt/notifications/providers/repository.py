@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.providers.models import Provider
@@ -15,9 +16,10 @@ class ProviderRepository:
     async def get(self, provider_org: str, *, for_update: bool = False) -> Provider | None:
         return await self.session.get(Provider, provider_org, with_for_update=for_update)
 
-    async def add(self, provider: Provider) -> None:
-        self.session.add(provider)
-        await self.session.flush()
+    async def add(self, values: dict[str, object]) -> Provider | None:
+        """Insert a new provider; None if a concurrent request registered it first."""
+        stmt = insert(Provider).values(**values).on_conflict_do_nothing().returning(Provider)
+        return (await self.session.scalars(stmt)).first()
 
     async def list(self) -> Sequence[Provider]:
         return (await self.session.scalars(select(Provider).order_by(Provider.name))).all()

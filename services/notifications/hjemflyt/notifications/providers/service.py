@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.notifications.providers.models import Provider
 from hjemflyt.notifications.providers.repository import ProviderRepository
 from hjemflyt.notifications.providers.schemas import ProviderIn, ProviderOut
 from hjemflyt.shared.contracts.events import PROVIDER_REGISTERED, ProviderRegistered
@@ -30,13 +29,13 @@ async def put(
     """Create or change a provider. Returns (provider, created)."""
     org = organisation_number(provider_org)
     repo = ProviderRepository(session)
-    provider = await repo.get(org, for_update=True)
     values = body.model_dump(mode="json")
-    created = provider is None
+    provider = await repo.add({"provider_org": org, "version": 1, "updated_at": ctx.clock.now(), **values})
+    created = provider is not None
     if provider is None:
-        provider = Provider(provider_org=org, version=1, updated_at=ctx.clock.now(), **values)
-        await repo.add(provider)
-    else:
+        # It exists (perhaps registered a moment ago by a concurrent request): lock and change it.
+        provider = await repo.get(org, for_update=True)
+        assert provider is not None
         unchanged = all(getattr(provider, k) == v for k, v in values.items())
         if unchanged:
             return ProviderOut.model_validate(provider), False
