@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from hjemflyt.assessment.config.endpoints import router as config
 from hjemflyt.assessment.db import SCHEMA, platform_tables
 from hjemflyt.assessment.decisions.endpoints import router as decisions
 from hjemflyt.assessment.districts.endpoints import router as districts
@@ -29,7 +30,7 @@ SPEC = ServiceSpec(
     title="hjemflyt assessment",
     description="Persons, referrals, assessments, decisions (vedtak) and appeals. Owns personal data.",
     tables=platform_tables,
-    routers=[districts, persons, decisions, providers],
+    routers=[config, districts, persons, decisions, providers],
     consumers=consumers,
 )
 
