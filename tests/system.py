@@ -31,7 +31,10 @@ class Actor:
 
 
 async def configure_municipality(integration: httpx.AsyncClient) -> None:
-    """A district and two providers, and wait until case handling knows the providers."""
+    """The Oslo preset (catalogue, legal basis, districts), two providers, and wait until case
+    handling knows the providers."""
+    r = await integration.post("/assessment/v1/config/presets/oslo")
+    assert r.status_code == 200, r.text
     r = await integration.put(
         "/assessment/v1/districts/frogner",
         json={
@@ -41,10 +44,11 @@ async def configure_municipality(integration: httpx.AsyncClient) -> None:
         },
     )
     assert r.status_code == 200, r.text
-    for org, name, services in (
+    providers = (
         (PROVIDER_A, "Omsorgspartner Demo AS", ["1", "15"]),
         (PROVIDER_B, "Hjemmehjelp Eksempel AS", ["1"]),
-    ):
+    )
+    for org, name, services in providers:
         r = await integration.put(
             f"/notifications/v1/providers/{org}",
             json={"name": name, "kind": "private", "service_codes": services, "districts": ["frogner"]},

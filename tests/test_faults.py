@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import date
 
 import pytest
 
+from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.testing import eventually
@@ -42,13 +44,9 @@ async def decide(officer, person_ids: list[str], made: list[str], pause: float) 
     for i, person_id in enumerate(person_ids):
         r = await officer.post(
             "/assessment/v1/decisions",
-            json={
-                "person_id": person_id,
-                "start_date": "2026-12-01",
-                "services": [
-                    {"service_code": "15", "hours_per_month": str(5 + i % 20), "provider_org": PROVIDER_A}
-                ],
-            },
+            json=decision_body(
+                person_id, [("home-nursing", str(5 + i % 20), PROVIDER_A)], start=date(2026, 12, 1)
+            ),
             headers={"Idempotency-Key": f"decision-{person_id}"},
         )
         assert r.status_code == 201, r.text

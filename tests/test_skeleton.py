@@ -8,9 +8,12 @@ in no other provider's.
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 import pytest
 
+from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.devissuer import DevIssuer
@@ -44,15 +47,11 @@ async def test_decision_reaches_timeline_budget_and_the_chosen_provider_only(sta
         person_id = r.json()["id"]
         r = await officer.post(
             "/assessment/v1/decisions",
-            json={
-                "person_id": person_id,
-                "start_date": "2026-12-01",
-                "evaluation_date": "2027-02-01",
-                "services": [
-                    {"service_code": "15", "hours_per_month": "24", "provider_org": PROVIDER_A},
-                    {"service_code": "1", "hours_per_month": "6.5", "provider_org": PROVIDER_B},
-                ],
-            },
+            json=decision_body(
+                person_id,
+                [("home-nursing", "24", PROVIDER_A), ("practical-help", "6.5", PROVIDER_B)],
+                start=date(2026, 12, 1),
+            ),
         )
         assert r.status_code == 201, r.text
         decision_id = r.json()["id"]
@@ -77,10 +76,10 @@ async def test_decision_reaches_timeline_budget_and_the_chosen_provider_only(sta
         orders_a = await all_orders(provider_a)
         orders_b = await all_orders(provider_b)
         assert [o["decision_id"] for o in orders_a] == [decision_id]
-        assert [s["service_code"] for s in orders_a[0]["services"]] == ["15"]
+        assert [s["service_type"] for s in orders_a[0]["services"]] == ["home-nursing"]
         assert orders_a[0]["recipient"]["name"] == "Kari Nordmann"
         assert orders_a[0]["case_office_contact"] == "Forvaltning Frogner"
-        assert [s["service_code"] for s in orders_b[0]["services"]] == ["1"]
+        assert [s["service_type"] for s in orders_b[0]["services"]] == ["practical-help"]
         # Each provider sees only its own order.
         assert (await provider_b.get(f"/notifications/v1/orders/{orders_a[0]['id']}")).status_code == 404
         assert (await provider_a.get(f"/notifications/v1/orders/{orders_a[0]['id']}")).status_code == 200
@@ -140,11 +139,7 @@ async def test_bad_input_is_refused_with_problem_json_and_changes_nothing(stack,
         r = await officer.post("/assessment/v1/persons", json=person)
         assert r.status_code == 201
         person_id = r.json()["id"]
-        decision = {
-            "person_id": person_id,
-            "start_date": "2026-12-01",
-            "services": [{"service_code": "15", "hours_per_month": "10", "provider_org": "974760673"}],
-        }
+        decision = decision_body(person_id, [("home-nursing", "10", "974760673")], start=date(2026, 12, 1))
         is_problem(await officer.post("/assessment/v1/decisions", json=decision), 422, "unknown-provider")
 
         # Nothing stored, no event: only the one valid person was added, and no order or hours appeared.

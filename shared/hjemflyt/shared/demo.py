@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -84,6 +85,50 @@ def _hours(rng: random.Random) -> Decimal:
     return Decimal(rng.randint(100, 160))
 
 
+MEASURES = {
+    "home-nursing": [("Oppfølging av faste medisiner", 2, "day", 10), ("Sårstell", 2, "week", 20)],
+    "practical-help": [("Rengjøring av bolig", 1, "week", 90), ("Handlehjelp", 1, "week", 45)],
+    "personal-care": [("Hjelp til dusj", 2, "week", 30)],
+}
+
+
+def decision_body(
+    person_id: str,
+    services: Sequence[tuple[str, str | Decimal, str | None]],
+    *,
+    start: date,
+    make: bool = True,
+    organisation_model: str = "trust_model",
+    evaluation_days: int = 60,
+    **extra: object,
+) -> dict[str, object]:
+    """A complete decision as a case system sends it: (service type, hours per month, provider)."""
+    minutes = organisation_model == "purchaser_provider"
+    return {
+        "person_id": person_id,
+        "make": make,
+        "justification": "Du har etter hjemmebesøket behov for hjelp for å klare deg trygt hjemme "
+        "(helse- og omsorgstjenesteloven § 3-2). Vi har lagt vekt på det du selv sa om hverdagen din.",
+        "user_goal": "Du sa at det er viktig for deg å kunne bo hjemme og gå tur med hunden.",
+        "start_date": start.isoformat(),
+        "evaluation_date": (start + timedelta(days=evaluation_days)).isoformat(),
+        "services": [
+            {
+                "service_type": service_type,
+                "scope_kind": "minutes_per_measure" if minutes else "hours_per_month",
+                **({} if minutes else {"hours_per_month": str(hours)}),
+                "provider_org": provider,
+                "measures": [
+                    {"description": d, "times": t, "per": p, **({"minutes": m} if minutes else {})}
+                    for d, t, p, m in MEASURES.get(service_type, [("Oppfølging", 1, "week", 30)])
+                ],
+            }
+            for service_type, hours, provider in services
+        ],
+        **extra,
+    }
+
+
 async def load_demo(
     base_url: str, issuer: DevIssuer, *, persons: int = 300, seed: int = 2026
 ) -> dict[str, int]:
@@ -96,10 +141,17 @@ async def load_demo(
             log.info("demo data already present; not loading again")
             return {"persons": 0, "decisions": 0}
 
+        r = await client.post("/assessment/v1/config/presets/oslo")
+        r.raise_for_status()
+        # Districts of one city organise differently: the preset's trust model, changed for two.
         for code, (name, model) in DISTRICTS.items():
             r = await client.put(
                 f"/assessment/v1/districts/{code}",
-                json={"name": name, "organisation_model": model, "case_office": f"Forvaltning, {name}"},
+                json={
+                    "name": name,
+                    "organisation_model": model,
+                    "case_office": f"Tildelingskontoret, {name}",
+                },
             )
             r.raise_for_status()
         for p in PROVIDERS:
@@ -137,33 +189,32 @@ async def load_demo(
             }
             choices = [p for p in PROVIDERS if district in p.districts]
             services = []
-            for code in rng.sample(["15", "1"], k=rng.choice([1, 1, 2])):
-                eligible = [p for p in choices if code in p.services]
-                services.append(
-                    {
-                        "service_code": code,
-                        "hours_per_month": str(_hours(rng)),
-                        "provider_org": rng.choice(eligible).org,
-                    }
-                )
+            for service_type in rng.sample(["home-nursing", "practical-help"], k=rng.choice([1, 1, 2])):
+                iplos = "15" if service_type == "home-nursing" else "1"
+                provider = rng.choice([p for p in choices if iplos in p.services]).org
+                services.append((service_type, _hours(rng), provider))
             start = today - timedelta(days=rng.randint(0, 300))
-            decision = {
-                "start_date": start.isoformat(),
-                "evaluation_date": (start + timedelta(days=rng.choice([60, 180, 365]))).isoformat(),
-                "services": services,
-            }
+            decision = decision_body(
+                "", services, start=start, organisation_model=DISTRICTS[district][1],
+                evaluation_days=rng.choice([60, 180, 365]),
+            )  # fmt: skip
             async with semaphore:
                 r = await client.post(
                     "/assessment/v1/persons", json=body, headers={"Idempotency-Key": f"demo-person-{i}"}
                 )
                 r.raise_for_status()
-                person_id = r.json()["id"]
+                decision["person_id"] = r.json()["id"]
                 r = await client.post(
                     "/assessment/v1/decisions",
-                    json={"person_id": person_id, **decision},
+                    json=decision,
                     headers={"Idempotency-Key": f"demo-decision-{i}"},
                 )
                 r.raise_for_status()
+                decision_id = r.json()["id"]
+                # Most letters have gone out and the services have started; a few are just made.
+                if rng.random() < 0.9:
+                    (await client.post(f"/assessment/v1/decisions/{decision_id}/send")).raise_for_status()
+                    (await client.post(f"/assessment/v1/decisions/{decision_id}/activate")).raise_for_status()
 
         await asyncio.gather(*(one(i, n) for i, n in enumerate(numbers)))
     return {"persons": persons, "decisions": persons}

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -33,7 +34,8 @@ from hjemflyt.shared.platform.settings import SERVICES, Environment, Settings
 
 T = TypeVar("T")
 
-TEST_DIR = Path(".hjemflyt/test")
+# Overridable so that two test runs on one machine (or a run beside a benchmark) do not collide.
+TEST_DIR = Path(os.environ.get("HJEMFLYT_TEST_DATA_DIR", ".hjemflyt/test"))
 TEMPLATE_DB = "hjemflyt_template"
 ISSUER = "https://dev-issuer.hjemflyt.local"
 

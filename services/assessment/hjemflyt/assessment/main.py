@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+import hjemflyt.assessment.models  # noqa: F401  (every table on the metadata, for foreign keys)
+from hjemflyt.assessment.assessments.endpoints import router as assessments
 from hjemflyt.assessment.config.endpoints import router as config
 from hjemflyt.assessment.db import SCHEMA, platform_tables
 from hjemflyt.assessment.decisions.endpoints import router as decisions
@@ -30,7 +32,7 @@ SPEC = ServiceSpec(
     title="hjemflyt assessment",
     description="Persons, referrals, assessments, decisions (vedtak) and appeals. Owns personal data.",
     tables=platform_tables,
-    routers=[config, districts, persons, decisions, providers],
+    routers=[config, districts, persons, assessments, decisions, providers],
     consumers=consumers,
 )
 

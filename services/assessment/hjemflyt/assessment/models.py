@@ -1,20 +1,37 @@
 """Imports every model so the metadata is complete (Alembic and tests use it)."""
 
+from hjemflyt.assessment.appeals.models import Appeal
+from hjemflyt.assessment.assessments.models import Assessment, AssessmentGoal
 from hjemflyt.assessment.config.models import CaseOffice, CopaymentBand, LegalBasis, Municipality, ServiceType
-from hjemflyt.assessment.decisions.models import Decision, DecisionService
+from hjemflyt.assessment.decisions.models import (
+    Decision,
+    DecisionService,
+    DecisionVersion,
+    Measure,
+    ProviderChoice,
+)
 from hjemflyt.assessment.districts.models import District
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.assessment.providers.models import ApprovedProvider
+from hjemflyt.assessment.referrals.models import Application, Referral
 
 __all__ = [
+    "Appeal",
+    "Application",
     "ApprovedProvider",
+    "Assessment",
+    "AssessmentGoal",
     "CaseOffice",
     "CopaymentBand",
     "Decision",
     "DecisionService",
+    "DecisionVersion",
     "District",
     "LegalBasis",
+    "Measure",
     "Municipality",
     "Person",
+    "ProviderChoice",
+    "Referral",
     "ServiceType",
 ]

@@ -54,8 +54,13 @@ class OrderCreated(EventData):
 class DecidedService(EventData):
     service_code: str = Field(description="IPLOS service code, e.g. 15 = health services at home")
     service_name: str
-    hours_per_month: Decimal = Field(ge=0)
-    provider_org: str = Field(pattern=r"^\d{9}$")
+    hours_per_month: Decimal = Field(ge=0, description="Decided hours; the frame's maximum for a frame")
+    provider_org: str | None = Field(default=None, pattern=r"^\d{9}$", description="None until chosen")
+    service_type: str | None = Field(default=None, description="The municipality's catalogue code")
+    outcome: str = Field(default="granted", description="granted | partly_granted | refused")
+    scope_kind: str = Field(
+        default="hours_per_month", description="hours_per_month | frame | minutes_per_measure"
+    )
 
 
 class DecisionMade(EventData):
@@ -69,6 +74,102 @@ class DecisionMade(EventData):
     evaluation_date: date | None = None
     services: list[DecidedService]
     made_at: datetime
+    application_id: UUID | None = None
+    supersedes_id: UUID | None = None
+    legal_basis: list[str] = Field(default_factory=list)
+
+
+class DecisionAmended(EventData):
+    """A running decision changed in the person's favour (a reduction needs a new decision)."""
+
+    decision_id: UUID
+    version: int
+    person_id: UUID
+    district: str
+    start_date: date
+    end_date: date | None = None
+    evaluation_date: date | None = None
+    services: list[DecidedService]
+    changes: list[str] = Field(
+        description="Which fields changed, e.g. services[home-nursing].hours_per_month"
+    )
+    amended_at: datetime
+
+
+class DecisionEnded(EventData):
+    decision_id: UUID
+    version: int
+    person_id: UUID
+    district: str
+    end_date: date
+    reason: str = Field(description="ended | superseded | expired | deceased | moved | masters_daily_life")
+    superseded_by: UUID | None = None
+    ended_at: datetime
+
+
+class ReferralReceived(EventData):
+    referral_id: UUID
+    person_id: UUID
+    district: str
+    source: str = Field(description="person | next_of_kin | gp | hospital | emergency_gp")
+    requested_services: list[str]
+    received_at: datetime
+
+
+class ApplicationRegistered(EventData):
+    application_id: UUID
+    person_id: UUID
+    district: str
+    referral_id: UUID | None = None
+    services: list[str]
+    received_date: date
+    deadline_date: date = Field(
+        description="After this, a preliminary reply is due (forvaltningsloven § 11 a)"
+    )
+
+
+class AssessmentCompleted(EventData):
+    assessment_id: UUID
+    person_id: UUID
+    district: str
+    application_id: UUID | None = None
+    visit_date: date | None = None
+    iplos_version: str
+    scores: dict[str, int] = Field(description="IPLOS function scores by variable: 1-5, or 9 not relevant")
+    goals: int = Field(ge=0, description="How many goals the person set")
+    completed_at: datetime
+
+
+class ProviderChosen(EventData):
+    decision_id: UUID
+    person_id: UUID
+    district: str
+    service_type: str
+    service_code: str
+    provider_org: str | None = Field(default=None, description="None: informed, not yet chosen")
+    informed_date: date
+    chosen_date: date | None = None
+
+
+class AppealReceived(EventData):
+    appeal_id: UUID
+    decision_id: UUID
+    person_id: UUID
+    district: str
+    received_date: date
+    late: bool
+
+
+class AppealDecided(EventData):
+    appeal_id: UUID
+    decision_id: UUID
+    person_id: UUID
+    district: str
+    stage: str = Field(description="municipality | county_governor")
+    outcome: str = Field(description="upheld | changed | reversed | returned")
+    decided_date: date
+    forwarded: bool = Field(description="True when the municipality upheld it and sent it on")
+    new_decision_id: UUID | None = None
 
 
 class OrderRecipient(EventData):
@@ -81,6 +182,7 @@ class OrderRecipient(EventData):
 
 
 class OrderIssued(EventData):
+    kind: str = Field(default="new", description="new | changed | ended")
     decision_id: UUID
     decision_version: int
     person_id: UUID
@@ -134,5 +236,72 @@ ORDER_ISSUED = register(
         "What one provider needs to deliver a decision, personal details included. "
         "Only the notifications service consumes it.",
         personal_data=True,
+    )
+)
+
+DECISION_AMENDED = register(
+    EventType(
+        "assessment",
+        "decision",
+        "amended",
+        1,
+        DecisionAmended,
+        "A running decision was changed in the person's favour; a new version.",
+    )
+)
+DECISION_ENDED = register(
+    EventType("assessment", "decision", "ended", 1, DecisionEnded, "A decision ended, or was superseded.")
+)
+REFERRAL_RECEIVED = register(
+    EventType(
+        "assessment",
+        "referral",
+        "received",
+        1,
+        ReferralReceived,
+        "A request for help arrived (from the person, next of kin, GP, hospital or emergency GP).",
+    )
+)
+APPLICATION_REGISTERED = register(
+    EventType(
+        "assessment",
+        "application",
+        "registered",
+        1,
+        ApplicationRegistered,
+        "An application was registered; the case-handling clock started.",
+    )
+)
+ASSESSMENT_COMPLETED = register(
+    EventType(
+        "assessment",
+        "assessment",
+        "completed",
+        1,
+        AssessmentCompleted,
+        "An assessment (kartlegging) was completed with IPLOS scores and the person's goals.",
+    )
+)
+PROVIDER_CHOSEN = register(
+    EventType(
+        "assessment",
+        "provider",
+        "chosen",
+        1,
+        ProviderChosen,
+        "The person was informed of provider choice and, if made, what they chose.",
+    )
+)
+APPEAL_RECEIVED = register(
+    EventType("assessment", "appeal", "received", 1, AppealReceived, "An appeal against a decision arrived.")
+)
+APPEAL_DECIDED = register(
+    EventType(
+        "assessment",
+        "appeal",
+        "decided",
+        1,
+        AppealDecided,
+        "The municipality or Statsforvalteren decided an appeal.",
     )
 )

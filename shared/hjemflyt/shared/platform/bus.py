@@ -34,10 +34,12 @@ class Bus:
         self.name = name
         self._nc: NATS | None = None
         self._js: JetStreamContext | None = None
+        self._closing = False
 
     async def connect(self) -> None:
         async def _disconnected() -> None:
-            log.warning("bus disconnected; reconnecting")
+            if not self._closing:
+                log.warning("bus disconnected; reconnecting")
 
         async def _reconnected() -> None:
             log.info("bus reconnected")
@@ -107,6 +109,7 @@ class Bus:
     async def close(self) -> None:
         # Not drain(): it waits on open pull subscriptions. Everything we handled is already
         # acknowledged and the outbox relay awaits each publish ack, so close() loses nothing.
+        self._closing = True
         if self._nc is not None and not self._nc.is_closed:
             with contextlib.suppress(Exception):
                 await self._nc.flush(timeout=2)

@@ -257,7 +257,7 @@ class Consumer:
             while True:
                 try:
                     msgs = await psub.fetch(self.settings.consumer_batch_size, timeout=2)
-                except NatsTimeoutError:
+                except (NatsTimeoutError, TimeoutError):  # nats-py raises either when nothing came
                     continue
                 except asyncio.CancelledError:
                     raise

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -19,7 +19,7 @@ from hjemflyt.shared.platform.errors import Unauthorized
 from hjemflyt.shared.platform.idempotency import Idempotency
 
 
-def get_context(request: Request) -> ServiceContext:
+async def get_context(request: Request) -> ServiceContext:
     ctx: ServiceContext = request.app.state.ctx
     return ctx
 
@@ -39,7 +39,7 @@ SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 _bearer = HTTPBearer(auto_error=False, description="A JWT from the municipality's identity provider.")
 
 
-def get_principal(
+async def get_principal(
     ctx: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
@@ -54,17 +54,18 @@ def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def requires(*scopes: Scope) -> Callable[[Principal], Principal]:
+def requires(*scopes: Scope) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that answers 403 unless the principal holds every scope."""
 
-    def check(principal: PrincipalDep) -> Principal:
+    # async: FastAPI runs plain functions in a worker thread, a needless hop per request.
+    async def check(principal: PrincipalDep) -> Principal:
         principal.require(*scopes)
         return principal
 
     return check
 
 
-def get_idempotency(
+async def get_idempotency(
     request: Request, session: SessionDep, principal: PrincipalDep, ctx: ContextDep
 ) -> Idempotency:
     return Idempotency(request, session, principal, ctx.tables, ctx.clock, ctx.cipher)

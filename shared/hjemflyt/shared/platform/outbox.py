@@ -87,9 +87,11 @@ class Outbox:
                 created_at=event.time,
             )
         )
-        await session.execute(
-            text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(self.schema)}
-        )
+        # One NOTIFY per transaction is enough to wake the relay (each one costs a round trip).
+        if not session.info.get("outbox_notified"):
+            channel = notify_channel(self.schema)
+            await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+            session.info["outbox_notified"] = True
         return event
 
 

@@ -1,17 +1,21 @@
-"""Published: decision made (pseudonymous, for everyone) and one order per chosen provider
-(with the personal details that provider needs, for the notifications service only)."""
+"""Published by decisions: made, amended, ended (pseudonymous, for every service), provider
+chosen, and the orders (with the personal details one provider needs, for notifications only)."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.decisions.models import Decision
-from hjemflyt.assessment.decisions.schemas import ServiceOut
+from hjemflyt.assessment.decisions.schemas import DecisionOut
 from hjemflyt.assessment.persons.schemas import PersonOut
 from hjemflyt.shared.contracts.events import (
+    DECISION_AMENDED,
+    DECISION_ENDED,
     DECISION_MADE,
     ORDER_ISSUED,
     DecidedService,
+    DecisionAmended,
+    DecisionEnded,
     DecisionMade,
     OrderIssued,
     OrderRecipient,
@@ -19,41 +23,118 @@ from hjemflyt.shared.contracts.events import (
 from hjemflyt.shared.platform.context import ServiceContext
 
 
-async def publish_decision_made(
-    ctx: ServiceContext,
-    session: AsyncSession,
-    decision: Decision,
-    services: list[ServiceOut],
-    person: PersonOut,
-    case_office: str | None,
-) -> None:
-    decided = [DecidedService.model_validate(s.model_dump()) for s in services]
+def decided_services(out: DecisionOut) -> list[DecidedService]:
+    return [
+        DecidedService(
+            service_code=s.service_code,
+            service_name=s.service_name,
+            hours_per_month=s.hours_per_month,
+            provider_org=s.provider_org,
+            service_type=s.service_type,
+            outcome=s.outcome.value,
+            scope_kind=s.scope_kind.value,
+        )
+        for s in out.services
+    ]
+
+
+async def publish_made(ctx: ServiceContext, session: AsyncSession, out: DecisionOut) -> None:
+    assert out.decision_date is not None
+    assert out.start_date is not None
+    assert out.made_at is not None
     await ctx.outbox.add(
         session,
         DECISION_MADE,
         DecisionMade(
+            decision_id=out.id,
+            version=out.version,
+            person_id=out.person_id,
+            district=out.district,
+            decision_date=out.decision_date,
+            start_date=out.start_date,
+            end_date=out.end_date,
+            evaluation_date=out.evaluation_date,
+            services=decided_services(out),
+            made_at=out.made_at,
+            application_id=out.application_id,
+            supersedes_id=out.supersedes_id,
+            legal_basis=out.legal_basis,
+        ),
+        subject=str(out.id),
+    )
+
+
+async def publish_amended(
+    ctx: ServiceContext, session: AsyncSession, out: DecisionOut, changed: list[str]
+) -> None:
+    assert out.start_date
+    await ctx.outbox.add(
+        session,
+        DECISION_AMENDED,
+        DecisionAmended(
+            decision_id=out.id,
+            version=out.version,
+            person_id=out.person_id,
+            district=out.district,
+            start_date=out.start_date,
+            end_date=out.end_date,
+            evaluation_date=out.evaluation_date,
+            services=decided_services(out),
+            changes=changed,
+            amended_at=ctx.clock.now(),
+        ),
+        subject=str(out.id),
+    )
+
+
+async def publish_ended(
+    ctx: ServiceContext, session: AsyncSession, decision: Decision, superseded_by: object = None
+) -> None:
+    assert decision.end_date is not None
+    assert decision.ended_at is not None
+    assert decision.end_reason is not None
+    await ctx.outbox.add(
+        session,
+        DECISION_ENDED,
+        DecisionEnded(
             decision_id=decision.id,
             version=decision.version,
             person_id=decision.person_id,
             district=decision.district,
-            decision_date=decision.decision_date,
-            start_date=decision.start_date,
             end_date=decision.end_date,
-            evaluation_date=decision.evaluation_date,
-            services=decided,
-            made_at=decision.made_at,
+            reason=decision.end_reason,
+            superseded_by=superseded_by,
+            ended_at=decision.ended_at,
         ),
         subject=str(decision.id),
     )
-    for provider_org in sorted({s.provider_org for s in decided}):
+
+
+async def publish_orders(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    out: DecisionOut,
+    person: PersonOut,
+    *,
+    kind: str,
+    providers: set[str] | None = None,
+    case_office: str | None = None,
+) -> None:
+    """One order per provider with granted services (only `providers`, if given)."""
+    assert out.start_date
+    services = [s for s in decided_services(out) if s.provider_org and s.outcome != "refused"]
+    for provider_org in sorted({s.provider_org for s in services if s.provider_org}):
+        if providers is not None and provider_org not in providers:
+            continue
         await ctx.outbox.add(
             session,
             ORDER_ISSUED,
             OrderIssued(
-                decision_id=decision.id,
-                decision_version=decision.version,
-                person_id=decision.person_id,
-                district=decision.district,
+                kind=kind,
+                decision_id=out.id,
+                decision_version=out.version,
+                person_id=out.person_id,
+                district=out.district,
                 provider_org=provider_org,
                 recipient=OrderRecipient(
                     identity_number=person.identity_number,
@@ -61,11 +142,11 @@ async def publish_decision_made(
                     address=person.address,
                     phone=person.phone,
                 ),
-                services=[s for s in decided if s.provider_org == provider_org],
-                start_date=decision.start_date,
-                end_date=decision.end_date,
+                services=[s for s in services if s.provider_org == provider_org],
+                start_date=out.start_date,
+                end_date=out.end_date,
                 case_office_contact=case_office,
-                issued_at=decision.made_at,
+                issued_at=ctx.clock.now(),
             ),
-            subject=f"{decision.id}/{provider_org}",
+            subject=f"{out.id}/{provider_org}",
         )

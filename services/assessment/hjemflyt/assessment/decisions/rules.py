@@ -1,32 +1,132 @@
-"""Pure rules for making a decision (no IO): what makes a request complete and consistent.
+"""Pure rules of the decision (no IO): completeness, scope by organisation model, the
+lifecycle, and what counts as a change to the person's detriment (forvaltningsloven § 35).
 
-Returns every broken rule at once, so a case officer fixes them in one go.
+Every check returns all broken rules at once, so a case officer fixes them in one go.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import Any
 
-from hjemflyt.shared.contracts.codes import IPLOS_SERVICES
-
-# A month has at most 31 days of 24 hours; more cannot be decided.
+# A month has at most 31 days of 24 hours.
 MAX_HOURS_PER_MONTH = Decimal(744)
 
+# Average occurrences per month of "times per <period>".
+PER_MONTH = {
+    "day": Decimal("30.4375"),
+    "week": Decimal("4.348214"),
+    "month": Decimal(1),
+    "quarter": Decimal(1) / Decimal(3),
+    "year": Decimal(1) / Decimal(12),
+}
+
+
+class Status(StrEnum):
+    draft = "draft"
+    made = "made"
+    sent = "sent"
+    active = "active"
+    ended = "ended"
+
+
+class Outcome(StrEnum):
+    granted = "granted"
+    partly_granted = "partly_granted"
+    refused = "refused"
+
+
+class ScopeKind(StrEnum):
+    hours_per_month = "hours_per_month"
+    frame = "frame"
+    minutes_per_measure = "minutes_per_measure"
+
+
+class EndReason(StrEnum):
+    ended = "ended"
+    superseded = "superseded"
+    expired = "expired"
+    deceased = "deceased"
+    moved = "moved"
+    masters_daily_life = "masters_daily_life"
+    nursing_home = "nursing_home"
+
+
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.draft: frozenset({Status.made}),
+    Status.made: frozenset({Status.sent, Status.ended}),
+    Status.sent: frozenset({Status.active, Status.ended}),
+    Status.active: frozenset({Status.ended}),
+    Status.ended: frozenset(),
+}
+RUNNING = frozenset({Status.made, Status.sent, Status.active})
+
+# Which scopes each organisation model (DOMAIN § 2) writes.
+SCOPES_FOR_MODEL: dict[str, frozenset[ScopeKind]] = {
+    "purchaser_provider": frozenset({ScopeKind.minutes_per_measure}),
+    "trust_model": frozenset({ScopeKind.hours_per_month, ScopeKind.frame}),
+    "professional_freedom": frozenset({ScopeKind.hours_per_month, ScopeKind.frame}),
+}
+
+
+DEFAULT_SCOPE: dict[str, ScopeKind] = {
+    "purchaser_provider": ScopeKind.minutes_per_measure,
+    "trust_model": ScopeKind.hours_per_month,
+    "professional_freedom": ScopeKind.hours_per_month,
+}
+
+
+def can_move(current: Status, target: Status) -> bool:
+    return target in TRANSITIONS[current]
+
 
 @dataclass(frozen=True)
-class RequestedService:
-    service_code: str
-    hours_per_month: Decimal
-    provider_org: str
+class MeasureFacts:
+    description: str
+    times: int
+    per: str
+    minutes: int | None = None
 
 
 @dataclass(frozen=True)
-class ProviderFacts:
-    service_codes: frozenset[str]
-    districts: frozenset[str]
+class ServiceFacts:
+    service_type: str
+    outcome: Outcome
+    scope_kind: ScopeKind
+    hours_per_month: Decimal | None = None
+    frame_min_hours: Decimal | None = None
+    frame_max_hours: Decimal | None = None
+    refusal_reason: str | None = None
+    provider_org: str | None = None
+    measures: Sequence[MeasureFacts] = ()
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    organisation_model: str
+    justification: str | None
+    purpose: str | None
+    user_goal: str | None
+    legal_basis: Sequence[str]
+    start_date: date | None
+    end_date: date | None
+    evaluation_date: date | None
+    services: Sequence[ServiceFacts] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CatalogueFacts:
+    """What the configuration and the provider registry say, for the checks."""
+
+    service_types: Mapping[str, str]  # code -> IPLOS code, active services only
+    legal_basis: frozenset[str]
+    # provider_org -> (IPLOS codes it may deliver, districts it serves)
+    providers: Mapping[str, tuple[frozenset[str], frozenset[str]]]
+    district: str
 
 
 @dataclass(frozen=True)
@@ -36,67 +136,186 @@ class Violation:
     field: str | None = None
 
 
-def check_decision(
-    *,
-    district: str,
-    start_date: date,
-    end_date: date | None,
-    evaluation_date: date | None,
-    services: Sequence[RequestedService],
-    providers: Mapping[str, ProviderFacts],
-) -> list[Violation]:
+def measure_hours_per_month(measures: Sequence[MeasureFacts]) -> Decimal:
+    """Hours per month from minutes per measure and frequency (purchaser-provider scope)."""
+    total = sum(
+        (Decimal(m.minutes or 0) * m.times * PER_MONTH[m.per] for m in measures),
+        start=Decimal(0),
+    )
+    return (total / 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def decided_hours(service: ServiceFacts) -> Decimal:
+    """The hours per month the service is budgeted at: the frame's maximum for a frame."""
+    if service.outcome == Outcome.refused:
+        return Decimal(0)
+    if service.scope_kind == ScopeKind.minutes_per_measure:
+        return measure_hours_per_month(service.measures)
+    if service.scope_kind == ScopeKind.frame:
+        return service.frame_max_hours or Decimal(0)
+    return service.hours_per_month or Decimal(0)
+
+
+def _hours_ok(value: Decimal | None) -> bool:
+    return value is not None and Decimal(0) < value <= MAX_HOURS_PER_MONTH
+
+
+def check_complete(decision: DecisionFacts, catalogue: CatalogueFacts) -> list[Violation]:
+    """Everything a decision must hold before it is made (DOMAIN § 4)."""
     problems: list[Violation] = []
-    if not services:
-        problems.append(Violation("no-services", "A decision grants at least one service.", "services"))
-    if end_date is not None and end_date < start_date:
-        problems.append(Violation("end-before-start", "The end date is before the start date.", "end_date"))
-    if evaluation_date is not None:
-        if evaluation_date < start_date:
-            problems.append(
-                Violation(
-                    "evaluation-before-start", "The evaluation date is before the start.", "evaluation_date"
-                )
-            )
-        if end_date is not None and evaluation_date > end_date:
-            problems.append(
-                Violation("evaluation-after-end", "The evaluation date is after the end.", "evaluation_date")
-            )
+
+    def missing(rule: str, message: str, where: str | None = None) -> None:
+        problems.append(Violation(rule, message, where))
+
+    if not decision.services:
+        missing("no-services", "A decision answers at least one service.", "services")
+    granting = [s for s in decision.services if s.outcome != Outcome.refused]
+    if not (decision.justification or "").strip():
+        missing(
+            "justification-missing",
+            "The individual justification (rules, facts, considerations) is missing.",
+            "justification",
+        )
+    if not (decision.purpose or "").strip():
+        missing("purpose-missing", "The purpose of the service is missing.", "purpose")
+    if granting and not (decision.user_goal or "").strip():
+        missing("user-goal-missing", "The person's own goal is missing.", "user_goal")
+    if not decision.legal_basis:
+        missing("legal-basis-missing", "At least one legal basis is needed.", "legal_basis")
+    for code in decision.legal_basis:
+        if code not in catalogue.legal_basis:
+            missing("unknown-legal-basis", f"Unknown legal basis {code!r}.", "legal_basis")
+    if decision.start_date is None:
+        missing("start-date-missing", "The start date is missing.", "start_date")
+    if decision.start_date and decision.end_date and decision.end_date < decision.start_date:
+        missing("end-before-start", "The end date is before the start date.", "end_date")
+    if granting and decision.evaluation_date is None:
+        missing("evaluation-date-missing", "A granted service needs an evaluation date.", "evaluation_date")
+    if decision.evaluation_date and decision.start_date and decision.evaluation_date < decision.start_date:
+        missing("evaluation-before-start", "The evaluation date is before the start.", "evaluation_date")
+    if decision.evaluation_date and decision.end_date and decision.evaluation_date > decision.end_date:
+        missing("evaluation-after-end", "The evaluation date is after the end.", "evaluation_date")
+
+    allowed_scopes = SCOPES_FOR_MODEL.get(decision.organisation_model, frozenset(ScopeKind))
     seen: set[str] = set()
-    for i, service in enumerate(services):
+    for i, service in enumerate(decision.services):
         where = f"services[{i}]"
-        if service.service_code in seen:
-            problems.append(
-                Violation("duplicate-service", f"Service {service.service_code} is granted twice.", where)
-            )
-        seen.add(service.service_code)
-        if service.service_code not in IPLOS_SERVICES:
-            problems.append(
-                Violation("unknown-service", f"Unknown IPLOS service code {service.service_code!r}.", where)
-            )
-        if not (Decimal(0) < service.hours_per_month <= MAX_HOURS_PER_MONTH):
-            problems.append(
-                Violation("hours-out-of-range", "Hours per month must be above 0 and at most 744.", where)
-            )
-        provider = providers.get(service.provider_org)
-        if provider is None:
-            problems.append(
-                Violation("unknown-provider", f"Provider {service.provider_org} is not approved.", where)
-            )
+        if service.service_type in seen:
+            missing("duplicate-service", f"{service.service_type} is answered twice.", where)
+        seen.add(service.service_type)
+        iplos = catalogue.service_types.get(service.service_type)
+        if iplos is None:
+            missing("unknown-service", f"{service.service_type!r} is not in the service catalogue.", where)
+        if service.outcome != Outcome.granted and not (service.refusal_reason or "").strip():
+            missing("refusal-reason-missing", "What is refused, and why, must be stated.", where)
+        if service.outcome == Outcome.refused:
+            if service.measures or service.hours_per_month:
+                missing("refused-with-scope", "A refused service has no measures or hours.", where)
             continue
-        if service.service_code not in provider.service_codes:
-            problems.append(
-                Violation(
-                    "provider-not-approved-for-service",
-                    f"Provider {service.provider_org} may not deliver service {service.service_code}.",
-                    where,
-                )
+        if service.scope_kind not in allowed_scopes:
+            kinds = ", ".join(sorted(allowed_scopes))
+            missing(
+                "scope-kind-not-for-district",
+                f"District organised as {decision.organisation_model} writes scope as {kinds}.",
+                where,
             )
-        if district not in provider.districts:
-            problems.append(
-                Violation(
-                    "provider-not-approved-for-district",
-                    f"Provider {service.provider_org} does not serve district {district}.",
-                    where,
-                )
+        if not service.measures:
+            missing(
+                "measures-missing", "Say what the service means for the person: at least one measure.", where
             )
+        for j, measure in enumerate(service.measures):
+            if not measure.description.strip() or measure.times < 1 or measure.per not in PER_MONTH:
+                missing(
+                    "measure-incomplete",
+                    "Each measure needs a description and a frequency.",
+                    f"{where}.measures[{j}]",
+                )
+            if service.scope_kind == ScopeKind.minutes_per_measure and not measure.minutes:
+                missing(
+                    "minutes-missing",
+                    "Purchaser-provider scope gives minutes for each measure.",
+                    f"{where}.measures[{j}]",
+                )
+        if service.scope_kind == ScopeKind.hours_per_month and not _hours_ok(service.hours_per_month):
+            missing("hours-out-of-range", "Hours per month must be above 0 and at most 744.", where)
+        if service.scope_kind == ScopeKind.frame and not (
+            _hours_ok(service.frame_min_hours)
+            and _hours_ok(service.frame_max_hours)
+            and (service.frame_min_hours or 0) <= (service.frame_max_hours or 0)
+        ):
+            missing("frame-invalid", "A frame needs 0 < minimum ≤ maximum ≤ 744 hours per month.", where)
+        if service.scope_kind == ScopeKind.minutes_per_measure and not (
+            Decimal(0) < measure_hours_per_month(service.measures) <= MAX_HOURS_PER_MONTH
+        ):
+            missing("hours-out-of-range", "The measures add up to more than a month holds.", where)
+        if service.provider_org is not None:
+            provider = catalogue.providers.get(service.provider_org)
+            if provider is None:
+                missing("unknown-provider", f"Provider {service.provider_org} is not approved.", where)
+            else:
+                codes, districts = provider
+                if iplos is not None and iplos not in codes:
+                    missing(
+                        "provider-not-approved-for-service",
+                        f"Provider {service.provider_org} may not deliver {service.service_type}.",
+                        where,
+                    )
+                if catalogue.district not in districts:
+                    missing(
+                        "provider-not-approved-for-district",
+                        f"Provider {service.provider_org} does not serve {catalogue.district}.",
+                        where,
+                    )
     return problems
+
+
+_OUTCOME_RANK = {Outcome.refused: 0, Outcome.partly_granted: 1, Outcome.granted: 2}
+
+
+def detriments(before: DecisionFacts, after: DecisionFacts) -> list[str]:
+    """Ways `after` is worse for the person than `before`. A running decision may be amended
+    only if this is empty; otherwise a new decision is needed (forvaltningsloven § 35)."""
+    found: list[str] = []
+    if before.start_date and after.start_date and after.start_date > before.start_date:
+        found.append("start_date is later")
+    if after.end_date is not None and (before.end_date is None or after.end_date < before.end_date):
+        found.append("end_date is earlier")
+    new_services = {s.service_type: s for s in after.services}
+    for old in before.services:
+        if old.outcome == Outcome.refused:
+            continue
+        new = new_services.get(old.service_type)
+        name = f"services[{old.service_type}]"
+        if new is None or new.outcome == Outcome.refused:
+            found.append(f"{name} is no longer granted")
+            continue
+        if _OUTCOME_RANK[new.outcome] < _OUTCOME_RANK[old.outcome]:
+            found.append(f"{name}.outcome is narrower")
+        if decided_hours(new) < decided_hours(old):
+            found.append(f"{name} has fewer hours")
+        both_frames = old.scope_kind == new.scope_kind == ScopeKind.frame
+        if both_frames and (new.frame_min_hours or 0) < (old.frame_min_hours or 0):
+            found.append(f"{name}.frame_min_hours is lower")
+        kept = {m.description.strip().lower(): m for m in new.measures}
+        for measure in old.measures:
+            match = kept.get(measure.description.strip().lower())
+            if match is None:
+                found.append(f"{name}.measure {measure.description!r} is removed")
+            elif match.times * PER_MONTH[match.per] < measure.times * PER_MONTH[measure.per]:
+                found.append(f"{name}.measure {measure.description!r} is less frequent")
+            elif (match.minutes or 0) < (measure.minutes or 0):
+                found.append(f"{name}.measure {measure.description!r} has fewer minutes")
+    return found
+
+
+def changes(before: Mapping[str, Any], after: Mapping[str, Any], prefix: str = "") -> list[dict[str, Any]]:
+    """Field-level differences between two snapshots, for the version history."""
+    out: list[dict[str, Any]] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        path = f"{prefix}{key}"
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            out += changes(old, new, f"{path}.")
+        elif old != new:
+            out.append({"field": path, "from": old, "to": new})
+    return out

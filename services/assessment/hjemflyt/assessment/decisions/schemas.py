@@ -2,50 +2,162 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from hjemflyt.assessment.decisions.rules import EndReason, Outcome, ScopeKind, Status
+
+Hours = Decimal
+
+
+class MeasureIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    description: str = Field(min_length=1, max_length=300, examples=["Hjelp til dusj"])
+    times: int = Field(ge=1, le=100, description="How many times per period")
+    per: Literal["day", "week", "month", "quarter", "year"]
+    minutes: int | None = Field(
+        default=None, ge=1, le=600, description="Required in purchaser-provider districts"
+    )
 
 
 class ServiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    service_code: str = Field(
-        description="IPLOS service code, e.g. 15 (health services at home)", max_length=4
+    service_type: str = Field(
+        max_length=63, description="A code from the service catalogue, e.g. home-nursing"
     )
-    hours_per_month: Decimal = Field(max_digits=6, decimal_places=2)
-    provider_org: str = Field(pattern=r"^\d{9}$", description="The chosen provider's organisation number")
+    outcome: Outcome = Outcome.granted
+    scope_kind: ScopeKind | None = Field(
+        default=None, description="Default: what the district's organisation model writes"
+    )
+    hours_per_month: Hours | None = Field(default=None, max_digits=6, decimal_places=2)
+    frame_min_hours: Hours | None = Field(default=None, max_digits=6, decimal_places=2)
+    frame_max_hours: Hours | None = Field(default=None, max_digits=6, decimal_places=2)
+    measures: list[MeasureIn] = Field(default_factory=list, max_length=50)
+    refusal_reason: str | None = Field(default=None, max_length=4000)
+    provider_org: str | None = Field(default=None, pattern=r"^\d{9}$", description="If already chosen")
 
 
-class DecisionIn(BaseModel):
+class DecisionContent(BaseModel):
+    """The editable content of a decision (all optional while it is a draft)."""
+
     model_config = ConfigDict(extra="forbid")
 
-    person_id: UUID
-    start_date: date
-    end_date: date | None = None
+    justification: str | None = Field(default=None, max_length=20000)
+    purpose: str | None = Field(default=None, max_length=4000)
+    user_goal: str | None = Field(default=None, max_length=4000, description="In the person's own words")
+    legal_basis: list[str] | None = Field(default=None, description="Default: the services' legal basis")
+    start_date: date | None = None
+    end_date: date | None = Field(default=None, description="None: indefinite")
     evaluation_date: date | None = None
-    services: list[ServiceIn] = Field(max_length=20)
+    household_income_g: Decimal | None = Field(
+        default=None, ge=0, max_digits=6, decimal_places=2, description="For co-payment, in multiples of G"
+    )
+    services: list[ServiceIn] | None = Field(default=None, max_length=20)
+
+
+class DecisionIn(DecisionContent):
+    person_id: UUID
+    application_id: UUID | None = None
+    assessment_id: UUID | None = None
+    supersedes_id: UUID | None = Field(default=None, description="The running decision this one replaces")
+    make: bool = Field(default=False, description="Make the decision at once (it must be complete)")
+
+
+class MeasureOut(BaseModel):
+    description: str
+    times: int
+    per: str
+    minutes: int | None
 
 
 class ServiceOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    service_code: str
+    service_type: str
     service_name: str
+    service_code: str
+    outcome: Outcome
+    scope_kind: ScopeKind
     hours_per_month: Decimal
-    provider_org: str
+    frame_min_hours: Decimal | None
+    frame_max_hours: Decimal | None
+    refusal_reason: str | None
+    provider_org: str | None
+    measures: list[MeasureOut]
+    copayment: dict[str, Any] | None = None
 
 
 class DecisionOut(BaseModel):
     id: UUID
     version: int
+    status: Status
     person_id: UUID
     district: str
-    status: str
-    decision_date: date
-    start_date: date
+    organisation_model: str | None
+    application_id: UUID | None
+    assessment_id: UUID | None
+    supersedes_id: UUID | None
+    justification: str | None
+    purpose: str | None
+    user_goal: str | None
+    legal_basis: list[str]
+    start_date: date | None
     end_date: date | None
     evaluation_date: date | None
-    made_by: str
-    made_at: datetime
+    household_income_g: Decimal | None
+    appeal_text: str | None
+    appeal_deadline: date | None
+    decision_date: date | None
+    made_by: str | None
+    made_at: datetime | None
+    sent_at: datetime | None
+    activated_at: datetime | None
+    ended_at: datetime | None
+    end_reason: str | None
     services: list[ServiceOut]
+
+
+class Completeness(BaseModel):
+    complete: bool
+    missing: list[dict[str, str | None]]
+
+
+class EndIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    end_date: date
+    reason: EndReason = EndReason.ended
+
+
+class VersionOut(BaseModel):
+    version: int
+    status: str
+    action: str
+    changes: list[dict[str, Any]]
+    changed_by: str
+    changed_at: datetime
+
+
+class ProviderChoiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    service_type: str
+    informed_date: date = Field(description="When the person was told they may choose (Oslo's rule)")
+    provider_org: str | None = Field(default=None, pattern=r"^\d{9}$", description="None: not chosen yet")
+    chosen_by: Literal["person", "next_of_kin", "guardian", "case_officer"] | None = None
+    chosen_date: date | None = None
+
+
+class ProviderChoiceOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    decision_id: UUID
+    service_type: str
+    informed_date: date
+    informed_by: str
+    provider_org: str | None
+    chosen_by: str | None
+    chosen_date: date | None
+    recorded_at: datetime

@@ -1,134 +1,750 @@
-"""Use cases for decisions. The walking skeleton makes a decision in one step (made);
-drafts, letters and the full lifecycle come with the assessment issue."""
+"""Use cases of the decision (vedtak): draft, edit, make, send, activate, amend, end,
+provider choice, completeness, versions, the evaluation worklist.
+
+A running decision is never edited to the person's detriment: such a change is refused
+with 409 and must be made as a new decision that supersedes it (forvaltningsloven § 35).
+Every state change writes a version row with a snapshot and the field-level changes.
+"""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.assessment.decisions import rules
-from hjemflyt.assessment.decisions.events import publish_decision_made
-from hjemflyt.assessment.decisions.models import Decision, DecisionService
+from hjemflyt.assessment.config.models import Municipality, ServiceType
+from hjemflyt.assessment.config.repository import ConfigRepository
+from hjemflyt.assessment.config.rules import Band, copayment
+from hjemflyt.assessment.decisions import events, rules
+from hjemflyt.assessment.decisions.models import (
+    Decision,
+    DecisionService,
+    DecisionVersion,
+    Measure,
+    ProviderChoice,
+)
 from hjemflyt.assessment.decisions.repository import DecisionRepository
-from hjemflyt.assessment.decisions.schemas import DecisionIn, DecisionOut, ServiceOut
+from hjemflyt.assessment.decisions.rules import Outcome, ScopeKind, Status
+from hjemflyt.assessment.decisions.schemas import (
+    Completeness,
+    DecisionContent,
+    DecisionIn,
+    DecisionOut,
+    EndIn,
+    MeasureOut,
+    ProviderChoiceIn,
+    ServiceIn,
+    ServiceOut,
+)
 from hjemflyt.assessment.districts.repository import DistrictRepository
 from hjemflyt.assessment.persons import service as persons
+from hjemflyt.assessment.persons.schemas import PersonOut
 from hjemflyt.assessment.providers.repository import ProviderRepository
-from hjemflyt.shared.contracts.codes import IPLOS_SERVICES
+from hjemflyt.shared.contracts.events import PROVIDER_CHOSEN, ProviderChosen
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import NotFound, RuleViolation
+from hjemflyt.shared.platform.errors import Conflict, NotFound, PreconditionFailed, Problem, RuleViolation
+
+PURPOSE = "case handling"
+DEFAULT_PURPOSE = "Tjenesten skal gjøre deg mest mulig selvhjulpen i hverdagen."
 
 
-def to_out(decision: Decision) -> DecisionOut:
+# --- reading ---------------------------------------------------------------------------
+
+
+class Catalogue:
+    """The configuration a decision is checked against, loaded once per use case."""
+
+    def __init__(
+        self,
+        service_types: dict[str, ServiceType],
+        municipality: Municipality | None,
+        bands: list[Band],
+        legal_basis: frozenset[str],
+    ) -> None:
+        self.service_types = service_types
+        self.municipality = municipality
+        self.bands = bands
+        self.legal_basis = legal_basis
+
+    @classmethod
+    async def load(cls, ctx: ServiceContext, session: AsyncSession) -> Catalogue:
+        repo = ConfigRepository(session)
+        types = {s.code: s for s in await repo.service_types()}
+        bands = [
+            Band(b.valid_from, b.income_min_g, b.income_max_g, b.hourly_price_ore, b.max_per_month_ore)
+            for b in await repo.bands()
+        ]
+        basis = frozenset(b.code for b in await repo.legal_basis())
+        return cls(types, await repo.municipality(ctx.settings.tenant), bands, basis)
+
+    def name(self, service_type: str) -> str:
+        found = self.service_types.get(service_type)
+        return found.name if found else service_type
+
+
+def to_out(decision: Decision, catalogue: Catalogue) -> DecisionOut:
+    copay = decision.copayment or {}
     return DecisionOut(
         id=decision.id,
         version=decision.version,
+        status=Status(decision.status),
         person_id=decision.person_id,
         district=decision.district,
-        status=decision.status,
-        decision_date=decision.decision_date,
+        organisation_model=decision.organisation_model,
+        application_id=decision.application_id,
+        assessment_id=decision.assessment_id,
+        supersedes_id=decision.supersedes_id,
+        justification=decision.justification,
+        purpose=decision.purpose,
+        user_goal=decision.user_goal,
+        legal_basis=list(decision.legal_basis or []),
         start_date=decision.start_date,
         end_date=decision.end_date,
         evaluation_date=decision.evaluation_date,
+        household_income_g=decision.household_income_g,
+        appeal_text=decision.appeal_text,
+        appeal_deadline=decision.appeal_deadline,
+        decision_date=decision.decision_date,
         made_by=decision.made_by,
         made_at=decision.made_at,
+        sent_at=decision.sent_at,
+        activated_at=decision.activated_at,
+        ended_at=decision.ended_at,
+        end_reason=decision.end_reason,
         services=[
             ServiceOut(
+                service_type=s.service_type,
+                service_name=catalogue.name(s.service_type),
                 service_code=s.service_code,
-                service_name=IPLOS_SERVICES[s.service_code].name_nb,
-                # The same form whether read back from the database or just made.
+                outcome=Outcome(s.outcome),
+                scope_kind=ScopeKind(s.scope_kind),
                 hours_per_month=Decimal(s.hours_per_month).quantize(Decimal("0.01")),
+                frame_min_hours=s.frame_min_hours,
+                frame_max_hours=s.frame_max_hours,
+                refusal_reason=s.refusal_reason,
                 provider_org=s.provider_org,
+                measures=[
+                    MeasureOut(description=m.description, times=m.times, per=m.per, minutes=m.minutes)
+                    for m in s.measures
+                ],
+                copayment=copay.get(s.service_type),
             )
-            for s in sorted(decision.services, key=lambda s: s.service_code)
+            for s in sorted(decision.services, key=lambda s: s.service_type)
         ],
     )
 
 
-async def make(
+def facts(decision: Decision) -> rules.DecisionFacts:
+    return rules.DecisionFacts(
+        organisation_model=decision.organisation_model or "",
+        justification=decision.justification,
+        purpose=decision.purpose,
+        user_goal=decision.user_goal,
+        legal_basis=tuple(decision.legal_basis or ()),
+        start_date=decision.start_date,
+        end_date=decision.end_date,
+        evaluation_date=decision.evaluation_date,
+        services=tuple(
+            rules.ServiceFacts(
+                service_type=s.service_type,
+                outcome=Outcome(s.outcome),
+                scope_kind=ScopeKind(s.scope_kind),
+                hours_per_month=s.hours_per_month,
+                frame_min_hours=s.frame_min_hours,
+                frame_max_hours=s.frame_max_hours,
+                refusal_reason=s.refusal_reason,
+                provider_org=s.provider_org,
+                measures=tuple(
+                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes) for m in s.measures
+                ),
+            )
+            for s in decision.services
+        ),
+    )
+
+
+def snapshot(out: DecisionOut) -> dict[str, Any]:
+    """What the decision says, keyed so that version diffs name the service that changed."""
+    data = out.model_dump(mode="json", exclude={"version"})
+    data["services"] = {s["service_type"]: s for s in data["services"]}
+    return data
+
+
+async def _load(
+    session: AsyncSession, principal: Principal, decision_id: uuid.UUID, *, for_update: bool = False
+) -> Decision:
+    decision = await DecisionRepository(session).get(principal, decision_id, for_update=for_update)
+    if decision is None:
+        raise NotFound("No such decision.")
+    return decision
+
+
+def _check_etag(decision: Decision, if_match: str | None, *, required: bool) -> None:
+    if if_match is None:
+        if required:
+            raise Problem(
+                "Send If-Match with the ETag you read.",
+                status=428,
+                slug="precondition-required",
+                title="Precondition required",
+            )
+        return
+    tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
+    if "*" not in tags and f'"{decision.version}"' not in tags:
+        raise PreconditionFailed(
+            f"The decision has changed (now version {decision.version}); read it again.",
+            current_version=decision.version,
+        )
+
+
+async def _record(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision: Decision,
+    catalogue: Catalogue,
+    action: str,
+    before: dict[str, Any] | None,
+) -> DecisionOut:
+    """Write the version row for this change and the access-log row; return the decision."""
+    out = to_out(decision, catalogue)
+    after = snapshot(out)
+    await DecisionRepository(session).add_version(
+        DecisionVersion(
+            decision_id=decision.id,
+            version=decision.version,
+            status=decision.status,
+            action=action,
+            changes=rules.changes(before or {}, after) if before is not None else [],
+            snapshot=after,
+            changed_by=principal.subject,
+            changed_at=ctx.clock.now(),
+        )
+    )
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.create if action == "created" else Action.update,
+        resource="decision",
+        person_ids=[decision.person_id],
+        purpose=PURPOSE,
+        resource_id=str(decision.id),
+    )
+    return out
+
+
+# --- building content ------------------------------------------------------------------
+
+
+def _apply(decision: Decision, content: DecisionContent, catalogue: Catalogue) -> None:
+    """Set the given fields (only those the caller sent) on the decision."""
+    sent = content.model_fields_set
+    for name in (
+        "justification",
+        "purpose",
+        "user_goal",
+        "start_date",
+        "end_date",
+        "evaluation_date",
+        "household_income_g",
+    ):
+        if name in sent:
+            setattr(decision, name, getattr(content, name))
+    if "services" in sent and content.services is not None:
+        # Update services in place (a replaced row would be inserted before the old one is
+        # deleted, breaking the one-row-per-service rule); keep a provider chosen earlier.
+        existing = {s.service_type: s for s in decision.services}
+        updated = []
+        for body in content.services:
+            fresh = _service(body, decision, catalogue, None)
+            row = existing.get(body.service_type)
+            if row is None:
+                updated.append(fresh)
+                continue
+            for column in _SERVICE_COLUMNS:
+                setattr(row, column, getattr(fresh, column))
+            row.provider_org = body.provider_org or row.provider_org
+            updated.append(row)
+        decision.services = updated
+    if "legal_basis" in sent and content.legal_basis is not None:
+        decision.legal_basis = list(dict.fromkeys(content.legal_basis))
+    elif not decision.legal_basis:
+        decision.legal_basis = sorted(
+            {
+                code
+                for s in decision.services
+                if (t := catalogue.service_types.get(s.service_type))
+                for code in t.legal_basis
+            }
+        )
+
+
+# What an edit may change on a service row (the provider is chosen separately).
+_SERVICE_COLUMNS = (
+    "service_code",
+    "outcome",
+    "scope_kind",
+    "hours_per_month",
+    "frame_min_hours",
+    "frame_max_hours",
+    "refusal_reason",
+    "measures",
+)
+
+
+def _service(
+    body: ServiceIn, decision: Decision, catalogue: Catalogue, chosen: str | None
+) -> DecisionService:
+    default = rules.DEFAULT_SCOPE.get(decision.organisation_model or "", ScopeKind.hours_per_month)
+    kind = body.scope_kind or default
+    service_type = catalogue.service_types.get(body.service_type)
+    measures = [
+        Measure(position=i, description=m.description, times=m.times, per=m.per, minutes=m.minutes)
+        for i, m in enumerate(body.measures)
+    ]
+    facts_ = rules.ServiceFacts(
+        service_type=body.service_type,
+        outcome=body.outcome,
+        scope_kind=kind,
+        hours_per_month=body.hours_per_month,
+        frame_min_hours=body.frame_min_hours,
+        frame_max_hours=body.frame_max_hours,
+        measures=tuple(rules.MeasureFacts(m.description, m.times, m.per, m.minutes) for m in body.measures),
+    )
+    return DecisionService(
+        service_type=body.service_type,
+        service_code=service_type.iplos_code if service_type else "",
+        outcome=body.outcome.value,
+        scope_kind=kind.value,
+        hours_per_month=rules.decided_hours(facts_),
+        frame_min_hours=body.frame_min_hours,
+        frame_max_hours=body.frame_max_hours,
+        refusal_reason=body.refusal_reason,
+        provider_org=body.provider_org or chosen,
+        measures=measures,
+    )
+
+
+async def _violations(
+    session: AsyncSession, decision: Decision, catalogue: Catalogue
+) -> list[rules.Violation]:
+    orgs = {s.provider_org for s in decision.services if s.provider_org}
+    approved = await ProviderRepository(session).get_many(orgs) if orgs else {}
+    return rules.check_complete(
+        facts(decision),
+        rules.CatalogueFacts(
+            service_types={c: t.iplos_code for c, t in catalogue.service_types.items() if t.active},
+            legal_basis=catalogue.legal_basis,
+            providers={o: (frozenset(p.service_codes), frozenset(p.districts)) for o, p in approved.items()},
+            district=decision.district,
+        ),
+    )
+
+
+def _refuse(violations: list[rules.Violation], slug: str = "decision-incomplete") -> RuleViolation:
+    rules_broken = sorted({v.rule for v in violations})
+    return RuleViolation(
+        "The decision is not complete: " + ", ".join(rules_broken) + ".",
+        slug=slug if len(rules_broken) > 1 else rules_broken[0],
+        missing=[{"rule": v.rule, "message": v.message, "field": v.field} for v in violations],
+    )
+
+
+# --- use cases -------------------------------------------------------------------------
+
+
+async def create(
     ctx: ServiceContext, session: AsyncSession, principal: Principal, body: DecisionIn
 ) -> DecisionOut:
-    person = await persons.get(ctx, session, principal, body.person_id, purpose="making a decision")
-    requested = [
-        rules.RequestedService(s.service_code, s.hours_per_month, s.provider_org) for s in body.services
-    ]
-    approved = await ProviderRepository(session).get_many({s.provider_org for s in requested})
-    violations = rules.check_decision(
-        district=person.district,
-        start_date=body.start_date,
-        end_date=body.end_date,
-        evaluation_date=body.evaluation_date,
-        services=requested,
-        providers={
-            org: rules.ProviderFacts(frozenset(p.service_codes), frozenset(p.districts))
-            for org, p in approved.items()
-        },
-    )
-    if violations:
-        raise RuleViolation(
-            "The decision breaks " + ", ".join(sorted({v.rule for v in violations})) + ".",
-            slug="decision-incomplete" if len(violations) > 1 else violations[0].rule,
-            violations=[{"rule": v.rule, "message": v.message, "field": v.field} for v in violations],
-        )
+    person = await persons.get(ctx, session, principal, body.person_id, purpose="drafting a decision")
+    district = await DistrictRepository(session).get(person.district)
+    catalogue = await Catalogue.load(ctx, session)
     now = ctx.clock.now()
     decision = Decision(
         id=uuid.uuid4(),
         version=1,
         person_id=person.id,
         district=person.district,
-        status="made",
-        decision_date=ctx.clock.today(),
-        start_date=body.start_date,
-        end_date=body.end_date,
-        evaluation_date=body.evaluation_date,
-        made_by=principal.subject,
-        made_at=now,
-        services=[
-            DecisionService(
-                service_code=s.service_code, hours_per_month=s.hours_per_month, provider_org=s.provider_org
+        status=Status.draft.value,
+        application_id=body.application_id,
+        assessment_id=body.assessment_id,
+        supersedes_id=body.supersedes_id,
+        organisation_model=district.organisation_model if district else None,
+        purpose=DEFAULT_PURPOSE,
+        legal_basis=[],
+        services=[],
+        created_by=principal.subject,
+        created_at=now,
+        updated_at=now,
+    )
+    if body.supersedes_id is not None:
+        old = await _load(session, principal, body.supersedes_id)
+        if old.person_id != person.id or Status(old.status) not in rules.RUNNING:
+            raise Conflict(
+                "Only a running decision of the same person can be superseded.", slug="cannot-supersede"
             )
-            for s in requested
-        ],
-    )
+    _apply(decision, body, catalogue)
     await DecisionRepository(session).add(decision)
-    out = to_out(decision)
-    district = await DistrictRepository(session).get(person.district)
-    await publish_decision_made(
-        ctx, session, decision, out.services, person, district.case_office if district else None
-    )
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.create,
-        resource="decision",
-        person_ids=[person.id],
-        purpose="making a decision",
-        resource_id=str(decision.id),
+    out = await _record(ctx, session, principal, decision, catalogue, "created", None)
+    if body.make:
+        return await make(ctx, session, principal, decision.id, None, person=person)
+    return out
+
+
+async def edit(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    body: DecisionContent,
+    if_match: str | None,
+) -> DecisionOut:
+    decision = await _load(session, principal, decision_id, for_update=True)
+    _check_etag(decision, if_match, required=True)
+    status = Status(decision.status)
+    if status == Status.ended:
+        raise Conflict("An ended decision cannot change.", slug="decision-ended")
+    catalogue = await Catalogue.load(ctx, session)
+    before_out = to_out(decision, catalogue)
+    before_facts = facts(decision)
+    _apply(decision, body, catalogue)
+    decision.version += 1
+    decision.updated_at = ctx.clock.now()
+    if status == Status.draft:
+        await session.flush()
+        return await _record(ctx, session, principal, decision, catalogue, "edited", snapshot(before_out))
+
+    # A running decision: only changes in the person's favour, and it must stay complete.
+    worse = rules.detriments(before_facts, facts(decision))
+    if worse:
+        raise Conflict(
+            "This change is to the person's detriment and needs a new decision (forvaltningsloven § 35): "
+            + "; ".join(worse)
+            + ".",
+            slug="reduction-requires-new-decision",
+            detriments=worse,
+        )
+    violations = await _violations(session, decision, catalogue)
+    if violations:
+        raise _refuse(violations)
+    _price(decision, catalogue)
+    await session.flush()
+    out = await _record(ctx, session, principal, decision, catalogue, "amended", snapshot(before_out))
+    changed = sorted({c["field"] for c in rules.changes(snapshot(before_out), snapshot(out))})
+    await events.publish_amended(ctx, session, out, changed)
+    person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing a changed order")
+    await events.publish_orders(
+        ctx, session, out, person, kind="changed", case_office=await _case_office(session, out)
     )
     return out
 
 
-async def get(
-    ctx: ServiceContext, session: AsyncSession, principal: Principal, decision_id: uuid.UUID
+def _price(decision: Decision, catalogue: Catalogue) -> None:
+    """Co-payment per service, fixed when the decision is made or amended."""
+    on = decision.start_date or date.today()  # noqa: DTZ011 - only when no start date, never for a made decision
+    priced: dict[str, Any] = {}
+    for s in decision.services:
+        service_type = catalogue.service_types.get(s.service_type)
+        result = copayment(
+            chargeable=bool(service_type and service_type.chargeable) and s.outcome != Outcome.refused.value,
+            hours_per_month=Decimal(s.hours_per_month),
+            income_g=decision.household_income_g,
+            bands=catalogue.bands,
+            on=on,
+        )
+        priced[s.service_type] = {
+            "chargeable": result.chargeable,
+            "monthly_ore": result.monthly_ore,
+            "statement": result.statement_nb,
+        }
+    decision.copayment = priced
+
+
+def appeal_text(municipality: Municipality | None, case_office: str | None) -> str:
+    weeks = municipality.appeal_weeks if municipality else 4
+    body = municipality.appeal_body if municipality else "Statsforvalteren"
+    office = case_office or "kommunen"
+    return (
+        f"Du kan klage på vedtaket. Klagefristen er {weeks} uker fra du fikk vite om vedtaket "
+        f"(pasient- og brukerrettighetsloven §§ 7-2 og 7-5). Send klagen til {office}. Hvis kommunen ikke "
+        f"gir deg medhold, sender vi klagen videre til {body}. Du har rett til å se dokumentene i saken din "
+        f"(forvaltningsloven § 18). Ta kontakt med {office} hvis du har spørsmål."
+    )
+
+
+async def _case_office(session: AsyncSession, out: DecisionOut) -> str | None:
+    district = await DistrictRepository(session).get(out.district)
+    return district.case_office if district else None
+
+
+async def make(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    if_match: str | None,
+    *,
+    person: PersonOut | None = None,
 ) -> DecisionOut:
-    decision = await DecisionRepository(session).get(principal, decision_id)
-    if decision is None:
-        raise NotFound("No such decision.")
+    decision = await _load(session, principal, decision_id, for_update=True)
+    _check_etag(decision, if_match, required=False)
+    if not rules.can_move(Status(decision.status), Status.made):
+        raise Conflict(f"A {decision.status} decision cannot be made.", slug="invalid-transition")
+    catalogue = await Catalogue.load(ctx, session)
+    violations = await _violations(session, decision, catalogue)
+    if violations:
+        raise _refuse(violations)
+    before = snapshot(to_out(decision, catalogue))
+    now = ctx.clock.now()
+    case_office = await _case_office(session, to_out(decision, catalogue))
+    decision.status = Status.made.value
+    decision.decision_date = ctx.clock.today()
+    decision.made_by = principal.subject
+    decision.made_at = now
+    decision.updated_at = now
+    decision.version += 1
+    decision.appeal_text = appeal_text(catalogue.municipality, case_office)
+    _price(decision, catalogue)
+    await session.flush()
+    out = await _record(ctx, session, principal, decision, catalogue, "made", before)
+    await events.publish_made(ctx, session, out)
+    if person is None:
+        person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing an order")
+    await events.publish_orders(ctx, session, out, person, kind="new", case_office=case_office)
+    if decision.supersedes_id is not None:
+        # The old decision runs until the day before the new one starts.
+        assert decision.start_date is not None
+        last_day = decision.start_date - timedelta(days=1)
+        await _end(
+            ctx, session, principal, decision.supersedes_id, last_day, "superseded", superseded_by=decision.id
+        )
+    if decision.application_id is not None:
+        from hjemflyt.assessment.referrals import service as referrals
+
+        await referrals.mark_decided(session, decision.application_id, now)
+    return out
+
+
+async def send(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    if_match: str | None,
+) -> DecisionOut:
+    """The letter went out: the appeal deadline runs from today."""
+    decision = await _load(session, principal, decision_id, for_update=True)
+    _check_etag(decision, if_match, required=False)
+    if not rules.can_move(Status(decision.status), Status.sent):
+        raise Conflict(f"A {decision.status} decision cannot be sent.", slug="invalid-transition")
+    catalogue = await Catalogue.load(ctx, session)
+    before = snapshot(to_out(decision, catalogue))
+    weeks = catalogue.municipality.appeal_weeks if catalogue.municipality else 4
+    decision.status = Status.sent.value
+    decision.sent_at = ctx.clock.now()
+    decision.appeal_deadline = ctx.clock.today() + timedelta(weeks=weeks)
+    decision.version += 1
+    decision.updated_at = decision.sent_at
+    await session.flush()
+    return await _record(ctx, session, principal, decision, catalogue, "sent", before)
+
+
+async def activate(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    if_match: str | None,
+) -> DecisionOut:
+    decision = await _load(session, principal, decision_id, for_update=True)
+    _check_etag(decision, if_match, required=False)
+    if not rules.can_move(Status(decision.status), Status.active):
+        raise Conflict(f"A {decision.status} decision cannot become active.", slug="invalid-transition")
+    if decision.start_date and decision.start_date > ctx.clock.today():
+        raise Conflict(f"The decision starts on {decision.start_date}.", slug="not-started")
+    catalogue = await Catalogue.load(ctx, session)
+    before = snapshot(to_out(decision, catalogue))
+    decision.status = Status.active.value
+    decision.activated_at = ctx.clock.now()
+    decision.version += 1
+    decision.updated_at = decision.activated_at
+    await session.flush()
+    return await _record(ctx, session, principal, decision, catalogue, "activated", before)
+
+
+async def end(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    body: EndIn,
+    if_match: str | None,
+) -> DecisionOut:
+    decision = await _load(session, principal, decision_id)
+    _check_etag(decision, if_match, required=False)
+    return await _end(ctx, session, principal, decision_id, body.end_date, body.reason.value)
+
+
+async def _end(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    end_date: date,
+    reason: str,
+    *,
+    superseded_by: uuid.UUID | None = None,
+) -> DecisionOut:
+    decision = await _load(session, principal, decision_id, for_update=True)
+    if not rules.can_move(Status(decision.status), Status.ended):
+        raise Conflict(f"A {decision.status} decision cannot be ended.", slug="invalid-transition")
+    # A superseded decision may end before it started: the new one replaced it in time.
+    if reason != "superseded" and decision.start_date and end_date < decision.start_date - timedelta(days=1):
+        raise RuleViolation("The end date is before the decision started.", slug="end-before-start")
+    catalogue = await Catalogue.load(ctx, session)
+    before_out = to_out(decision, catalogue)
+    decision.status = Status.ended.value
+    decision.end_date = end_date
+    decision.end_reason = reason
+    decision.ended_at = ctx.clock.now()
+    decision.version += 1
+    decision.updated_at = decision.ended_at
+    await session.flush()
+    out = await _record(ctx, session, principal, decision, catalogue, "ended", snapshot(before_out))
+    await events.publish_ended(ctx, session, decision, superseded_by)
+    person = await persons.get(ctx, session, principal, decision.person_id, purpose="ending an order")
+    await events.publish_orders(
+        ctx, session, out, person, kind="ended", case_office=await _case_office(session, out)
+    )
+    return out
+
+
+async def choose_provider(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    body: ProviderChoiceIn,
+) -> DecisionOut:
+    """Record that the person was informed and, if made, their choice (brukervalg)."""
+    decision = await _load(session, principal, decision_id, for_update=True)
+    status = Status(decision.status)
+    if status == Status.ended:
+        raise Conflict("An ended decision has no provider choice.", slug="decision-ended")
+    service = next((s for s in decision.services if s.service_type == body.service_type), None)
+    if service is None or service.outcome == Outcome.refused.value:
+        raise RuleViolation(f"The decision grants no {body.service_type}.", slug="service-not-granted")
+    if body.provider_org is not None:
+        approved = (await ProviderRepository(session).get_many({body.provider_org})).get(body.provider_org)
+        if approved is None:
+            raise RuleViolation(f"Provider {body.provider_org} is not approved.", slug="unknown-provider")
+        if service.service_code not in approved.service_codes:
+            raise RuleViolation(
+                f"Provider {body.provider_org} may not deliver {body.service_type}.",
+                slug="provider-not-approved-for-service",
+            )
+        if decision.district not in approved.districts:
+            raise RuleViolation(
+                f"Provider {body.provider_org} does not serve {decision.district}.",
+                slug="provider-not-approved-for-district",
+            )
+    if body.chosen_date and body.chosen_date < body.informed_date:
+        raise RuleViolation(
+            "The choice cannot come before the person was informed.", slug="chosen-before-informed"
+        )
+    if body.provider_org is None and body.chosen_by is not None:
+        raise RuleViolation("chosen_by needs a provider_org.", slug="choice-without-provider")
+    repo = DecisionRepository(session)
+    choice = await repo.choice(decision.id, body.service_type)
+    if choice is None:
+        choice = ProviderChoice(
+            decision_id=decision.id,
+            person_id=decision.person_id,
+            service_type=body.service_type,
+            informed_date=body.informed_date,
+            informed_by=principal.subject,
+            recorded_at=ctx.clock.now(),
+        )
+        await repo.add_choice(choice)
+    choice.informed_date = body.informed_date
+    choice.provider_org = body.provider_org
+    choice.chosen_by = body.chosen_by
+    choice.chosen_date = body.chosen_date or (ctx.clock.today() if body.provider_org else None)
+    choice.recorded_at = ctx.clock.now()
+    catalogue = await Catalogue.load(ctx, session)
+    before = snapshot(to_out(decision, catalogue))
+    previous = service.provider_org
+    changed = body.provider_org is not None and body.provider_org != previous
+    if changed:
+        service.provider_org = body.provider_org
+        decision.version += 1
+        decision.updated_at = ctx.clock.now()
+    await session.flush()
+    out = (
+        await _record(ctx, session, principal, decision, catalogue, "provider-chosen", before)
+        if changed
+        else to_out(decision, catalogue)
+    )
+    await ctx.outbox.add(
+        session,
+        PROVIDER_CHOSEN,
+        ProviderChosen(
+            decision_id=decision.id,
+            person_id=decision.person_id,
+            district=decision.district,
+            service_type=service.service_type,
+            service_code=service.service_code,
+            provider_org=body.provider_org,
+            informed_date=choice.informed_date,
+            chosen_date=choice.chosen_date,
+        ),
+        subject=str(decision.id),
+    )
+    if changed and status in rules.RUNNING:
+        person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing an order")
+        office = await _case_office(session, out)
+        assert body.provider_org is not None
+        await events.publish_orders(
+            ctx, session, out, person, kind="new", providers={body.provider_org}, case_office=office
+        )
+    return out
+
+
+async def completeness(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, decision_id: uuid.UUID
+) -> Completeness:
+    decision = await _load(session, principal, decision_id)
+    violations = await _violations(session, decision, await Catalogue.load(ctx, session))
+    return Completeness(
+        complete=not violations,
+        missing=[{"rule": v.rule, "message": v.message, "field": v.field} for v in violations],
+    )
+
+
+async def get(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    purpose: str = PURPOSE,
+) -> DecisionOut:
+    decision = await _load(session, principal, decision_id)
     await ctx.access_log.record(
         session,
         principal,
         action=Action.read,
         resource="decision",
         person_ids=[decision.person_id],
-        purpose="case handling",
+        purpose=purpose,
         resource_id=str(decision.id),
     )
-    return to_out(decision)
+    return to_out(decision, await Catalogue.load(ctx, session))
 
 
 async def for_person(
@@ -142,6 +758,21 @@ async def for_person(
             action=Action.read,
             resource="decision-list",
             person_ids=[person_id],
-            purpose="case handling",
+            purpose=PURPOSE,
         )
-    return [to_out(d) for d in decisions]
+    catalogue = await Catalogue.load(ctx, session)
+    return [to_out(d, catalogue) for d in decisions]
+
+
+async def versions(
+    session: AsyncSession, principal: Principal, decision_id: uuid.UUID
+) -> Sequence[DecisionVersion]:
+    await _load(session, principal, decision_id)
+    return await DecisionRepository(session).versions(decision_id)
+
+
+async def choices(
+    session: AsyncSession, principal: Principal, decision_id: uuid.UUID
+) -> Sequence[ProviderChoice]:
+    await _load(session, principal, decision_id)
+    return await DecisionRepository(session).choices(decision_id)

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary, Text, Uuid
+from sqlalchemy import DateTime, ForeignKey, LargeBinary, Text, UniqueConstraint, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hjemflyt.assessment.db import Base
@@ -14,6 +16,7 @@ class Person(Base):
     encrypted, with an HMAC index for lookups; `id` is the pseudonym used everywhere else."""
 
     __tablename__ = "person"
+    __table_args__ = (UniqueConstraint("source_system", "external_id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     identity_index: Mapped[str] = mapped_column(Text, unique=True)
@@ -26,3 +29,7 @@ class Person(Base):
     district: Mapped[str] = mapped_column(ForeignKey("district.code"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    next_of_kin: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    source_system: Mapped[str | None] = mapped_column(Text)
+    external_id: Mapped[str | None] = mapped_column(Text)
