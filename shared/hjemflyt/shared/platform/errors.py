@@ -86,6 +86,10 @@ class PreconditionFailed(Problem):
     status, slug, title = 412, "precondition-failed", "The resource has changed"
 
 
+class PreconditionRequired(Problem):
+    status, slug, title = 428, "precondition-required", "Precondition required"
+
+
 class PayloadTooLarge(Problem):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 

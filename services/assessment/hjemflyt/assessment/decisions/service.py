@@ -48,7 +48,13 @@ from hjemflyt.shared.contracts.events import PROVIDER_CHOSEN, ProviderChosen
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import Conflict, NotFound, PreconditionFailed, Problem, RuleViolation
+from hjemflyt.shared.platform.errors import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    RuleViolation,
+)
 
 PURPOSE = "case handling"
 DEFAULT_PURPOSE = "Tjenesten skal gjøre deg mest mulig selvhjulpen i hverdagen."
@@ -188,12 +194,7 @@ async def _load(
 def _check_etag(decision: Decision, if_match: str | None, *, required: bool) -> None:
     if if_match is None:
         if required:
-            raise Problem(
-                "Send If-Match with the ETag you read.",
-                status=428,
-                slug="precondition-required",
-                title="Precondition required",
-            )
+            raise PreconditionRequired("Send If-Match with the ETag you read.")
         return
     tags = {t.strip().removeprefix("W/") for t in if_match.split(",")}
     if "*" not in tags and f'"{decision.version}"' not in tags:

@@ -30,7 +30,7 @@ def subscriptions(ctx: ServiceContext) -> list[Subscription[OrderIssued]]:
                 "provider_org": data.provider_org,
                 "person_id": data.person_id,
                 "district": data.district,
-                "kind": "new",
+                "kind": data.kind,
                 "status": "sent",
                 "content": {
                     "recipient": data.recipient.model_dump(mode="json"),
