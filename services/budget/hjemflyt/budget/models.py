@@ -1,5 +1,5 @@
 """Imports every model so the metadata is complete (Alembic and tests use it)."""
 
-from hjemflyt.budget.hours.models import DecidedHours, ProviderUnit
+from hjemflyt.budget.hours.models import DecidedHours, DecisionState, ProviderChoice, ProviderUnit
 
-__all__ = ["DecidedHours", "ProviderUnit"]
+__all__ = ["DecidedHours", "DecisionState", "ProviderChoice", "ProviderUnit"]

@@ -8,6 +8,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hjemflyt.pathway.db import SCHEMA, platform_tables
+from hjemflyt.pathway.decisions import events as decision_events
+from hjemflyt.pathway.decisions.endpoints import router as decisions
+from hjemflyt.pathway.subscriptions import merge
 from hjemflyt.pathway.timeline import events as timeline_events
 from hjemflyt.pathway.timeline.endpoints import router as timeline
 from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
@@ -19,7 +22,8 @@ from hjemflyt.shared.platform.settings import Settings
 
 def consumers(ctx: ServiceContext) -> list[Consumer]:
     return [
-        ctx.consumer("assessment", timeline_events.ASSESSMENT),
+        # Decisions first: the read model is current when the timeline entry is written.
+        ctx.consumer("assessment", merge(decision_events.ASSESSMENT, timeline_events.ASSESSMENT)),
         ctx.consumer("notifications", timeline_events.NOTIFICATIONS),
     ]
 
@@ -29,7 +33,7 @@ SPEC = ServiceSpec(
     title="hjemflyt pathway",
     description="Time-limited pathways, deadlines, worklists, each person's timeline and the indicators.",
     tables=platform_tables,
-    routers=[timeline],
+    routers=[timeline, decisions],
     consumers=consumers,
 )
 

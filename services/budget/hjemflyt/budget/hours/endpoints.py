@@ -1,4 +1,4 @@
-"""Decided hours per person and per provider unit: the inputs the financing models use."""
+"""Decided hours per person, provider unit and district: the inputs the financing models use."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.shared.platform.auth import Principal, Scope
@@ -19,9 +19,15 @@ Reader = Annotated[Principal, Depends(requires(Scope.budget_read))]
 
 
 class ProviderHours(BaseModel):
-    provider_org: str
+    provider_org: str | None = Field(description="null: hours whose provider is not chosen yet")
     name: str | None
     kind: str | None
+    persons: int
+    hours_per_month: Decimal
+
+
+class DistrictHours(BaseModel):
+    district: str
     persons: int
     hours_per_month: Decimal
 
@@ -32,7 +38,10 @@ class PersonHours(BaseModel):
     decision_id: uuid.UUID
     decision_version: int
     service_code: str
-    provider_org: str
+    service_type: str | None
+    outcome: str = Field(description="granted | partly_granted")
+    scope_kind: str
+    provider_org: str | None
     hours_per_month: Decimal
     start_date: date
     end_date: date | None
@@ -44,6 +53,15 @@ async def hours_per_provider(session: SessionDep, _: Reader) -> list[ProviderHou
     return [
         ProviderHours(provider_org=org, name=name, kind=kind, persons=persons, hours_per_month=hours)
         for org, name, kind, persons, hours in rows
+    ]
+
+
+@router.get("/districts/hours", summary="Decided hours per month and persons per district")
+async def hours_per_district(session: SessionDep, principal: Reader) -> list[DistrictHours]:
+    rows = await HoursRepository(session).per_district(principal)
+    return [
+        DistrictHours(district=district, persons=persons, hours_per_month=hours)
+        for district, persons, hours in rows
     ]
 
 

@@ -1,29 +1,72 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Numeric, Text, Uuid
+from sqlalchemy import CheckConstraint, Date, DateTime, Numeric, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hjemflyt.budget.db import Base
 
 
 class DecidedHours(Base):
-    """Decided hours per month of one service in one decision: the input of every financing model."""
+    """Decided hours per month of one service in one decision: the input of every financing model.
+
+    Only services that count (granted or partly granted, hours above 0) of decisions that have
+    not ended. `provider_org` is None until the person has chosen a provider.
+    """
 
     __tablename__ = "decided_hours"
 
     decision_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    service_code: Mapped[str] = mapped_column(Text, primary_key=True)
+    # The service's identity in the decision: its catalogue type, else its IPLOS code.
+    service_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    service_code: Mapped[str] = mapped_column(Text)
+    service_type: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    scope_kind: Mapped[str] = mapped_column(Text)
     decision_version: Mapped[int]
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
-    district: Mapped[str] = mapped_column(Text)
-    provider_org: Mapped[str] = mapped_column(Text, index=True)
+    district: Mapped[str] = mapped_column(Text, index=True)
+    provider_org: Mapped[str | None] = mapped_column(Text, index=True)
     hours_per_month: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class DecisionState(Base):
+    """The latest version of each decision budget has applied, and whether it has ended.
+
+    Guards against stale versions; an ended decision's row is its tombstone, so no version
+    arriving late counts its hours again.
+    """
+
+    __tablename__ = "decision"
+    __table_args__ = (CheckConstraint("status IN ('active', 'ended')", name="status"),)
+
+    decision_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    version: Mapped[int]
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    district: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProviderChoice(Base):
+    """The provider a person chose for one service of a decision (from `provider.chosen`).
+
+    Kept so a choice applies even when it is handled before the decision it belongs to.
+    """
+
+    __tablename__ = "provider_choice"
+
+    decision_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    service_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    service_code: Mapped[str] = mapped_column(Text)
+    provider_org: Mapped[str] = mapped_column(Text)
+    chosen_date: Mapped[date] = mapped_column(Date)
 
 
 class ProviderUnit(Base):

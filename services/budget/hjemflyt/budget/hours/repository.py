@@ -1,39 +1,190 @@
 from __future__ import annotations
 
 import uuid
+import zlib
 from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.budget.hours.models import DecidedHours, ProviderUnit
+from hjemflyt.budget.hours.models import DecidedHours, DecisionState, ProviderChoice, ProviderUnit
+from hjemflyt.budget.hours.rules import CountedService, same_service
+from hjemflyt.shared.platform.auth import Principal
+
+ACTIVE, ENDED = "active", "ended"
+# First key of the two-key advisory locks this repository takes, one per decision.
+_LOCK_SPACE = zlib.crc32(b"hjemflyt.budget.decision") - 2**31
 
 
 class HoursRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def apply(self, rows: list[dict[str, object]]) -> None:
-        """Store a decision version's hours unless a newer version is already stored."""
-        if not rows:
-            return
-        stmt = insert(DecidedHours).values(rows)
+    async def _lock(self, decision_id: uuid.UUID) -> None:
+        """Serialise this transaction's changes to one decision with other consumers' (replicas)."""
+        key = int.from_bytes(decision_id.bytes[:4], "big", signed=True)
+        await self.session.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, key)))
+
+    async def apply(
+        self,
+        *,
+        decision_id: uuid.UUID,
+        version: int,
+        person_id: uuid.UUID,
+        district: str,
+        start_date: date,
+        end_date: date | None,
+        services: Sequence[CountedService],
+    ) -> bool:
+        """Make a decision version's services the decision's counted hours.
+
+        Ignored (returns False) when the same or a newer version is applied already, or the
+        decision has ended. Services the version no longer grants stop counting.
+        """
+        await self._lock(decision_id)
+        new = insert(DecisionState).values(
+            decision_id=decision_id, version=version, person_id=person_id, district=district, status=ACTIVE
+        )
+        claim = new.on_conflict_do_update(
+            index_elements=[DecisionState.decision_id],
+            set_={
+                "version": new.excluded.version,
+                "person_id": new.excluded.person_id,
+                "district": new.excluded.district,
+            },
+            where=(DecisionState.version < new.excluded.version) & (DecisionState.status == ACTIVE),
+        ).returning(DecisionState.decision_id)
+        if (await self.session.execute(claim)).first() is None:
+            return False
+
+        current: dict[str, str | None] = {
+            key: org
+            for key, org in await self.session.execute(
+                select(DecidedHours.service_key, DecidedHours.provider_org).where(
+                    DecidedHours.decision_id == decision_id
+                )
+            )
+        }
+        choices = (
+            await self.session.scalars(
+                select(ProviderChoice).where(ProviderChoice.decision_id == decision_id)
+            )
+        ).all()
+
+        def provider_of(s: CountedService) -> str | None:
+            # Named by this version, else as it stood (a choice already applied), else a
+            # choice handled before the decision itself.
+            named = s.provider_org or current.get(s.key)
+            if named:
+                return named
+            chosen = [
+                c
+                for c in choices
+                if same_service(s.service_type, s.service_code, c.service_key, c.service_code)
+            ]
+            return max(chosen, key=lambda c: c.chosen_date).provider_org if chosen else None
+
+        rows: list[dict[str, Any]] = [
+            {
+                "decision_id": decision_id,
+                "service_key": s.key,
+                "service_code": s.service_code,
+                "service_type": s.service_type,
+                "outcome": s.outcome,
+                "scope_kind": s.scope_kind,
+                "decision_version": version,
+                "person_id": person_id,
+                "district": district,
+                "provider_org": provider_of(s),
+                "hours_per_month": s.hours_per_month,
+                "start_date": start_date,
+                "end_date": end_date,
+            }
+            for s in services
+        ]
+        await self.session.execute(delete(DecidedHours).where(DecidedHours.decision_id == decision_id))
+        if rows:
+            await self.session.execute(insert(DecidedHours), rows)
+        return True
+
+    async def end(
+        self,
+        *,
+        decision_id: uuid.UUID,
+        version: int,
+        person_id: uuid.UUID,
+        district: str,
+        end_date: date,
+        ended_at: datetime,
+    ) -> None:
+        """The decision's hours stop counting, and no version arriving later counts them again."""
+        await self._lock(decision_id)
+        stmt = insert(DecisionState).values(
+            decision_id=decision_id,
+            version=version,
+            person_id=person_id,
+            district=district,
+            status=ENDED,
+            end_date=end_date,
+            ended_at=ended_at,
+        )
         stmt = stmt.on_conflict_do_update(
-            index_elements=[DecidedHours.decision_id, DecidedHours.service_code],
-            set_={c: stmt.excluded[c] for c in rows[0] if c not in ("decision_id", "service_code")},
-            where=DecidedHours.decision_version < stmt.excluded.decision_version,
+            index_elements=[DecisionState.decision_id],
+            set_={
+                "status": ENDED,
+                "version": func.greatest(DecisionState.version, stmt.excluded.version),
+                "end_date": stmt.excluded.end_date,
+                "ended_at": stmt.excluded.ended_at,
+            },
+            where=DecisionState.status == ACTIVE,
         )
         await self.session.execute(stmt)
-        # Services the newer version no longer grants stop counting.
-        first = rows[0]
+        await self.session.execute(delete(DecidedHours).where(DecidedHours.decision_id == decision_id))
+
+    async def choose_provider(
+        self,
+        *,
+        decision_id: uuid.UUID,
+        service_type: str,
+        service_code: str,
+        provider_org: str,
+        chosen_date: date,
+    ) -> None:
+        """Move a service's hours to the provider the person chose; a choice of an earlier
+        date than the one recorded (arriving late) changes nothing."""
+        await self._lock(decision_id)
+        choice = insert(ProviderChoice).values(
+            decision_id=decision_id,
+            service_key=service_type,
+            service_code=service_code,
+            provider_org=provider_org,
+            chosen_date=chosen_date,
+        )
+        latest = choice.on_conflict_do_update(
+            index_elements=[ProviderChoice.decision_id, ProviderChoice.service_key],
+            set_={
+                "service_code": choice.excluded.service_code,
+                "provider_org": choice.excluded.provider_org,
+                "chosen_date": choice.excluded.chosen_date,
+            },
+            where=ProviderChoice.chosen_date <= choice.excluded.chosen_date,
+        ).returning(ProviderChoice.decision_id)
+        if (await self.session.execute(latest)).first() is None:
+            return
         await self.session.execute(
-            delete(DecidedHours).where(
-                DecidedHours.decision_id == first["decision_id"],
-                DecidedHours.decision_version < first["decision_version"],
-                DecidedHours.service_code.not_in([r["service_code"] for r in rows]),
+            update(DecidedHours)
+            .where(
+                DecidedHours.decision_id == decision_id,
+                or_(
+                    DecidedHours.service_type == service_type,
+                    and_(DecidedHours.service_type.is_(None), DecidedHours.service_code == service_code),
+                ),
             )
+            .values(provider_org=provider_org)
         )
 
     async def upsert_unit(self, values: dict[str, object]) -> None:
@@ -49,11 +200,12 @@ class HoursRepository:
         stmt = (
             select(DecidedHours)
             .where(DecidedHours.person_id == person_id)
-            .order_by(DecidedHours.service_code)
+            .order_by(DecidedHours.service_code, DecidedHours.service_key, DecidedHours.decision_id)
         )
         return (await self.session.scalars(stmt)).all()
 
-    async def per_provider(self) -> Sequence[tuple[str, str | None, str | None, int, Decimal]]:
+    async def per_provider(self) -> Sequence[tuple[str | None, str | None, str | None, int, Decimal]]:
+        """Hours and persons per provider unit; provider None: no provider chosen yet."""
         stmt = (
             select(
                 DecidedHours.provider_org,
@@ -64,6 +216,18 @@ class HoursRepository:
             )
             .outerjoin(ProviderUnit, ProviderUnit.provider_org == DecidedHours.provider_org)
             .group_by(DecidedHours.provider_org, ProviderUnit.name, ProviderUnit.kind)
-            .order_by(DecidedHours.provider_org)
+            .order_by(DecidedHours.provider_org.nulls_last())
         )
+        return [tuple(r) for r in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+
+    async def per_district(self, principal: Principal) -> Sequence[tuple[str, int, Decimal]]:
+        """Hours and persons per district the principal may see."""
+        stmt = select(
+            DecidedHours.district,
+            func.count(func.distinct(DecidedHours.person_id)),
+            func.sum(DecidedHours.hours_per_month),
+        )
+        if not principal.all_districts:
+            stmt = stmt.where(DecidedHours.district.in_(sorted(principal.districts)))
+        stmt = stmt.group_by(DecidedHours.district).order_by(DecidedHours.district)
         return [tuple(r) for r in (await self.session.execute(stmt)).all()]  # type: ignore[misc]

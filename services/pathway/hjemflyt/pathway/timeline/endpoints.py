@@ -1,4 +1,4 @@
-"""Each person's timeline: what was decided and ordered, in order."""
+"""Each person's timeline: every step of their case, in the order it happened."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel, ConfigDict, Field
 
 from hjemflyt.pathway.timeline.repository import TimelineRepository
+from hjemflyt.pathway.timeline.rules import EntryKind
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, decode_position, encode_position
 
 router = APIRouter(tags=["timeline"])
 
@@ -20,16 +22,20 @@ router = APIRouter(tags=["timeline"])
 class TimelineEntryOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
-    kind: str
+    kind: EntryKind
     occurred_at: datetime
+    district: str | None = Field(description="The district the step belongs to; null if not known")
     source: str
-    reference: str
+    reference: str = Field(description="Id of what the entry is about: referral, decision, appeal, order …")
     details: dict[str, Any]
 
 
 class Timeline(BaseModel):
     person_id: uuid.UUID
     entries: list[TimelineEntryOut]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` for the entries after these; null at the end."
+    )
 
 
 @router.get("/v1/persons/{person_id}/timeline", summary="A person's timeline")
@@ -38,8 +44,18 @@ async def timeline(
     ctx: ContextDep,
     session: SessionDep,
     principal: Annotated[Principal, Depends(requires(Scope.timeline_read))],
+    kind: Annotated[list[EntryKind] | None, Query(description="Only entries of these kinds")] = None,
+    cursor: Annotated[str | None, Query(description="From the previous page's `next_cursor`")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 200,
 ) -> Timeline:
-    entries = await TimelineRepository(session).for_person(principal, person_id)
+    found = await TimelineRepository(session).for_person(
+        principal,
+        person_id,
+        kinds={k.value for k in kind or ()},
+        after=decode_position(cursor),
+        limit=limit + 1,
+    )
+    entries, more = found[:limit], len(found) > limit
     if entries:
         await ctx.access_log.record(
             session,
@@ -49,4 +65,8 @@ async def timeline(
             person_ids=[person_id],
             purpose="case handling",
         )
-    return Timeline(person_id=person_id, entries=[TimelineEntryOut.model_validate(e) for e in entries])
+    return Timeline(
+        person_id=person_id,
+        entries=[TimelineEntryOut.model_validate(e) for e in entries],
+        next_cursor=encode_position(entries[-1].occurred_at, entries[-1].id) if more else None,
+    )

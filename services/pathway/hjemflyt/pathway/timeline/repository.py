@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,25 +17,54 @@ class TimelineRepository:
         self.session = session
 
     async def add(self, values: dict[str, object]) -> None:
+        """One entry per event: a redelivered event (same id) adds nothing."""
         await self.session.execute(insert(TimelineEntry).values(**values).on_conflict_do_nothing())
 
+    async def fill_district(self, person_id: uuid.UUID, decision_id: uuid.UUID, district: str) -> None:
+        """Give the decision's district to its entries that came without one (orders that
+        arrived before the decision: they come on another stream)."""
+        await self.session.execute(
+            update(TimelineEntry)
+            .where(
+                TimelineEntry.person_id == person_id,
+                TimelineEntry.district.is_(None),
+                TimelineEntry.details["decision_id"].astext == str(decision_id),
+            )
+            .values(district=district)
+        )
+
     async def district_of(self, person_id: uuid.UUID) -> str | None:
-        """The district of the person's latest decision (entries from other producers carry none)."""
+        """The person's district: that of their latest entry which names one (orders may not)."""
         return await self.session.scalar(
             select(TimelineEntry.district)
             .where(TimelineEntry.person_id == person_id, TimelineEntry.district.is_not(None))
-            .order_by(TimelineEntry.occurred_at.desc())
+            .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
             .limit(1)
         )
 
-    async def for_person(self, principal: Principal, person_id: uuid.UUID) -> Sequence[TimelineEntry]:
+    async def for_person(
+        self,
+        principal: Principal,
+        person_id: uuid.UUID,
+        *,
+        kinds: Collection[str] = (),
+        after: tuple[datetime, uuid.UUID] | None = None,
+        limit: int | None = None,
+    ) -> Sequence[TimelineEntry]:
+        """The person's entries in time order, if the person is in a district the principal sees.
+
+        `kinds` filters (empty: all); `after` continues after an entry's (occurred_at, id).
+        """
         if not principal.all_districts:
             district = await self.district_of(person_id)
             if district is None or district not in principal.districts:
                 return []
-        stmt = (
-            select(TimelineEntry)
-            .where(TimelineEntry.person_id == person_id)
-            .order_by(TimelineEntry.occurred_at, TimelineEntry.id)
-        )
+        stmt = select(TimelineEntry).where(TimelineEntry.person_id == person_id)
+        if kinds:
+            stmt = stmt.where(TimelineEntry.kind.in_(sorted(kinds)))
+        if after is not None:
+            stmt = stmt.where(tuple_(TimelineEntry.occurred_at, TimelineEntry.id) > tuple_(*after))
+        stmt = stmt.order_by(TimelineEntry.occurred_at, TimelineEntry.id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
         return (await self.session.scalars(stmt)).all()

@@ -1,0 +1,65 @@
+"""Pure rules: which decided services count towards the budget, and under which key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from hjemflyt.shared.contracts.events import DecidedService
+
+COUNTING_OUTCOMES = frozenset({"granted", "partly_granted"})
+
+
+@dataclass(frozen=True)
+class CountedService:
+    key: str
+    service_code: str
+    service_type: str | None
+    outcome: str
+    scope_kind: str
+    hours_per_month: Decimal
+    provider_org: str | None
+
+
+def service_key(service_type: str | None, service_code: str) -> str:
+    """A service's identity within its decision: the catalogue type, else the IPLOS code.
+
+    A decision answers each catalogue type once, but two types may share an IPLOS code.
+    """
+    return service_type or service_code
+
+
+def same_service(service_type: str | None, service_code: str, chosen_type: str, chosen_code: str) -> bool:
+    """Whether a provider choice (which names both) is for this decided service."""
+    return service_type == chosen_type if service_type else service_code == chosen_code
+
+
+def counted_services(services: Iterable[DecidedService]) -> list[CountedService]:
+    """The services whose hours count: granted or partly granted, with hours above 0.
+
+    Should a version name a key twice, its hours are added up (the first provider named wins).
+    """
+    counted: dict[str, CountedService] = {}
+    for s in services:
+        if s.outcome not in COUNTING_OUTCOMES or s.hours_per_month <= 0:
+            continue
+        key = service_key(s.service_type, s.service_code)
+        seen = counted.get(key)
+        if seen is None:
+            counted[key] = CountedService(
+                key=key,
+                service_code=s.service_code,
+                service_type=s.service_type,
+                outcome=s.outcome,
+                scope_kind=s.scope_kind,
+                hours_per_month=s.hours_per_month,
+                provider_org=s.provider_org,
+            )
+        else:
+            counted[key] = replace(
+                seen,
+                hours_per_month=seen.hours_per_month + s.hours_per_month,
+                provider_org=seen.provider_org or s.provider_org,
+            )
+    return list(counted.values())

@@ -1,0 +1,533 @@
+"""Every step of a person's case on their timeline, and pathway's read model of their
+decisions: assessment's events (referral to appeal) and notifications' orders, published on
+the real bus; redelivered copies, stale versions and other districts' readers included."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from nats.js.errors import NotFoundError
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from hjemflyt.pathway.db import platform_tables
+from hjemflyt.pathway.main import create_app
+from hjemflyt.pathway.timeline import events as timeline_events
+from hjemflyt.pathway.timeline.rules import EntryKind, moment
+from hjemflyt.shared.contracts.envelope import CloudEvent
+from hjemflyt.shared.contracts.events import (
+    APPEAL_DECIDED,
+    APPEAL_RECEIVED,
+    APPLICATION_REGISTERED,
+    ASSESSMENT_COMPLETED,
+    DECISION_AMENDED,
+    DECISION_ENDED,
+    DECISION_MADE,
+    ORDER_CREATED,
+    PROVIDER_CHOSEN,
+    REFERRAL_RECEIVED,
+    AppealDecided,
+    AppealReceived,
+    ApplicationRegistered,
+    AssessmentCompleted,
+    DecidedService,
+    DecisionAmended,
+    DecisionEnded,
+    DecisionMade,
+    OrderCreated,
+    ProviderChosen,
+    ReferralReceived,
+)
+from hjemflyt.shared.contracts.registry import EventType
+from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.bus import Bus
+from hjemflyt.shared.testing import auth, eventually, running_service
+
+PROVIDER = "812345672"
+T = platform_tables
+Event = tuple[EventType[Any], dict[str, Any]]
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+
+
+@pytest.fixture
+async def client(settings):
+    async with running_service(create_app, settings) as client:
+        yield client
+
+
+@pytest.fixture
+async def bus(settings):
+    bus = Bus(settings, name="test-producers")
+    await bus.connect()
+    await bus.ensure_stream("assessment")
+    await bus.ensure_stream("notifications")
+    yield bus
+    await bus.close()
+
+
+def event(event_type: EventType[Any], data: BaseModel, subject: object, *, recorded: datetime) -> Event:
+    return event_type, CloudEvent(
+        id=uuid.uuid4(),
+        source=f"/hjemflyt/{event_type.service}",
+        type=event_type.name,
+        subject=str(subject),
+        time=recorded,
+        dataschema=event_type.dataschema,
+        tenant="0301",
+        data=data.model_dump(mode="json"),
+    ).model_dump(mode="json")
+
+
+async def consumer_info(ctx, producer: str):
+    try:
+        return await ctx.bus.js.consumer_info(ctx.bus.stream_for(producer), "pathway")
+    except NotFoundError as exc:
+        raise AssertionError(f"pathway's consumer on {producer} not declared yet") from exc
+
+
+async def publish_all(client, bus: Bus, settings, *events: Event, copies: int = 1) -> None:
+    """Publish in order (each `copies` times, as redeliveries: same event id, new message id)
+    and wait until pathway has acknowledged every message."""
+    last: dict[str, int] = {}
+    for event_type, body in events:
+        for copy in range(copies):
+            ack = await bus.js.publish(
+                event_type.subject(settings.bus_namespace, settings.tenant),
+                json.dumps(body).encode(),
+                headers={"Nats-Msg-Id": f"{body['id']}-{copy}"},
+            )
+            last[event_type.service] = ack.seq
+    ctx = client.app.state.ctx
+
+    async def acknowledged():
+        for producer, seq in last.items():
+            info = await consumer_info(ctx, producer)
+            assert info.ack_floor.stream_seq >= seq
+            assert info.num_ack_pending == 0
+
+    await eventually(acknowledged)
+    async with ctx.sessionmaker() as s:
+        assert (await s.execute(select(T.dead_letter.c.error))).all() == []
+
+
+def service(
+    code: str, service_type: str, hours: str, provider: str | None = PROVIDER, **kw
+) -> DecidedService:
+    return DecidedService(
+        service_code=code,
+        service_name=f"service {service_type}",
+        service_type=service_type,
+        hours_per_month=hours,
+        provider_org=provider,
+        **kw,
+    )
+
+
+def made(person_id, decision_id, *, version=1, district="frogner", evaluation=date(2027, 3, 1)) -> Event:
+    return event(
+        DECISION_MADE,
+        DecisionMade(
+            decision_id=decision_id,
+            version=version,
+            person_id=person_id,
+            district=district,
+            decision_date=date(2026, 11, 23),
+            start_date=date(2026, 12, 1),
+            evaluation_date=evaluation,
+            services=[
+                service("15", "home-nursing", "12", provider=None),
+                service("1", "practical-help", "0", provider=None, outcome="refused"),
+            ],
+            made_at=at(23, 9, version),
+            legal_basis=["hol-3-2-6a"],
+        ),
+        decision_id,
+        recorded=at(23, 9, version),
+    )
+
+
+def amended(person_id, decision_id, version: int, evaluation: date, district="frogner") -> Event:
+    return event(
+        DECISION_AMENDED,
+        DecisionAmended(
+            decision_id=decision_id,
+            version=version,
+            person_id=person_id,
+            district=district,
+            start_date=date(2026, 12, 1),
+            evaluation_date=evaluation,
+            services=[service("15", "home-nursing", "16")],
+            changes=["services[home-nursing].hours_per_month"],
+            amended_at=at(26, 10, version),
+        ),
+        decision_id,
+        recorded=at(26, 10, version),
+    )
+
+
+def ended(person_id, decision_id, version: int, district="frogner") -> Event:
+    return event(
+        DECISION_ENDED,
+        DecisionEnded(
+            decision_id=decision_id,
+            version=version,
+            person_id=person_id,
+            district=district,
+            end_date=date(2026, 12, 31),
+            reason="masters_daily_life",
+            ended_at=at(28, 14),
+        ),
+        decision_id,
+        recorded=at(28, 14),
+    )
+
+
+def case(person_id: uuid.UUID, district: str = "frogner") -> dict[str, Any]:
+    """A whole case, referral to ended decision, as assessment and notifications publish it."""
+    referral_id, application_id, assessment_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    decision_id, appeal_id, order_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    steps = {
+        "referral": event(
+            REFERRAL_RECEIVED,
+            ReferralReceived(
+                referral_id=referral_id,
+                person_id=person_id,
+                district=district,
+                source="hospital",
+                requested_services=["home-nursing"],
+                received_at=at(20, 8),
+            ),
+            referral_id,
+            recorded=at(20, 8),
+        ),
+        # Registered the same (Oslo) day: placed by its record time, after the referral.
+        "application": event(
+            APPLICATION_REGISTERED,
+            ApplicationRegistered(
+                application_id=application_id,
+                person_id=person_id,
+                district=district,
+                referral_id=referral_id,
+                services=["home-nursing", "practical-help"],
+                received_date=date(2026, 11, 20),
+                deadline_date=date(2026, 12, 20),
+            ),
+            application_id,
+            recorded=at(20, 8, 30),
+        ),
+        "assessment": event(
+            ASSESSMENT_COMPLETED,
+            AssessmentCompleted(
+                assessment_id=assessment_id,
+                person_id=person_id,
+                district=district,
+                application_id=application_id,
+                visit_date=date(2026, 11, 21),
+                iplos_version="2025",
+                scores={"bathing": 4, "dressing": 3},
+                goals=2,
+                completed_at=at(21, 15),
+            ),
+            assessment_id,
+            recorded=at(21, 15),
+        ),
+        "made": made(person_id, decision_id, district=district),
+        # Chosen on a later day than it was recorded: placed at the start of that day.
+        "chosen": event(
+            PROVIDER_CHOSEN,
+            ProviderChosen(
+                decision_id=decision_id,
+                person_id=person_id,
+                district=district,
+                service_type="home-nursing",
+                service_code="15",
+                provider_org=PROVIDER,
+                informed_date=date(2026, 11, 23),
+                chosen_date=date(2026, 11, 24),
+            ),
+            decision_id,
+            recorded=at(25, 11),
+        ),
+        "order": event(
+            ORDER_CREATED,
+            OrderCreated(
+                order_id=order_id,
+                decision_id=decision_id,
+                decision_version=1,
+                person_id=person_id,
+                provider_org=PROVIDER,
+                created_at=at(25, 11, 1),
+            ),
+            order_id,
+            recorded=at(25, 11, 1),
+        ),
+        "appeal": event(
+            APPEAL_RECEIVED,
+            AppealReceived(
+                appeal_id=appeal_id,
+                decision_id=decision_id,
+                person_id=person_id,
+                district=district,
+                received_date=date(2026, 11, 25),
+                late=False,
+            ),
+            appeal_id,
+            recorded=at(25, 13),
+        ),
+        "amended": amended(person_id, decision_id, 2, date(2027, 2, 1), district),
+        "appeal-decided": event(
+            APPEAL_DECIDED,
+            AppealDecided(
+                appeal_id=appeal_id,
+                decision_id=decision_id,
+                person_id=person_id,
+                district=district,
+                stage="municipality",
+                outcome="changed",
+                decided_date=date(2026, 11, 26),
+                forwarded=False,
+            ),
+            appeal_id,
+            recorded=at(26, 12),
+        ),
+        "ended": ended(person_id, decision_id, 2, district),
+    }
+    return {"steps": steps, "decision_id": decision_id, "order_id": order_id, "appeal_id": appeal_id}
+
+
+async def timeline(client, person_id, headers, **params) -> dict[str, Any]:
+    r = await client.get(f"/v1/persons/{person_id}/timeline", headers=headers, params=params)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def decisions(client, person_id, headers) -> list[dict[str, Any]]:
+    r = await client.get(f"/v1/persons/{person_id}/decisions", headers=headers)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def test_every_step_of_a_case_is_on_the_timeline_once(client, issuer, settings, bus):
+    person_id = uuid.uuid4()
+    flow = case(person_id)
+    steps = flow["steps"]
+    # Every event twice: the second copy is a redelivery (same CloudEvent id) and adds nothing.
+    await publish_all(client, bus, settings, *steps.values(), copies=2)
+    officer = auth(issuer, Role.case_officer, districts=["frogner"])
+    body = await timeline(client, person_id, officer)
+    entries = body["entries"]
+    assert body["next_cursor"] is None
+    assert [e["kind"] for e in entries] == [
+        "referral-received",
+        "application-registered",
+        "assessment-completed",
+        "decision-made",
+        "provider-chosen",
+        "order-created",
+        "appeal-received",
+        "decision-amended",
+        "appeal-decided",
+        "decision-ended",
+    ]
+    async with client.app.state.ctx.sessionmaker() as s:
+        assert await s.scalar(select(func.count()).select_from(T.inbox)) == len(steps)
+    by_kind = {e["kind"]: e for e in entries}
+    assert {e["source"] for e in entries} == {"assessment", "notifications"}
+    assert by_kind["order-created"]["source"] == "notifications"
+
+    # occurred_at comes from the payload; a date-only step recorded that day keeps its record
+    # time, one recorded on a later day sits at the start of its date (Oslo).
+    assert by_kind["referral-received"]["occurred_at"] == "2026-11-20T08:00:00Z"
+    assert by_kind["application-registered"]["occurred_at"] == "2026-11-20T08:30:00Z"
+    assert by_kind["provider-chosen"]["occurred_at"] == "2026-11-23T23:00:00Z"
+    assert by_kind["decision-ended"]["occurred_at"] == "2026-11-28T14:00:00Z"
+
+    decision_id = str(flow["decision_id"])
+    assert by_kind["decision-made"]["reference"] == decision_id
+    assert by_kind["decision-amended"]["reference"] == decision_id
+    assert by_kind["decision-ended"]["reference"] == decision_id
+    assert by_kind["provider-chosen"]["reference"] == decision_id
+    assert by_kind["appeal-received"]["reference"] == str(flow["appeal_id"])
+    assert by_kind["order-created"]["reference"] == str(flow["order_id"])
+
+    assert by_kind["referral-received"]["details"] == {
+        "from": "hospital",
+        "requested_services": ["home-nursing"],
+    }
+    assert by_kind["application-registered"]["details"]["deadline_date"] == "2026-12-20"
+    assessment = by_kind["assessment-completed"]["details"]
+    assert assessment == {
+        "application_id": steps["application"][1]["data"]["application_id"],
+        "visit_date": "2026-11-21",
+        "iplos_version": "2025",
+        "goals": 2,
+    }  # the function scores stay in assessment
+    decision = by_kind["decision-made"]["details"]
+    assert decision["decision_version"] == 1
+    assert decision["legal_basis"] == ["hol-3-2-6a"]
+    assert [(s["service_type"], s["outcome"], s["provider_org"]) for s in decision["services"]] == [
+        ("home-nursing", "granted", None),
+        ("practical-help", "refused", None),
+    ]
+    assert by_kind["decision-amended"]["details"]["changes"] == ["services[home-nursing].hours_per_month"]
+    assert by_kind["decision-ended"]["details"] == {
+        "decision_version": 2,
+        "end_date": "2026-12-31",
+        "reason": "masters_daily_life",
+        "superseded_by": None,
+    }
+    assert by_kind["provider-chosen"]["details"]["provider_org"] == PROVIDER
+    assert by_kind["appeal-decided"]["details"]["outcome"] == "changed"
+    assert by_kind["order-created"]["details"] == {
+        "decision_id": decision_id,
+        "decision_version": 1,
+        "provider_org": PROVIDER,
+    }
+
+    # Filter by kind (repeatable), and page with the cursor.
+    only = await timeline(client, person_id, officer, kind=["decision-made", "decision-ended"])
+    assert [e["kind"] for e in only["entries"]] == ["decision-made", "decision-ended"]
+    pages, cursor = [], None
+    while True:
+        params: dict[str, Any] = {"limit": 3} | ({"cursor": cursor} if cursor else {})
+        page = await timeline(client, person_id, officer, **params)
+        pages.append(page["entries"])
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert [len(p) for p in pages] == [3, 3, 3, 1]
+    assert [e for p in pages for e in p] == entries
+    r = await client.get(f"/v1/persons/{person_id}/timeline", headers=officer, params={"kind": "gossip"})
+    assert r.status_code == 422
+    r = await client.get(f"/v1/persons/{person_id}/timeline", headers=officer, params={"cursor": "nonsense"})
+    assert r.status_code == 400
+    assert r.json()["type"].endswith("/invalid-cursor")
+
+
+async def test_the_timeline_and_decisions_are_scoped_to_the_persons_district(client, issuer, settings, bus):
+    person_id = uuid.uuid4()
+    flow = case(person_id, district="frogner")
+    steps = flow["steps"]
+    # The order may be handled before its decision: it comes on another stream.
+    await publish_all(client, bus, settings, steps["order"])
+    await publish_all(client, bus, settings, steps["referral"], steps["made"])
+    frogner = auth(issuer, Role.case_officer, districts=["frogner"], subject="officer-frogner")
+    gamle = auth(issuer, Role.case_officer, districts=["gamle-oslo"], subject="officer-gamle")
+    assert len((await timeline(client, person_id, frogner))["entries"]) == 3
+    # The order carries no district: it takes its decision's.
+    assert {e["kind"]: e["district"] for e in (await timeline(client, person_id, frogner))["entries"]} == {
+        "referral-received": "frogner",
+        "decision-made": "frogner",
+        "order-created": "frogner",
+    }
+    assert (await timeline(client, person_id, gamle))["entries"] == []
+    assert await decisions(client, person_id, gamle) == []
+    assert [d["district"] for d in await decisions(client, person_id, frogner)] == ["frogner"]
+    assert (await timeline(client, person_id, auth(issuer, Role.integration)))["entries"]
+
+    # The person moves: a new referral in gamle-oslo. The timeline follows the person to the
+    # new district (whole history, for continuity) and leaves the old one.
+    moved = event(
+        REFERRAL_RECEIVED,
+        ReferralReceived(
+            referral_id=uuid.uuid4(),
+            person_id=person_id,
+            district="gamle-oslo",
+            source="gp",
+            requested_services=["home-nursing"],
+            received_at=at(27, 9),
+        ),
+        "moved",
+        recorded=at(27, 9),
+    )
+    await publish_all(client, bus, settings, moved)
+    assert len((await timeline(client, person_id, gamle))["entries"]) == 4
+    assert (await timeline(client, person_id, frogner))["entries"] == []
+    # Decisions stay with the district that made them.
+    assert await decisions(client, person_id, gamle) == []
+    assert len(await decisions(client, person_id, frogner)) == 1
+
+    # Reads that showed something are access-logged, empty ones are not.
+    async with client.app.state.ctx.sessionmaker() as s:
+        rows = (await s.execute(select(T.access_log.c.actor, T.access_log.c.resource))).all()
+    assert ("officer-gamle", "timeline") in rows
+    assert ("officer-gamle", "decisions") not in rows
+    assert ("officer-frogner", "decisions") in rows
+
+    # timeline:read is needed for both.
+    for path in (f"/v1/persons/{person_id}/timeline", f"/v1/persons/{person_id}/decisions"):
+        r = await client.get(path, headers=auth(issuer, Role.manager))
+        assert r.status_code == 403, r.text
+        assert (await client.get(path)).status_code == 401
+
+
+async def test_the_decisions_read_model_follows_versions_and_stays_ended(client, issuer, settings, bus):
+    person_id, decision_id, late_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    reader = auth(issuer, Role.service_lead, districts=["frogner"])
+    await publish_all(
+        client,
+        bus,
+        settings,
+        made(person_id, decision_id),
+        amended(person_id, decision_id, 3, date(2027, 1, 15)),
+        amended(person_id, decision_id, 2, date(2027, 2, 1)),  # stale: arrives after version 3
+    )
+    [d] = await decisions(client, person_id, reader)
+    assert (d["decision_id"], d["version"], d["status"], d["evaluation_date"], d["district"]) == (
+        str(decision_id),
+        3,
+        "amended",
+        "2027-01-15",
+        "frogner",
+    )
+    assert d["start_date"] == "2026-12-01"
+
+    # Ended is final: no version arriving afterwards opens it again, stale or not.
+    await publish_all(
+        client,
+        bus,
+        settings,
+        ended(person_id, decision_id, 3),
+        amended(person_id, decision_id, 2, date(2027, 2, 1)),
+        amended(person_id, decision_id, 4, date(2027, 4, 1)),
+        made(person_id, decision_id, version=5),
+    )
+    [d] = await decisions(client, person_id, reader)
+    assert (d["version"], d["status"], d["end_date"], d["end_reason"]) == (
+        3,
+        "ended",
+        "2026-12-31",
+        "masters_daily_life",
+    )
+    assert d["evaluation_date"] == "2027-01-15"
+
+    # An end handled before the decision it ends (redelivered out of order) holds as well.
+    await publish_all(client, bus, settings, ended(person_id, late_id, 1), made(person_id, late_id))
+    found = {x["decision_id"]: x for x in await decisions(client, person_id, reader)}
+    assert found[str(late_id)]["status"] == "ended"
+    assert found[str(late_id)]["start_date"] is None
+    # Every one of those events is still on the timeline: it records what happened.
+    body = await timeline(client, person_id, reader, kind="decision-amended")
+    assert [e["details"]["decision_version"] for e in body["entries"]] == [2, 2, 3, 4]
+
+
+def test_a_date_only_step_is_placed_by_its_record_time_on_that_day_only():
+    recorded = datetime(2026, 3, 29, 22, 30, tzinfo=UTC)  # 00:30 on the 30th in Oslo (summer time)
+    assert moment(date(2026, 3, 30), recorded) == recorded
+    assert moment(date(2026, 3, 29), recorded) == datetime(2026, 3, 28, 23, 0, tzinfo=UTC)
+    assert moment(date(2026, 7, 1), recorded) == datetime(2026, 6, 30, 22, 0, tzinfo=UTC)
+    assert moment(date(2026, 1, 15), recorded) == datetime(2026, 1, 14, 23, 0, tzinfo=UTC)
+    # Before the start of the day it is dated: recorded in advance, still placed on its date.
+    assert moment(date(2026, 4, 2), recorded - timedelta(days=1)) == datetime(2026, 4, 1, 22, 0, tzinfo=UTC)
+
+
+def test_every_kind_has_a_handler():
+    handled = {s.event_type.name for s in timeline_events.ASSESSMENT + timeline_events.NOTIFICATIONS}
+    assert len(handled) == len(EntryKind) == 10
