@@ -528,7 +528,7 @@ async def make(
     if decision.application_id is not None:
         from hjemflyt.assessment.referrals import service as referrals
 
-        await referrals.mark_decided(session, decision.application_id, now)
+        await referrals.mark_decided(session, decision.application_id, now, person_id=decision.person_id)
     return out
 
 
