@@ -15,6 +15,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hjemflyt.shared.identity import Month40Meaning
+
 
 class Environment(StrEnum):
     development = "development"
@@ -65,6 +67,11 @@ class Settings(BaseSettings):
     # Protection of identity numbers at rest: AES-GCM key and an HMAC key for lookups.
     pii_key: SecretStr = SecretStr(DEV_PII_KEY)
     pii_index_key: SecretStr = SecretStr(DEV_PII_INDEX_KEY)
+
+    identity_month40: Month40Meaning = Field(
+        default=Month40Meaning.h_number,
+        description="What month + 40 in an identity number means here: an H-number or a NAV synthetic number",
+    )
 
     tenant: str = Field(default="0301", pattern=r"^\d{4}$", description="kommunenummer of this deployment")
 

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from hjemflyt.assessment.persons import service
 from hjemflyt.assessment.persons.repository import PersonRepository
-from hjemflyt.assessment.persons.schemas import AccessLogEntry, PersonIn, PersonLookup, PersonOut
+from hjemflyt.assessment.persons.schemas import AccessLogEntry, Contact, PersonIn, PersonLookup, PersonOut
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import NotFound
@@ -63,6 +63,13 @@ async def get_person(
     purpose: Purpose = "case handling",
 ) -> PersonOut:
     return await service.get(ctx, session, principal, person_id, purpose)
+
+
+@router.patch("/{person_id}", summary="Change contact details, next of kin or district")
+async def update_person(
+    person_id: uuid.UUID, body: Contact, ctx: ContextDep, session: SessionDep, principal: Writer
+) -> PersonOut:
+    return await service.update(ctx, session, principal, person_id, body)
 
 
 @router.get("", summary="Persons in your districts (access-logged)")

@@ -8,6 +8,28 @@ from pydantic import BaseModel, ConfigDict, Field
 from hjemflyt.shared.identity import IdentityKind
 
 
+class NextOfKin(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    relation: str = Field(min_length=1, max_length=100, examples=["datter"])
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=200)
+
+
+class Contact(BaseModel):
+    """What may change about a person: contact details, next of kin, district."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    address: str | None = Field(default=None, min_length=1, max_length=300)
+    phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    next_of_kin: list[NextOfKin] | None = Field(default=None, max_length=10)
+    district: str | None = Field(default=None, min_length=1, max_length=63)
+
+
 class PersonIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -18,6 +40,8 @@ class PersonIn(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     address: str = Field(min_length=1, max_length=300)
     phone: str | None = Field(default=None, max_length=30)
+    email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    next_of_kin: list[NextOfKin] = Field(default_factory=list, max_length=10)
     district: str = Field(min_length=1, max_length=63)
 
 
@@ -37,6 +61,8 @@ class PersonOut(BaseModel):
     name: str
     address: str
     phone: str | None
+    email: str | None = None
+    next_of_kin: list[NextOfKin] = Field(default_factory=list)
     district: str
     created_at: datetime
 

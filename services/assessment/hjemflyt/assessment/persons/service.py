@@ -12,8 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.assessment.districts.repository import DistrictRepository
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.assessment.persons.repository import PersonRepository
-from hjemflyt.assessment.persons.schemas import PersonIn, PersonOut
-from hjemflyt.shared.identity import IdentityKind, InvalidIdentityNumber, parse_identity_number
+from hjemflyt.assessment.persons.schemas import Contact, NextOfKin, PersonIn, PersonOut
+from hjemflyt.shared.identity import (
+    IdentityKind,
+    InvalidIdentityNumber,
+    Month40Meaning,
+    parse_identity_number,
+)
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
@@ -23,10 +28,12 @@ from hjemflyt.shared.platform.errors import Conflict, Forbidden, NotFound, RuleV
 PURPOSE_CASE_HANDLING = "case handling"
 
 
-def normalised_identity(value: str) -> tuple[str, str, bool]:
+def normalised_identity(
+    value: str, month40: Month40Meaning = Month40Meaning.h_number
+) -> tuple[str, str, bool]:
     """(number, kind, synthetic) or a 422 that names the rule, never the number."""
     try:
-        parsed = parse_identity_number(value)
+        parsed = parse_identity_number(value, month40=month40)
     except InvalidIdentityNumber as exc:
         raise RuleViolation(
             f"The identity number is not valid: {exc}",
@@ -45,6 +52,8 @@ def to_out(person: Person, fields: FieldCipher) -> PersonOut:
         name=person.name,
         address=person.address,
         phone=person.phone,
+        email=person.email,
+        next_of_kin=[NextOfKin.model_validate(k) for k in person.next_of_kin or []],
         district=person.district,
         created_at=person.created_at,
     )
@@ -53,7 +62,7 @@ def to_out(person: Person, fields: FieldCipher) -> PersonOut:
 async def register(
     ctx: ServiceContext, session: AsyncSession, principal: Principal, body: PersonIn
 ) -> PersonOut:
-    number, kind, synthetic = normalised_identity(body.identity_number)
+    number, kind, synthetic = normalised_identity(body.identity_number, ctx.settings.identity_month40)
     if not principal.may_see_district(body.district):
         raise Forbidden("You do not work in that district.", slug="district-not-allowed")
     if await DistrictRepository(session).get(body.district) is None:
@@ -74,6 +83,8 @@ async def register(
             name=body.name,
             address=body.address,
             phone=body.phone,
+            email=body.email,
+            next_of_kin=[k.model_dump() for k in body.next_of_kin],
             district=body.district,
             created_at=ctx.clock.now(),
             created_by=principal.subject,
@@ -115,7 +126,7 @@ async def get(
 async def find(
     ctx: ServiceContext, session: AsyncSession, principal: Principal, identity_number: str, purpose: str
 ) -> PersonOut:
-    number, _, _ = normalised_identity(identity_number)
+    number, _, _ = normalised_identity(identity_number, ctx.settings.identity_month40)
     fields = ctx.cipher
     person = await PersonRepository(session).by_identity_index(principal, fields.index(number))
     if person is None:
@@ -167,3 +178,34 @@ async def record_replay(
         purpose="idempotent retry of a registration",
         resource_id=str(person_id),
     )
+
+
+async def update(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, person_id: uuid.UUID, body: Contact
+) -> PersonOut:
+    """Change contact details, next of kin or district (a move: the new district must be yours too)."""
+    person = await PersonRepository(session).get(principal, person_id)
+    if person is None:
+        raise NotFound("No such person.")
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("district") and changes["district"] != person.district:
+        if not principal.may_see_district(changes["district"]):
+            raise Forbidden("You do not work in that district.", slug="district-not-allowed")
+        if await DistrictRepository(session).get(changes["district"]) is None:
+            raise RuleViolation(f"Unknown district {changes['district']!r}.", slug="unknown-district")
+    for required in ("name", "address", "district"):
+        if required in changes and changes[required] is None:
+            raise RuleViolation(f"{required} cannot be removed.", slug=f"{required}-required")
+    for key, value in changes.items():
+        setattr(person, key, value)
+    await session.flush()
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.update,
+        resource="person",
+        person_ids=[person.id],
+        purpose=PURPOSE_CASE_HANDLING,
+        resource_id=str(person.id),
+    )
+    return to_out(person, ctx.cipher)
