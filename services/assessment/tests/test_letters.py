@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import re
 import uuid
 import zlib
@@ -22,12 +21,10 @@ from hjemflyt.assessment.decisions.letter_endpoints import negotiate
 from hjemflyt.assessment.decisions.schemas import DecisionOut, MeasureOut, ServiceOut
 from hjemflyt.assessment.main import create_app
 from hjemflyt.assessment.persons.schemas import PersonOut
-from hjemflyt.shared.contracts.events import PROVIDER_REGISTERED, ProviderKind, ProviderRegistered
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.errors import Problem
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service
 
 NUMBERS = [n for n, cls in VALID_NUMBERS if cls.startswith("tenor")]
 PROVIDER = "320000009"
@@ -238,40 +235,6 @@ def test_the_pdf_is_a_pdf_with_the_letters_text():
 
 
 # --- the endpoint (real PostgreSQL and NATS) ----------------------------------------------
-
-
-async def publish_provider(settings, org: str, service_codes: list[str], districts: list[str]) -> None:
-    """Register a provider the way the notifications service announces it."""
-    bus = Bus(settings, name="test-notifications")
-    await bus.connect()
-    try:
-        await bus.ensure_stream("notifications")
-        event = {
-            "specversion": "1.0",
-            "id": str(uuid.uuid4()),
-            "source": "/hjemflyt/notifications",
-            "type": PROVIDER_REGISTERED.name,
-            "subject": org,
-            "time": "2026-11-22T10:00:00Z",
-            "datacontenttype": "application/json",
-            "dataschema": PROVIDER_REGISTERED.dataschema,
-            "tenant": settings.tenant,
-            "data": ProviderRegistered(
-                provider_org=org,
-                name=PROVIDER_NAME,
-                kind=ProviderKind.private,
-                service_codes=service_codes,
-                districts=districts,
-                version=1,
-            ).model_dump(mode="json"),
-        }
-        await bus.js.publish(
-            PROVIDER_REGISTERED.subject(settings.bus_namespace, settings.tenant),
-            json.dumps(event).encode(),
-            headers={"Nats-Msg-Id": event["id"]},
-        )
-    finally:
-        await bus.close()
 
 
 @pytest.fixture

@@ -19,15 +19,21 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import BaseModel
 
+from hjemflyt.shared.contracts.envelope import CloudEvent
+from hjemflyt.shared.contracts.events import PROVIDER_REGISTERED, ProviderKind, ProviderRegistered
+from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.platform import embedded
 from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.devissuer import DevIssuer
 from hjemflyt.shared.platform.migrations import upgrade
 from hjemflyt.shared.platform.settings import SERVICES, Environment, Settings
@@ -128,3 +134,57 @@ async def eventually(check: Callable[[], Awaitable[T]], *, seconds: float = 15.0
             if loop.time() > deadline:
                 raise
         await asyncio.sleep(every)
+
+
+async def publish_event(
+    settings: Settings,
+    event_type: EventType[Any],
+    data: BaseModel,
+    *,
+    subject: str,
+    event_id: uuid.UUID | None = None,
+    msg_id: str | None = None,
+) -> CloudEvent:
+    """Publish an event on the bus as its producing service would (tests of consumers).
+    A different `msg_id` for the same `event_id` gets past JetStream's dedupe: a redelivery."""
+    event = CloudEvent(
+        id=event_id or uuid.uuid4(),
+        source=f"/hjemflyt/{event_type.service}",
+        type=event_type.name,
+        subject=subject,
+        time=datetime.now(UTC),
+        dataschema=event_type.dataschema,
+        tenant=settings.tenant,
+        data=data.model_dump(mode="json"),
+    )
+    bus = Bus(settings, name=f"test-{event_type.service}")
+    await bus.connect()
+    try:
+        await bus.ensure_stream(event_type.service)
+        await bus.js.publish(
+            event_type.subject(settings.bus_namespace, settings.tenant),
+            event.model_dump_json().encode(),
+            headers={"Nats-Msg-Id": msg_id or str(event.id)},
+        )
+    finally:
+        await bus.close()
+    return event
+
+
+async def publish_provider(
+    settings: Settings, org: str, service_codes: list[str], districts: list[str]
+) -> None:
+    """Register a provider the way the notifications service announces it."""
+    await publish_event(
+        settings,
+        PROVIDER_REGISTERED,
+        ProviderRegistered(
+            provider_org=org,
+            name="Omsorgspartner Demo AS",
+            kind=ProviderKind.private,
+            service_codes=service_codes,
+            districts=districts,
+            version=1,
+        ),
+        subject=org,
+    )
