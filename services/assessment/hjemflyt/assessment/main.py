@@ -8,14 +8,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import hjemflyt.assessment.models  # noqa: F401  (every table on the metadata, for foreign keys)
+from hjemflyt.assessment.appeals.endpoints import router as appeals
 from hjemflyt.assessment.assessments.endpoints import router as assessments
 from hjemflyt.assessment.config.endpoints import router as config
 from hjemflyt.assessment.db import SCHEMA, platform_tables
 from hjemflyt.assessment.decisions.endpoints import router as decisions
+from hjemflyt.assessment.decisions.letter_endpoints import router as letters
 from hjemflyt.assessment.districts.endpoints import router as districts
 from hjemflyt.assessment.persons.endpoints import router as persons
 from hjemflyt.assessment.providers import events as provider_events
 from hjemflyt.assessment.providers.endpoints import router as providers
+from hjemflyt.assessment.referrals.endpoints import router as referrals
 from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
@@ -32,7 +35,17 @@ SPEC = ServiceSpec(
     title="hjemflyt assessment",
     description="Persons, referrals, assessments, decisions (vedtak) and appeals. Owns personal data.",
     tables=platform_tables,
-    routers=[config, districts, persons, assessments, decisions, providers],
+    routers=[
+        config,
+        districts,
+        persons,
+        referrals,
+        assessments,
+        decisions,
+        letters,
+        appeals,
+        providers,
+    ],
     consumers=consumers,
 )
 
