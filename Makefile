@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck check bench asyncapi token clean reset
+.PHONY: run test lint typecheck check bench bench-assessment asyncapi token clean reset
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -38,6 +38,10 @@ typecheck: .venv/.synced
 ## bench: performance figures with a raw baseline measured in the same run
 bench: .venv/.synced
 	$(UV) run python -m bench.skeleton
+
+## bench-assessment: decisions/s through the API and a 20,000-person bulk import, beside raw asyncpg
+bench-assessment: .venv/.synced
+	$(UV) run python -m bench.assessment
 
 ## asyncapi: regenerate the event catalogue in docs/
 asyncapi: .venv/.synced

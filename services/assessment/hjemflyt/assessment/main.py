@@ -15,6 +15,8 @@ from hjemflyt.assessment.db import SCHEMA, platform_tables
 from hjemflyt.assessment.decisions.endpoints import router as decisions
 from hjemflyt.assessment.decisions.letter_endpoints import router as letters
 from hjemflyt.assessment.districts.endpoints import router as districts
+from hjemflyt.assessment.imports.endpoints import BODY_LIMITS as IMPORT_BODY_LIMITS
+from hjemflyt.assessment.imports.endpoints import router as imports
 from hjemflyt.assessment.persons.endpoints import router as persons
 from hjemflyt.assessment.providers import events as provider_events
 from hjemflyt.assessment.providers.endpoints import router as providers
@@ -45,8 +47,10 @@ SPEC = ServiceSpec(
         letters,
         appeals,
         providers,
+        imports,
     ],
     consumers=consumers,
+    body_limits=IMPORT_BODY_LIMITS,
 )
 
 

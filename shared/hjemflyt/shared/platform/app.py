@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,6 +62,8 @@ class ServiceSpec:
     consumers: Callable[[ServiceContext], list[Consumer]] = lambda ctx: []
     version: str = "0.1.0"
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
+    # Bulk routes that accept more than MAX_BODY_BYTES: path (as routed) -> largest body in bytes.
+    body_limits: Mapping[str, int] = field(default_factory=dict)
 
 
 class ClockMove(BaseModel):
@@ -77,10 +79,13 @@ class ClockState(BaseModel):
 class _Edge:
     """Pure ASGI middleware: the gateway prefix, a body-size limit, metrics per route."""
 
-    def __init__(self, app: ASGIApp, service: str, root_path: str) -> None:
+    def __init__(
+        self, app: ASGIApp, service: str, root_path: str, body_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.service = service
         self.root_path = root_path
+        self.body_limits = dict(body_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -90,9 +95,10 @@ class _Edge:
             # The gateway strips /<service>; links in docs and OpenAPI must keep it.
             scope = dict(scope, root_path=self.root_path)
         length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        limit = self.body_limits.get(scope.get("path", ""), MAX_BODY_BYTES)
+        if length is not None and length.isdigit() and int(length) > limit:
             body = Problem(
-                f"The body is larger than {MAX_BODY_BYTES} bytes.",
+                f"The body is larger than {limit} bytes.",
                 status=413,
                 slug="payload-too-large",
                 title="Payload too large",
@@ -211,7 +217,7 @@ def create_service_app(
     app.state.settings = settings
     app.state.clock = clock
     install_problem_handlers(app)
-    app.add_middleware(_Edge, service=spec.name, root_path=settings.root_path)
+    app.add_middleware(_Edge, service=spec.name, root_path=settings.root_path, body_limits=spec.body_limits)
     for router in spec.routers:
         app.include_router(router)
     _install_operations(app, spec.name, settings, clock)

@@ -18,6 +18,7 @@ import contextlib
 import logging
 import random
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import uuid4
@@ -93,6 +94,57 @@ class Outbox:
             await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
             session.info["outbox_notified"] = True
         return event
+
+    async def add_many(
+        self,
+        session: AsyncSession,
+        events: Sequence[tuple[EventType[Any], BaseModel, str]],
+        *,
+        tenant: str | None = None,
+        traceparent: str | None = None,
+    ) -> list[CloudEvent]:
+        """Many events (type, data, subject) in one COPY and one NOTIFY, for bulk use cases
+        (an import writes thousands). They are published in the order given, as if added one
+        by one. COPY runs on the session's own connection, so in its transaction."""
+        tenant = tenant or self.default_tenant
+        now = self.clock.now()
+        out: list[CloudEvent] = []
+        rows: list[tuple[Any, ...]] = []
+        for event_type, data, subject in events:
+            if event_type.service != self.service:
+                raise ValueError(f"{self.service} cannot publish {event_type.name}")
+            event = CloudEvent(
+                id=uuid4(),
+                source=f"/hjemflyt/{self.service}",
+                type=event_type.name,
+                subject=subject,
+                time=now,
+                dataschema=event_type.dataschema,
+                tenant=tenant,
+                traceparent=traceparent,
+                data=data.model_dump(mode="json"),
+            )
+            out.append(event)
+            subject_ = event_type.subject(self.namespace, tenant)
+            rows.append((event.id, subject_, event_type.name, event.model_dump_json().encode(), now))
+        if not rows:
+            return out
+        # The NOTIFY first: it also opens the transaction on the connection that COPY then uses.
+        if not session.info.get("outbox_notified"):
+            channel = notify_channel(self.schema)
+            await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+            session.info["outbox_notified"] = True
+        connection = await session.connection()
+        driver = (await connection.get_raw_connection()).driver_connection
+        if driver is None or not driver.is_in_transaction():
+            raise RuntimeError("the outbox writes only inside the unit of work's transaction")
+        await driver.copy_records_to_table(
+            self.tables.outbox.name,
+            schema_name=self.tables.outbox.schema,
+            columns=["event_id", "subject", "type", "envelope", "created_at"],
+            records=rows,
+        )
+        return out
 
 
 class OutboxRelay:
