@@ -316,7 +316,13 @@ def cpu_line(cpu: CpuPhase, units: int, unit: str) -> str:
         for k, v in sorted(cpu.seconds.items(), key=lambda kv: -kv[1])
         if v >= 0.01
     )
-    return f"    CPU per {unit}: {parts}; machine idle {cpu.machine.get('idle', 0):.0f}%"
+    line = f"    CPU per {unit}: {parts}; machine idle {cpu.machine.get('idle', 0):.0f}%"
+    if cpu.untracked_percent > 20:
+        line += (
+            f"\n    NOTE: processes outside the benchmark used {cpu.untracked_percent:.0f}% of a core"
+            " meanwhile: these figures are disturbed"
+        )
+    return line
 
 
 def memory_line(memory: JSON) -> str:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import uuid
 from datetime import date, timedelta
 from typing import Any
 
@@ -21,12 +20,10 @@ from sqlalchemy import select, text
 from hjemflyt.assessment.db import platform_tables
 from hjemflyt.assessment.imports.schemas import MAX_BODY_BYTES, MAX_ITEMS
 from hjemflyt.assessment.main import create_app
-from hjemflyt.shared.contracts.events import PROVIDER_REGISTERED, ProviderKind, ProviderRegistered
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.platform.bus import Bus
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service
 
 URL = "/v1/imports/persons"
 PROVIDER = "320000009"  # approved for IPLOS services 1 and 15 in gamle-oslo and frogner
@@ -34,40 +31,6 @@ UNKNOWN_PROVIDER = "974760673"
 NUMBERS = list(synthetic_identity_numbers(40, seed=7))
 START = date(2026, 12, 1)
 DECIDED = date(2026, 11, 2)
-
-
-async def publish_provider(settings, org: str, service_codes: list[str], districts: list[str]) -> None:
-    """Register a provider the way the notifications service announces it."""
-    bus = Bus(settings, name="test-notifications")
-    await bus.connect()
-    try:
-        await bus.ensure_stream("notifications")
-        event = {
-            "specversion": "1.0",
-            "id": str(uuid.uuid4()),
-            "source": "/hjemflyt/notifications",
-            "type": PROVIDER_REGISTERED.name,
-            "subject": org,
-            "time": "2026-11-22T10:00:00Z",
-            "datacontenttype": "application/json",
-            "dataschema": PROVIDER_REGISTERED.dataschema,
-            "tenant": settings.tenant,
-            "data": ProviderRegistered(
-                provider_org=org,
-                name="Omsorgspartner Demo AS",
-                kind=ProviderKind.private,
-                service_codes=service_codes,
-                districts=districts,
-                version=1,
-            ).model_dump(mode="json"),
-        }
-        await bus.js.publish(
-            PROVIDER_REGISTERED.subject(settings.bus_namespace, settings.tenant),
-            json.dumps(event).encode(),
-            headers={"Nats-Msg-Id": event["id"]},
-        )
-    finally:
-        await bus.close()
 
 
 @pytest.fixture
