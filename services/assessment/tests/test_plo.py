@@ -172,7 +172,7 @@ def test_a_payload_of_another_schema_is_schema_invalid():
 
 def test_patient_identity_rules():
     refused(variant((f"<Id>{NUMBER}</Id>", "<Id>12857940082</Id>")), "invalid-identity-number")
-    refused(variant(('<TypeId V="FNR"', '<TypeId V="XXX"')), "plo-patient-identity-missing")
+    refused(variant(('<TypeId V="FNR"', '<TypeId V="UKJENT"')), "plo-patient-identity-missing")
     start, end = MESSAGE.index("<Patient>"), MESSAGE.index("</Patient>") + len("</Patient>")
     refused((MESSAGE[:start] + MESSAGE[end:]).encode(), "plo-patient-missing")
     # Synthetic D-numbers are identity numbers too (validators that refuse them are a known bug).

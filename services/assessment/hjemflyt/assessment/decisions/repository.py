@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -85,7 +85,5 @@ class DecisionRepository:
             .limit(limit)
         )
         if after is not None:
-            from sqlalchemy import tuple_
-
             stmt = stmt.where(tuple_(Decision.evaluation_date, Decision.id) > tuple_(*after))
         return (await self.session.scalars(stmt)).all()

@@ -43,6 +43,26 @@ def normalised_identity(
     return parsed.value, parsed.kind.value, parsed.synthetic.value != "none"
 
 
+async def _logged(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    person_id: uuid.UUID,
+    action: Action,
+    purpose: str,
+) -> None:
+    """The access-log row every read or write of one person's data writes."""
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=action,
+        resource="person",
+        person_ids=[person_id],
+        purpose=purpose,
+        resource_id=str(person_id),
+    )
+
+
 def to_out(person: Person, fields: FieldCipher) -> PersonOut:
     return PersonOut(
         id=person.id,
@@ -93,15 +113,7 @@ async def register(
     if added is None:  # a concurrent registration of the same number won
         raise Conflict("A person with this identity number is already registered.", slug="person-exists")
     person = added
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.create,
-        resource="person",
-        person_ids=[person.id],
-        purpose=PURPOSE_CASE_HANDLING,
-        resource_id=str(person.id),
-    )
+    await _logged(ctx, session, principal, person.id, Action.create, PURPOSE_CASE_HANDLING)
     return to_out(person, fields)
 
 
@@ -111,15 +123,7 @@ async def get(
     person = await PersonRepository(session).get(principal, person_id)
     if person is None:
         raise NotFound("No such person.")
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="person",
-        person_ids=[person.id],
-        purpose=purpose,
-        resource_id=str(person.id),
-    )
+    await _logged(ctx, session, principal, person.id, Action.read, purpose)
     return to_out(person, ctx.cipher)
 
 
@@ -131,15 +135,7 @@ async def find(
     person = await PersonRepository(session).by_identity_index(principal, fields.index(number))
     if person is None:
         raise NotFound("No person with that identity number that you may see.")
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="person",
-        person_ids=[person.id],
-        purpose=purpose,
-        resource_id=str(person.id),
-    )
+    await _logged(ctx, session, principal, person.id, Action.read, purpose)
     return to_out(person, fields)
 
 
@@ -199,13 +195,5 @@ async def update(
     for key, value in changes.items():
         setattr(person, key, value)
     await session.flush()
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.update,
-        resource="person",
-        person_ids=[person.id],
-        purpose=PURPOSE_CASE_HANDLING,
-        resource_id=str(person.id),
-    )
+    await _logged(ctx, session, principal, person.id, Action.update, PURPOSE_CASE_HANDLING)
     return to_out(person, ctx.cipher)
