@@ -46,6 +46,12 @@ class Scope(StrEnum):
     orders_write = "orders:write"
     access_log_read = "access-log:read"
     config_write = "config:write"
+    # Case-office work with providers: tasks (escalations, change-of-need reports to
+    # answer, clarifications, urgent requests) and the district routine registry.
+    tasks_read = "tasks:read"
+    tasks_write = "tasks:write"
+    routines_read = "routines:read"
+    routines_write = "routines:write"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -57,13 +63,33 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.decisions_write,
             Scope.timeline_read,
             Scope.providers_read,
+            Scope.orders_read,
+            Scope.tasks_read,
+            Scope.tasks_write,
+            Scope.routines_read,
         }
     ),
     Role.service_lead: frozenset(
-        {Scope.persons_read, Scope.decisions_read, Scope.timeline_read, Scope.providers_read}
+        {
+            Scope.persons_read,
+            Scope.decisions_read,
+            Scope.timeline_read,
+            Scope.providers_read,
+            Scope.orders_read,
+            Scope.tasks_read,
+            Scope.routines_read,
+        }
     ),
-    Role.manager: frozenset({Scope.budget_read, Scope.budget_write, Scope.providers_read}),
-    Role.provider: frozenset({Scope.orders_read, Scope.orders_write}),
+    Role.manager: frozenset(
+        {
+            Scope.budget_read,
+            Scope.budget_write,
+            Scope.providers_read,
+            Scope.routines_read,
+            Scope.routines_write,
+        }
+    ),
+    Role.provider: frozenset({Scope.orders_read, Scope.orders_write, Scope.routines_read}),
     Role.integration: frozenset(
         {
             Scope.persons_read,
@@ -75,6 +101,11 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.providers_write,
             Scope.budget_read,
             Scope.config_write,
+            Scope.orders_read,
+            Scope.tasks_read,
+            Scope.tasks_write,
+            Scope.routines_read,
+            Scope.routines_write,
         }
     ),
     Role.auditor: frozenset({Scope.access_log_read, Scope.providers_read}),
