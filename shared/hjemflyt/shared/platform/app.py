@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -60,6 +60,9 @@ class ServiceSpec:
     tables: PlatformTables
     routers: Sequence[APIRouter]
     consumers: Callable[[ServiceContext], list[Consumer]] = lambda ctx: []
+    # Background loops of the service itself (e.g. webhook delivery, deadline sweeps):
+    # name -> coroutine factory; run beside the relay and cancelled at shutdown.
+    workers: Callable[[ServiceContext], dict[str, Callable[[], Awaitable[None]]]] = lambda ctx: {}
     version: str = "0.1.0"
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
     # Bulk routes that accept more than MAX_BODY_BYTES: path (as routed) -> largest body in bytes.
@@ -187,6 +190,8 @@ def create_service_app(
             tasks.append(
                 asyncio.create_task(consumer.run(), name=f"{spec.name}-consumer-{consumer.producer}")
             )
+        for name, work in spec.workers(ctx).items():
+            tasks.append(asyncio.create_task(work(), name=f"{spec.name}-{name}"))
         app.state.tasks = tasks
         app.state.relay = relay
         log.info("%s started", spec.name)
