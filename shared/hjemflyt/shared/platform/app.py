@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,7 +62,7 @@ class ServiceSpec:
     consumers: Callable[[ServiceContext], list[Consumer]] = lambda ctx: []
     # Background loops of the service itself (e.g. webhook delivery, deadline sweeps):
     # name -> coroutine factory; run beside the relay and cancelled at shutdown.
-    workers: Callable[[ServiceContext], dict[str, Callable[[], Awaitable[None]]]] = lambda ctx: {}
+    workers: Callable[[ServiceContext], dict[str, Callable[[], Coroutine[Any, Any, None]]]] = lambda ctx: {}
     version: str = "0.1.0"
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
     # Bulk routes that accept more than MAX_BODY_BYTES: path (as routed) -> largest body in bytes.
