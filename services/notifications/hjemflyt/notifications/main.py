@@ -11,6 +11,7 @@ from hjemflyt.notifications.db import SCHEMA, platform_tables
 from hjemflyt.notifications.orders import events as order_events
 from hjemflyt.notifications.orders.endpoints import router as orders
 from hjemflyt.notifications.providers.endpoints import router as providers
+from hjemflyt.notifications.tasks.endpoints import router as tasks
 from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
@@ -27,7 +28,7 @@ SPEC = ServiceSpec(
     title="hjemflyt notifications",
     description="Provider registry, orders to providers, acknowledgements and reports back.",
     tables=platform_tables,
-    routers=[providers, orders],
+    routers=[providers, orders, tasks],
     consumers=consumers,
 )
 

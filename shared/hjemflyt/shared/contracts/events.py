@@ -305,3 +305,90 @@ APPEAL_DECIDED = register(
         "The municipality or Statsforvalteren decided an appeal.",
     )
 )
+
+
+class PersonAdmitted(EventData):
+    """The person was admitted to a hospital or an institution: home services pause."""
+
+    admission_id: UUID
+    person_id: UUID
+    district: str
+    admitted_at: datetime
+    institution_kind: str = Field(description="hospital | nursing_home | short_term_stay | other")
+    expected_discharge_date: date | None = None
+
+
+class PersonDischarged(EventData):
+    """The person came home: paused home services resume."""
+
+    admission_id: UUID
+    person_id: UUID
+    district: str
+    admitted_at: datetime
+    discharged_at: datetime
+
+
+class TaskOpened(EventData):
+    """A task for the case office arose from provider messaging (pathway's worklists)."""
+
+    task_id: UUID
+    kind: str = Field(
+        description="order_unacknowledged | order_rejected | delivery_failed | change_of_need | ..."
+    )
+    reference_id: UUID = Field(description="The order, message or report the task is about")
+    district: str | None = None
+    person_id: UUID | None = None
+    provider_org: str | None = None
+    order_id: UUID | None = None
+    due_date: date | None = None
+    opened_at: datetime
+
+
+class TaskClosed(EventData):
+    task_id: UUID
+    kind: str
+    reference_id: UUID
+    district: str | None = None
+    person_id: UUID | None = None
+    resolution: str
+    closed_at: datetime
+
+
+PERSON_ADMITTED = register(
+    EventType(
+        "assessment",
+        "person",
+        "admitted",
+        1,
+        PersonAdmitted,
+        "The person was admitted to hospital or an institution; home services pause.",
+    )
+)
+PERSON_DISCHARGED = register(
+    EventType(
+        "assessment",
+        "person",
+        "discharged",
+        1,
+        PersonDischarged,
+        "The person was discharged home; paused home services resume.",
+    )
+)
+TASK_OPENED = register(
+    EventType(
+        "notifications",
+        "task",
+        "opened",
+        1,
+        TaskOpened,
+        "A task for the case office: an order unacknowledged or rejected, a message undeliverable, "
+        "a change-of-need report, a clarification or urgent request needing action.",
+    )
+)
+TASK_CLOSED = register(
+    EventType("notifications", "task", "closed", 1, TaskClosed, "A case-office task was done.")
+)
+
+# The notifications service's message events live in modules of their own; importing
+# them here registers them wherever the contracts are used.
+from hjemflyt.shared.contracts import orders, reports, routines  # noqa: E402, F401

@@ -11,9 +11,9 @@ from hjemflyt.notifications.orders.models import Order
 from hjemflyt.notifications.orders.repository import OrderRepository
 from hjemflyt.notifications.orders.schemas import OrderOut
 from hjemflyt.shared.platform.audit import Action
-from hjemflyt.shared.platform.auth import Principal, Scope
+from hjemflyt.shared.platform.auth import Principal, Role, Scope
 from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import NotFound
+from hjemflyt.shared.platform.errors import Forbidden, NotFound
 from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position, encode_position
 
 router = APIRouter(prefix="/v1", tags=["orders"])
@@ -44,6 +44,8 @@ async def inbox(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Page[OrderOut]:
+    if principal.role != Role.provider:
+        raise Forbidden("The inbox is a provider's; the case office lists orders at /v1/orders.")
     after = decode_position(cursor)
     orders = await OrderRepository(session).page(principal, limit=limit, after=after)
     await ctx.access_log.record(
