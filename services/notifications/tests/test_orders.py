@@ -329,7 +329,9 @@ async def test_an_issued_order_reaches_only_that_providers_inbox(client, issuer,
     assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=other), 404, "not-found")
     for headers in (auth(issuer, Role.case_officer, districts=["frogner"]), auth(issuer, Role.integration)):
         assert_problem(await client.get("/v1/inbox", headers=headers), 403, "forbidden")
-        assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=headers), 403, "forbidden")
+    # A case officer of another district does not see it either.
+    elsewhere = auth(issuer, Role.case_officer, districts=["grorud"])
+    assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=elsewhere), 404, "not-found")
 
     # Reading the order is access-logged with the provider's organisation.
     log = T.access_log
