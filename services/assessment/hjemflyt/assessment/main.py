@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import hjemflyt.assessment.models  # noqa: F401  (every table on the metadata, for foreign keys)
+from hjemflyt.assessment.admissions.endpoints import router as admissions
 from hjemflyt.assessment.appeals.endpoints import router as appeals
 from hjemflyt.assessment.assessments.endpoints import router as assessments
 from hjemflyt.assessment.config.endpoints import router as config
@@ -41,6 +42,7 @@ SPEC = ServiceSpec(
         config,
         districts,
         persons,
+        admissions,
         referrals,
         assessments,
         decisions,

@@ -1,5 +1,6 @@
 """Imports every model so the metadata is complete (Alembic and tests use it)."""
 
+from hjemflyt.assessment.admissions.models import Admission
 from hjemflyt.assessment.appeals.models import Appeal
 from hjemflyt.assessment.assessments.models import Assessment, AssessmentGoal
 from hjemflyt.assessment.config.models import CaseOffice, CopaymentBand, LegalBasis, Municipality, ServiceType
@@ -16,6 +17,7 @@ from hjemflyt.assessment.providers.models import ApprovedProvider
 from hjemflyt.assessment.referrals.models import Application, Referral
 
 __all__ = [
+    "Admission",
     "Appeal",
     "Application",
     "ApprovedProvider",
