@@ -13,7 +13,7 @@ export UV_PYTHON_DOWNLOADS := never
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --disable-pip-version-check "uv>=0.8,<0.14"
 
-.venv/.synced: $(UV) pyproject.toml uv.lock shared/pyproject.toml $(wildcard services/*/pyproject.toml)
+.venv/.synced: $(UV) pyproject.toml uv.lock shared/pyproject.toml $(wildcard services/*/pyproject.toml) $(wildcard clients/*/pyproject.toml)
 	$(UV) sync --frozen
 	@touch $@
 
@@ -33,7 +33,7 @@ lint: .venv/.synced
 	$(UV) run ruff format --check .
 
 typecheck: .venv/.synced
-	$(UV) run mypy shared/hjemflyt services/*/hjemflyt
+	$(UV) run mypy shared/hjemflyt services/*/hjemflyt clients/provider/hjemflyt_provider
 
 ## bench: performance figures with a raw baseline measured in the same run
 bench: .venv/.synced

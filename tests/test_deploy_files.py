@@ -562,7 +562,8 @@ def test_dockerfile_copies_every_workspace_member() -> None:
     for member in workspace_members():
         relative = member.relative_to(ROOT).as_posix()
         assert f"{relative}/pyproject.toml" in sources, f"{relative}/pyproject.toml is not copied"
-        assert f"{relative}/hjemflyt" in sources, f"{relative}/hjemflyt is not copied"
+        package = "hjemflyt_provider" if relative.startswith("clients/") else "hjemflyt"
+        assert f"{relative}/{package}" in sources, f"{relative}/{package} is not copied"
 
 
 def test_dockerfile_runtime_stage() -> None:
