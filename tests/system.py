@@ -63,16 +63,14 @@ async def configure_municipality(integration: httpx.AsyncClient) -> None:
 
 
 async def all_orders(provider: httpx.AsyncClient) -> list[dict[str, Any]]:
+    """The orders in the provider's inbox: each order message's `data` (new, changed, ...)."""
     items: list[dict[str, Any]] = []
-    cursor = None
+    after = 0
     while True:
-        params: dict[str, Any] = {"limit": 200}
-        if cursor:
-            params["cursor"] = cursor
-        r = await provider.get("/notifications/v1/inbox", params=params)
+        r = await provider.get("/notifications/v1/inbox", params={"limit": 200, "after": after})
         assert r.status_code == 200, r.text
         page = r.json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
+        items += [m["data"] for m in page["items"] if m["kind"].startswith("order.")]
+        if not page["items"]:
             return items
+        after = page["next_cursor"]

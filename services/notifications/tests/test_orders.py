@@ -99,6 +99,7 @@ def order_event(
     version: int = 1,
     event_id: uuid.UUID | None = None,
     person_id: uuid.UUID | None = None,
+    hours: str = "12.5",
 ) -> dict:
     decision_id = decision_id or uuid.uuid4()
     data = OrderIssued(
@@ -117,7 +118,7 @@ def order_event(
             DecidedService(
                 service_code="15",
                 service_name="Helsetjenester i hjemmet",
-                hours_per_month="12.5",
+                hours_per_month=hours,
                 provider_org=provider_org,
             )
         ],
@@ -311,8 +312,14 @@ async def test_an_issued_order_reaches_only_that_providers_inbox(client, issuer,
         assert len(r.json()["items"]) == 1
         return r.json()["items"][0]
 
-    order = await eventually(delivered)
+    message = await eventually(delivered)
+    assert message["kind"] == "order.new"
+    assert message["provider_org"] == PROVIDER
+    assert message["ack"]["required"] is True
+    order = message["data"]
+    assert message["order_id"] == order["id"]
     data = event["data"]
+    assert message["person_id"] == data["person_id"]
     assert order["provider_org"] == PROVIDER
     assert order["decision_id"] == data["decision_id"]
     assert order["decision_version"] == 1
@@ -325,7 +332,7 @@ async def test_an_issued_order_reaches_only_that_providers_inbox(client, issuer,
     # Another provider, a case officer and the fagsystem see nothing of it.
     r = await client.get("/v1/inbox", headers=other)
     assert r.status_code == 200
-    assert r.json() == {"items": [], "next_cursor": None}
+    assert r.json() == {"items": [], "next_cursor": 0}
     assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=other), 404, "not-found")
     for headers in (auth(issuer, Role.case_officer, districts=["frogner"]), auth(issuer, Role.integration)):
         assert_problem(await client.get("/v1/inbox", headers=headers), 403, "forbidden")
@@ -337,12 +344,19 @@ async def test_an_issued_order_reaches_only_that_providers_inbox(client, issuer,
     log = T.access_log
     r = await client.get(f"/v1/orders/{order['id']}", headers=provider)
     assert r.status_code == 200
-    assert r.json() == order
+    got = r.json()
+    assert {k: got[k] for k in ("id", "decision_id", "recipient", "services", "start_date")} == {
+        k: order[k] for k in ("id", "decision_id", "recipient", "services", "start_date")
+    }
+    assert got["status"] == "sent"
+    assert got["ack"]["status"] == "awaiting"
+    assert got["delivery"]["state"] == "inbox"
+    assert got["delivery"]["fetched_at"] is not None
     async with client.app.state.ctx.sessionmaker() as s:
         rows = [dict(x._mapping) for x in await s.execute(select(log).order_by(log.c.id))]
     # Empty inbox polls (before delivery, and the other provider's) log nothing.
     assert {(x["actor"], x["organisation"], x["resource"]) for x in rows} == {
-        ("provider-user", PROVIDER, "order-list"),
+        ("provider-user", PROVIDER, "message-list"),
         ("provider-user", PROVIDER, "order"),
     }
     read = [x for x in rows if x["resource"] == "order"]
@@ -405,20 +419,24 @@ async def test_one_order_per_decision_version_even_under_new_event_ids(
 ):
     assert (await put_provider(client, issuer)).status_code == 201
     decision_id, person_id = uuid.uuid4(), uuid.uuid4()
-    for version in (1, 1, 2):
-        event = order_event(decision_id=decision_id, version=version, person_id=person_id)
+    # v1, v1 again (re-issued under a new event id), v2 (more hours), v1 late (stale).
+    for version, hours in ((1, "12.5"), (1, "12.5"), (2, "20"), (1, "12.5")):
+        event = order_event(decision_id=decision_id, version=version, person_id=person_id, hours=hours)
         await publish(assessment_bus, settings, event)
 
     async def processed():
-        assert await count(client, T.inbox) == 3
+        assert await count(client, T.inbox) == 4
 
     await eventually(processed)
     async with client.app.state.ctx.sessionmaker() as s:
         versions = (
             await s.scalars(text("select decision_version from notifications.provider_order order by 1"))
         ).all()
-    assert versions == [1, 2]
-    assert len(await outbox_of(client, ORDER_CREATED)) == 2
+        kinds = (await s.scalars(text("select kind from notifications.message order by sequence"))).all()
+    # One order per decision and provider; each version the provider got is a message.
+    assert versions == [2]
+    assert kinds == ["order.new", "order.changed"]
+    assert len(await outbox_of(client, ORDER_CREATED)) == 1
 
 
 async def test_an_order_for_an_unknown_provider_is_retried_then_dead_lettered(
@@ -537,21 +555,27 @@ async def test_inbox_pages_and_refuses_garbage_cursors(client, issuer, settings,
 
     await eventually(all_there)
     ids: list[str] = []
-    cursor = None
+    positions: list[int] = []
+    cursor = 0
     for _ in range(10):
-        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
-        r = await client.get("/v1/inbox", params=params, headers=provider)
+        r = await client.get("/v1/inbox", params={"limit": 2, "after": cursor}, headers=provider)
         assert r.status_code == 200, r.text
-        ids += [o["id"] for o in r.json()["items"]]
-        cursor = r.json()["next_cursor"]
-        if cursor is None:
+        ids += [m["data"]["id"] for m in r.json()["items"]]
+        positions += [m["position"] for m in r.json()["items"]]
+        if not r.json()["items"]:
+            assert r.json()["next_cursor"] == cursor
             break
+        cursor = r.json()["next_cursor"]
     assert len(ids) == len(set(ids)) == 5
+    assert positions == [1, 2, 3, 4, 5]
 
-    for cursor in (
-        "garbage!",
-        "e30=",
-        "eyJjcmVhdGVkX2F0IjoieCIsImlkIjoieSJ9",
-    ):  # {} and {"created_at":"x",...}
-        r = await client.get("/v1/inbox", params={"cursor": cursor}, headers=provider)
-        assert_problem(r, 400, "invalid-cursor")
+    for bad in (
+        {"after": "garbage!"},
+        {"after": -1},
+        {"limit": 0},
+        {"limit": 501},
+        {"wait": 31},
+        {"wait": "x"},
+    ):
+        r = await client.get("/v1/inbox", params=bad, headers=provider)
+        assert_problem(r, 422, "validation-error")

@@ -5,13 +5,19 @@ Run with `uvicorn --factory hjemflyt.notifications.main:create_app`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
+from typing import Any
+
 from fastapi import FastAPI
 
 from hjemflyt.notifications.db import SCHEMA, platform_tables
+from hjemflyt.notifications.messages import delivery, sweep
+from hjemflyt.notifications.messages.endpoints import router as messages
 from hjemflyt.notifications.orders import events as order_events
 from hjemflyt.notifications.orders.endpoints import router as orders
 from hjemflyt.notifications.providers.endpoints import router as providers
 from hjemflyt.notifications.tasks.endpoints import router as tasks
+from hjemflyt.notifications.webhooks.endpoints import router as webhooks
 from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
@@ -23,13 +29,21 @@ def consumers(ctx: ServiceContext) -> list[Consumer]:
     return [ctx.consumer("assessment", order_events.subscriptions(ctx))]
 
 
+def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
+    return {
+        **({"webhook-delivery": delivery.worker(ctx).run} if ctx.settings.webhook_delivery_enabled else {}),
+        "acknowledgement-sweep": lambda: sweep.run(ctx),
+    }
+
+
 SPEC = ServiceSpec(
     name=SCHEMA,
     title="hjemflyt notifications",
     description="Provider registry, orders to providers, acknowledgements and reports back.",
     tables=platform_tables,
-    routers=[providers, orders, tasks],
+    routers=[providers, orders, tasks, messages, webhooks],
     consumers=consumers,
+    workers=workers,
 )
 
 

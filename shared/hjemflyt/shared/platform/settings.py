@@ -75,6 +75,37 @@ class Settings(BaseSettings):
 
     tenant: str = Field(default="0301", pattern=r"^\d{4}$", description="kommunenummer of this deployment")
 
+    # Provider messaging (notifications): acknowledgement deadlines and webhook delivery.
+    order_ack_hours: float = Field(
+        default=48, gt=0, description="Hours a provider has to accept or reject a new or changed order."
+    )
+    ack_sweep_seconds: float = Field(
+        default=30.0, gt=0, description="How often overdue acknowledgements are looked for."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60, description="Per webhook POST.")
+    webhook_retry_hours: float = Field(
+        default=24, ge=24, description="A message is retried at least this long before it is dead."
+    )
+    webhook_backoff_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_backoff_cap_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest wait between tries."
+    )
+    webhook_lease_seconds: float = Field(
+        default=60.0, gt=0, description="A claimed message is tried again after this if its worker died."
+    )
+    webhook_concurrency: int = Field(default=16, ge=1, le=256, description="POSTs in flight per replica.")
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_delivery_enabled: bool = Field(
+        default=True, description="Run the webhook delivery worker in this process (off: API-only replicas)."
+    )
+    webhook_allow_private_addresses: bool | None = Field(
+        default=None,
+        description="May webhook URLs point at private or loopback addresses? Default: not in production.",
+    )
+    webhook_require_https: bool | None = Field(
+        default=None, description="Must webhook URLs be https? Default: in production."
+    )
+
     # HTTP.
     root_path: str = Field(default="", description="Path prefix the gateway serves this service under.")
     dev_clock_control: bool = Field(

@@ -31,6 +31,7 @@ class Message(Base):
             "next_attempt_at",
             postgresql_where="delivery_state = 'pending'",
         ),
+        Index("ix_message_order_id", "order_id"),
         Index(
             "ix_message_ack_due",
             "ack_deadline",
@@ -66,6 +67,9 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # When the current delivery effort began (first try, or a redelivery by the case
+    # office): the retry window counts from here.
+    retry_from: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     dead_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # First time the provider fetched it from the inbox (pull delivery).

@@ -12,13 +12,22 @@ from hjemflyt.notifications.db import Base
 
 
 class Order(Base):
-    """An order (oppdrag) for one provider, built from a decision. `content` is exactly
-    what that provider needs, personal details included; only that provider can read it."""
+    """An order (oppdrag) for one provider: one row per decision and provider, holding the
+    newest version sent. Each version the provider was sent (new, changed, paused, resumed,
+    ended) is a message (`messages.Message.order_id`), which keeps the history exactly as
+    the provider received it. `content` is exactly what that provider needs, personal
+    details included; only that provider and the case office of the district can read it.
+
+    `status`: sent (awaiting the provider's answer) -> accepted | rejected; paused while the
+    person is admitted (`resume_status` is what it returns to); ended.
+    """
 
     __tablename__ = "provider_order"
     __table_args__ = (
-        UniqueConstraint("decision_id", "provider_org", "decision_version"),
+        UniqueConstraint("decision_id", "provider_org"),
         Index("ix_provider_order_inbox", "provider_org", "created_at", "id"),
+        Index("ix_provider_order_district", "district", "created_at", "id"),
+        Index("ix_provider_order_person_id", "person_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -27,7 +36,11 @@ class Order(Base):
     provider_org: Mapped[str] = mapped_column(Text)
     person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     district: Mapped[str] = mapped_column(Text)
-    kind: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)  # of the newest version: new | changed | ended
     status: Mapped[str] = mapped_column(Text)
     content: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resume_status: Mapped[str | None] = mapped_column(Text)
+    # The admission that paused it; its discharge resumes it.
+    paused_by: Mapped[uuid.UUID | None] = mapped_column(Uuid)

@@ -1,0 +1,386 @@
+"""Orders from decisions: each version a decision sends to a provider becomes a message to
+that provider (new, changed with what changed, ended), admissions pause and discharges
+resume the person's running orders, and the provider's answers move the order's status.
+
+An order is one row per decision and provider (the newest version); every version is a
+message, so the history is exactly what the provider received. A version already seen
+(the same decision version issued again under a new event id) or an older one arriving
+late changes nothing.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hjemflyt.notifications.messages import acks
+from hjemflyt.notifications.messages.models import Message
+from hjemflyt.notifications.messages.repository import MessageRepository
+from hjemflyt.notifications.messages.service import enqueue
+from hjemflyt.notifications.orders.models import Order
+from hjemflyt.notifications.orders.repository import OrderRepository
+from hjemflyt.notifications.orders.rules import (
+    CLOSED,
+    NEEDS_ACK,
+    OrderStatus,
+    changed_fields,
+    changes,
+    message_kind,
+)
+from hjemflyt.notifications.providers.repository import ProviderRepository
+from hjemflyt.notifications.routines.service import routines_reference
+from hjemflyt.notifications.tasks.rules import TaskKind
+from hjemflyt.notifications.tasks.service import close_for_reference, open_task
+from hjemflyt.shared.contracts.events import (
+    ORDER_CREATED,
+    OrderCreated,
+    OrderIssued,
+    PersonAdmitted,
+    PersonDischarged,
+)
+from hjemflyt.shared.contracts.orders import (
+    ORDER_ACKNOWLEDGED,
+    ORDER_CHANGED,
+    ORDER_ENDED,
+    ORDER_PAUSED,
+    ORDER_RESUMED,
+    OrderAcknowledged,
+    OrderChanged,
+    OrderEnded,
+    OrderPaused,
+    OrderResumed,
+)
+from hjemflyt.shared.platform.context import ServiceContext
+
+
+class UnknownProvider(Exception):
+    """An order for a provider the registry does not know: retried, then dead-lettered."""
+
+
+def order_data(order: Order, kind: str, **extra: Any) -> dict[str, Any]:
+    """A message's `data`: the order as the provider needs it, and what this message says."""
+    return {
+        "id": str(order.id),
+        "kind": kind,
+        "decision_id": str(order.decision_id),
+        "decision_version": order.decision_version,
+        "provider_org": order.provider_org,
+        "district": order.district,
+        **order.content,
+        **extra,
+    }
+
+
+async def _send(ctx: ServiceContext, session: AsyncSession, order: Order, kind: str, **extra: Any) -> Message:
+    within = timedelta(hours=ctx.settings.order_ack_hours) if kind in NEEDS_ACK else None
+    return await enqueue(
+        ctx,
+        session,
+        provider_org=order.provider_org,
+        kind=f"order.{kind}",
+        body=order_data(order, kind, **extra),
+        person_id=order.person_id,
+        district=order.district,
+        order_id=order.id,
+        ack_within=within,
+    )
+
+
+async def _supersede(ctx: ServiceContext, session: AsyncSession, order: Order) -> None:
+    """Older unanswered versions are no longer to be answered; their escalations are moot."""
+    for old in await MessageRepository(session).supersede_awaiting(order.id):
+        if old.escalated_at is not None:
+            await close_for_reference(
+                ctx,
+                session,
+                TaskKind.order_unacknowledged,
+                old.id,
+                by="notifications",
+                resolution="A newer version of the order was sent.",
+            )
+
+
+async def issue(ctx: ServiceContext, session: AsyncSession, data: OrderIssued) -> Message | None:
+    """Handle `order.issued`: the message (if any) the provider gets for this version."""
+    if await ProviderRepository(session).get(data.provider_org) is None:
+        raise UnknownProvider(f"no provider {data.provider_org} in the registry")
+    now = ctx.clock.now()
+    content = {
+        "recipient": data.recipient.model_dump(mode="json"),
+        "services": [s.model_dump(mode="json") for s in data.services],
+        "start_date": data.start_date.isoformat(),
+        "end_date": data.end_date.isoformat() if data.end_date else None,
+        "case_office_contact": data.case_office_contact,
+        "routines": await routines_reference(session, data.district),
+    }
+    repo = OrderRepository(session)
+    order = await repo.for_decision(data.decision_id, data.provider_org)
+    if order is None:
+        kind = message_kind(data.kind, None)
+        order = await repo.add_once(
+            {
+                "id": uuid.uuid4(),
+                "decision_id": data.decision_id,
+                "decision_version": data.decision_version,
+                "provider_org": data.provider_org,
+                "person_id": data.person_id,
+                "district": data.district,
+                "kind": kind,
+                "status": (OrderStatus.ended if kind == "ended" else OrderStatus.sent).value,
+                "content": content,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        if order is not None:
+            message = await _send(ctx, session, order, kind)
+            await ctx.outbox.add(
+                session,
+                ORDER_CREATED,
+                OrderCreated(
+                    order_id=order.id,
+                    decision_id=order.decision_id,
+                    decision_version=order.decision_version,
+                    person_id=order.person_id,
+                    provider_org=order.provider_org,
+                    created_at=order.created_at,
+                ),
+                subject=str(order.id),
+            )
+            return message
+        # A concurrent handler created it a moment ago: go on as with an existing order.
+        order = await repo.for_decision(data.decision_id, data.provider_org)
+        assert order is not None
+    if data.decision_version <= order.decision_version:
+        return None  # this version (or a newer one) was handled already
+    kind = message_kind(data.kind, order.status)
+    before, was = order.content, OrderStatus(order.status)
+    order.decision_version = data.decision_version
+    order.content = content
+    order.updated_at = now
+    if kind == "ended" and was in CLOSED:
+        order.kind = kind
+        order.status = OrderStatus.ended.value
+        await session.flush()
+        return None  # rejected or ended already: nothing for the provider to stop
+    diff = changes(before, content) if kind == "changed" else {}
+    if kind == "changed" and not diff:
+        await session.flush()
+        return None  # the decision changed in what is not this provider's: nothing to tell
+    order.kind = kind
+    if kind == "ended":
+        order.status = OrderStatus.ended.value
+        order.resume_status = None
+        order.paused_by = None
+    elif was == OrderStatus.paused:
+        order.resume_status = OrderStatus.sent.value
+    else:
+        order.status = OrderStatus.sent.value
+    await session.flush()
+    await _supersede(ctx, session, order)
+    message = await _send(ctx, session, order, kind, **({"changes": diff} if kind == "changed" else {}))
+    if kind == "changed":
+        await ctx.outbox.add(
+            session,
+            ORDER_CHANGED,
+            OrderChanged(
+                order_id=order.id,
+                decision_id=order.decision_id,
+                decision_version=order.decision_version,
+                person_id=order.person_id,
+                provider_org=order.provider_org,
+                district=order.district,
+                changed=changed_fields(diff),
+                message_id=message.id,
+                changed_at=now,
+            ),
+            subject=str(order.id),
+        )
+    elif kind == "ended":
+        await ctx.outbox.add(
+            session,
+            ORDER_ENDED,
+            OrderEnded(
+                order_id=order.id,
+                decision_id=order.decision_id,
+                decision_version=order.decision_version,
+                person_id=order.person_id,
+                provider_org=order.provider_org,
+                district=order.district,
+                end_date=data.end_date,
+                ended_at=now,
+            ),
+            subject=str(order.id),
+        )
+    return message
+
+
+async def pause(ctx: ServiceContext, session: AsyncSession, data: PersonAdmitted) -> list[Message]:
+    """The person was admitted: each running order pauses, and its provider is told."""
+    now = ctx.clock.now()
+    sent = []
+    for order in await OrderRepository(session).running_for_person(data.person_id):
+        order.resume_status = order.status
+        order.status = OrderStatus.paused.value
+        order.paused_by = data.admission_id
+        order.updated_at = now
+        await session.flush()
+        pause_info = {
+            "admission_id": str(data.admission_id),
+            "admitted_at": data.admitted_at.isoformat(),
+            "expected_discharge_date": (
+                data.expected_discharge_date.isoformat() if data.expected_discharge_date else None
+            ),
+        }
+        sent.append(await _send(ctx, session, order, "paused", pause=pause_info))
+        await ctx.outbox.add(
+            session,
+            ORDER_PAUSED,
+            OrderPaused(
+                order_id=order.id,
+                person_id=order.person_id,
+                provider_org=order.provider_org,
+                district=order.district,
+                admission_id=data.admission_id,
+                paused_at=now,
+            ),
+            subject=str(order.id),
+        )
+    return sent
+
+
+async def resume(ctx: ServiceContext, session: AsyncSession, data: PersonDischarged) -> list[Message]:
+    """The person came home: the orders that admission paused resume."""
+    now = ctx.clock.now()
+    sent = []
+    for order in await OrderRepository(session).paused_by(data.person_id, data.admission_id):
+        order.status = order.resume_status or OrderStatus.sent.value
+        order.resume_status = None
+        order.paused_by = None
+        order.updated_at = now
+        await session.flush()
+        resume_info = {
+            "admission_id": str(data.admission_id),
+            "discharged_at": data.discharged_at.isoformat(),
+        }
+        sent.append(await _send(ctx, session, order, "resumed", resume=resume_info))
+        await ctx.outbox.add(
+            session,
+            ORDER_RESUMED,
+            OrderResumed(
+                order_id=order.id,
+                person_id=order.person_id,
+                provider_org=order.provider_org,
+                district=order.district,
+                admission_id=data.admission_id,
+                resumed_at=now,
+            ),
+            subject=str(order.id),
+        )
+    return sent
+
+
+# --- acknowledgements ------------------------------------------------------------------
+
+
+async def _acknowledged(ctx: ServiceContext, session: AsyncSession, message: Message, order: Order) -> None:
+    assert message.acked_at is not None
+    late = message.ack_deadline is not None and message.acked_at > message.ack_deadline
+    await ctx.outbox.add(
+        session,
+        ORDER_ACKNOWLEDGED,
+        OrderAcknowledged(
+            order_id=order.id,
+            decision_id=order.decision_id,
+            decision_version=int(message.body.get("decision_version", order.decision_version)),
+            person_id=order.person_id,
+            provider_org=order.provider_org,
+            district=order.district,
+            message_id=message.id,
+            accepted=message.ack_status == "accepted",
+            reason=message.ack_reason,
+            late=late,
+            acknowledged_at=message.acked_at,
+        ),
+        subject=str(order.id),
+    )
+    if message.escalated_at is not None:
+        await close_for_reference(
+            ctx,
+            session,
+            TaskKind.order_unacknowledged,
+            message.id,
+            by="notifications",
+            resolution=f"The provider answered late: {message.ack_status}.",
+        )
+
+
+async def on_accepted(ctx: ServiceContext, session: AsyncSession, message: Message) -> None:
+    order = (
+        await OrderRepository(session).by_id(message.order_id, for_update=True) if message.order_id else None
+    )
+    if order is None:
+        return
+    if order.status == OrderStatus.sent:
+        order.status = OrderStatus.accepted.value
+    elif order.status == OrderStatus.paused and order.resume_status == OrderStatus.sent:
+        order.resume_status = OrderStatus.accepted.value
+    order.updated_at = ctx.clock.now()
+    await session.flush()
+    await _acknowledged(ctx, session, message, order)
+
+
+async def on_rejected(ctx: ServiceContext, session: AsyncSession, message: Message) -> None:
+    order = (
+        await OrderRepository(session).by_id(message.order_id, for_update=True) if message.order_id else None
+    )
+    if order is None:
+        return
+    if order.status != OrderStatus.ended:
+        order.status = OrderStatus.rejected.value
+        order.resume_status = None
+        order.paused_by = None
+    order.updated_at = ctx.clock.now()
+    await session.flush()
+    await open_task(
+        ctx,
+        session,
+        TaskKind.order_rejected,
+        reference_id=message.id,
+        district=order.district,
+        person_id=order.person_id,
+        provider_org=order.provider_org,
+        order_id=order.id,
+        details={
+            "message_id": str(message.id),
+            "decision_id": str(order.decision_id),
+            "decision_version": message.body.get("decision_version"),
+            "reason": message.ack_reason,
+        },
+    )
+    await _acknowledged(ctx, session, message, order)
+
+
+async def on_overdue(ctx: ServiceContext, session: AsyncSession, message: Message) -> None:
+    await open_task(
+        ctx,
+        session,
+        TaskKind.order_unacknowledged,
+        reference_id=message.id,
+        district=message.district,
+        person_id=message.person_id,
+        provider_org=message.provider_org,
+        order_id=message.order_id,
+        details={
+            "message_id": str(message.id),
+            "kind": message.kind,
+            "deadline": message.ack_deadline.isoformat() if message.ack_deadline else None,
+            "delivery_state": message.delivery_state,
+        },
+    )
+
+
+acks.register("order.", acks.AckHandlers(accepted=on_accepted, rejected=on_rejected, overdue=on_overdue))
