@@ -10,12 +10,15 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from hjemflyt.notifications.credentials.endpoints import router as credentials
 from hjemflyt.notifications.db import SCHEMA, platform_tables
 from hjemflyt.notifications.messages import delivery, sweep
 from hjemflyt.notifications.messages.endpoints import router as messages
 from hjemflyt.notifications.orders import events as order_events
 from hjemflyt.notifications.orders.endpoints import router as orders
 from hjemflyt.notifications.providers.endpoints import router as providers
+from hjemflyt.notifications.routines import worker as routine_worker
+from hjemflyt.notifications.routines.endpoints import router as routines
 from hjemflyt.notifications.tasks.endpoints import router as tasks
 from hjemflyt.notifications.webhooks.endpoints import router as webhooks
 from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
@@ -31,6 +34,7 @@ def consumers(ctx: ServiceContext) -> list[Consumer]:
 
 def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
     return {
+        **routine_worker.workers(ctx),
         **({"webhook-delivery": delivery.worker(ctx).run} if ctx.settings.webhook_delivery_enabled else {}),
         "acknowledgement-sweep": lambda: sweep.run(ctx),
     }
@@ -41,7 +45,7 @@ SPEC = ServiceSpec(
     title="hjemflyt notifications",
     description="Provider registry, orders to providers, acknowledgements and reports back.",
     tables=platform_tables,
-    routers=[providers, orders, tasks, messages, webhooks],
+    routers=[providers, credentials, routines, orders, tasks, messages, webhooks],
     consumers=consumers,
     workers=workers,
 )

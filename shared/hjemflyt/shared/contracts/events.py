@@ -37,6 +37,18 @@ class ProviderRegistered(EventData):
     service_codes: list[str] = Field(description="IPLOS service codes the provider may deliver")
     districts: list[str]
     version: int = Field(ge=1, description="Increases with every change of the provider")
+    # Added with the registry's framework-agreement fields; optional so older events still read.
+    service_types: list[str] = Field(
+        default_factory=list, description="The municipality's service type codes under the agreement"
+    )
+    contract_prices_ore_per_hour: dict[str, int] = Field(
+        default_factory=dict, description="Contract price per hour in øre, by service type code"
+    )
+    agreement_valid_from: date | None = None
+    agreement_valid_to: date | None = Field(default=None, description="Last day of the agreement")
+    contact_roles: list[str] = Field(
+        default_factory=list, description="Roles the provider has named contacts for (no personal details)"
+    )
 
 
 class OrderCreated(EventData):

@@ -75,6 +75,31 @@ class Settings(BaseSettings):
 
     tenant: str = Field(default="0301", pattern=r"^\d{4}$", description="kommunenummer of this deployment")
 
+    # Provider API credentials (OAuth2 client credentials at notifications' POST /v1/token).
+    # The signing key's public half must be in the JWKS every service trusts; unset outside
+    # production, the development issuer's key beside `jwt_jwks_file` is used.
+    provider_token_key_file: Path | None = Field(
+        default=None, description="PEM private key (RSA) that signs provider access tokens"
+    )
+    provider_token_kid: str = Field(
+        default="", description="kid of that key in the JWKS; empty: its RFC 7638 thumbprint"
+    )
+    provider_token_ttl_seconds: int = Field(default=15 * 60, ge=60, le=3600)
+    provider_token_failures_per_minute: int = Field(
+        default=20, ge=1, description="Failed client authentications per caller address and minute"
+    )
+    provider_credentials_max_active: int = Field(default=5, ge=1, le=50)
+
+    # The district routine registry.
+    routine_ack_days: int = Field(default=7, ge=1, description="Days a provider has to acknowledge a routine")
+    routine_reminder_after_days: int = Field(
+        default=3, ge=1, description="Remind a provider that has not acknowledged after this many days"
+    )
+    routine_reminder_interval_days: int = Field(
+        default=2, ge=1, description="At most one reminder per interval"
+    )
+    routine_sweep_seconds: float = Field(default=60.0, gt=0, description="How often the reminder sweep runs")
+
     # Provider messaging (notifications): acknowledgement deadlines and webhook delivery.
     order_ack_hours: float = Field(
         default=48, gt=0, description="Hours a provider has to accept or reject a new or changed order."

@@ -10,10 +10,13 @@ from fastapi.responses import JSONResponse
 from hjemflyt.notifications.providers import service
 from hjemflyt.notifications.providers.repository import ProviderRepository
 from hjemflyt.notifications.providers.schemas import ProviderIn, ProviderOut
+from hjemflyt.shared.identity import InvalidOrganisationNumber, parse_organisation_number
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.deps import ContextDep, PrincipalDep, SessionDep, requires
+from hjemflyt.shared.platform.errors import NotFound
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"])
+OrgPath = Annotated[str, Path(max_length=20, description="organisasjonsnummer")]
 
 
 @router.put(
@@ -23,7 +26,7 @@ router = APIRouter(prefix="/v1/providers", tags=["providers"])
     responses={201: {"model": ProviderOut, "description": "Registered"}},
 )
 async def put_provider(
-    provider_org: Annotated[str, Path(max_length=20, description="organisasjonsnummer")],
+    provider_org: OrgPath,
     body: ProviderIn,
     ctx: ContextDep,
     session: SessionDep,
@@ -37,4 +40,19 @@ async def put_provider(
 async def list_providers(
     session: SessionDep, _: Annotated[Principal, Depends(requires(Scope.providers_read))]
 ) -> list[ProviderOut]:
-    return [ProviderOut.model_validate(p) for p in await ProviderRepository(session).list()]
+    return [service.to_out(p) for p in await ProviderRepository(session).list()]
+
+
+@router.get(
+    "/{provider_org}",
+    summary="One provider (providers:read, or a provider's token for its own entry; others 404)",
+)
+async def get_provider(provider_org: OrgPath, session: SessionDep, principal: PrincipalDep) -> ProviderOut:
+    try:
+        org = parse_organisation_number(provider_org)
+    except InvalidOrganisationNumber as exc:
+        raise NotFound("No such provider.") from exc
+    provider = await ProviderRepository(session).readable(principal, org)
+    if provider is None:
+        raise NotFound("No such provider.")
+    return service.to_out(provider)
