@@ -10,16 +10,23 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from hjemflyt.notifications.clarifications.endpoints import router as clarifications
 from hjemflyt.notifications.credentials.endpoints import router as credentials
 from hjemflyt.notifications.db import SCHEMA, platform_tables
 from hjemflyt.notifications.messages import delivery, sweep
 from hjemflyt.notifications.messages.endpoints import router as messages
+from hjemflyt.notifications.needs.endpoints import router as change_of_need
 from hjemflyt.notifications.orders import events as order_events
 from hjemflyt.notifications.orders.endpoints import router as orders
 from hjemflyt.notifications.providers.endpoints import router as providers
+from hjemflyt.notifications.reports import deadlines as report_deadlines
+from hjemflyt.notifications.reports.endpoints import router as reports
 from hjemflyt.notifications.routines import worker as routine_worker
 from hjemflyt.notifications.routines.endpoints import router as routines
 from hjemflyt.notifications.tasks.endpoints import router as tasks
+from hjemflyt.notifications.urgent.endpoints import router as urgent_requests
+from hjemflyt.notifications.visits.endpoints import BODY_LIMITS as VISIT_BODY_LIMITS
+from hjemflyt.notifications.visits.endpoints import router as visits
 from hjemflyt.notifications.webhooks.endpoints import router as webhooks
 from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
@@ -37,6 +44,7 @@ def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, N
         **routine_worker.workers(ctx),
         **({"webhook-delivery": delivery.worker(ctx).run} if ctx.settings.webhook_delivery_enabled else {}),
         "acknowledgement-sweep": lambda: sweep.run(ctx),
+        **report_deadlines.workers(ctx),
     }
 
 
@@ -45,9 +53,13 @@ SPEC = ServiceSpec(
     title="hjemflyt notifications",
     description="Provider registry, orders to providers, acknowledgements and reports back.",
     tables=platform_tables,
-    routers=[providers, credentials, routines, orders, tasks, messages, webhooks],
+    routers=[
+        *[providers, credentials, orders, tasks, routines, messages, webhooks],
+        *[reports, visits, change_of_need, clarifications, urgent_requests],
+    ],
     consumers=consumers,
     workers=workers,
+    body_limits=VISIT_BODY_LIMITS,
 )
 
 

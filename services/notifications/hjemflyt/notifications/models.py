@@ -1,14 +1,23 @@
 """Imports every model so the metadata is complete (Alembic and tests use it)."""
 
+from hjemflyt.notifications.clarifications.models import Clarification
 from hjemflyt.notifications.credentials.models import ProviderCredential
 from hjemflyt.notifications.messages.models import Message, MessageSequence
+from hjemflyt.notifications.needs.models import ChangeOfNeed
 from hjemflyt.notifications.orders.models import Order
 from hjemflyt.notifications.providers.models import Provider
+from hjemflyt.notifications.reports.models import Deviation, MastersDailyLifeReport, StartConfirmation
 from hjemflyt.notifications.routines.models import Routine, RoutineComment, RoutineDelivery, RoutineVersion
 from hjemflyt.notifications.tasks.models import Task
+from hjemflyt.notifications.urgent.models import UrgentRequest, UrgentRequestTrail
+from hjemflyt.notifications.visits.models import Visit, VisitBatch
 from hjemflyt.notifications.webhooks.models import WebhookEndpoint
 
 __all__ = [
+    "ChangeOfNeed",
+    "Clarification",
+    "Deviation",
+    "MastersDailyLifeReport",
     "Message",
     "MessageSequence",
     "Order",
@@ -18,6 +27,11 @@ __all__ = [
     "RoutineComment",
     "RoutineDelivery",
     "RoutineVersion",
+    "StartConfirmation",
     "Task",
+    "UrgentRequest",
+    "UrgentRequestTrail",
+    "Visit",
+    "VisitBatch",
     "WebhookEndpoint",
 ]

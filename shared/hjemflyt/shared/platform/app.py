@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -65,7 +66,8 @@ class ServiceSpec:
     workers: Callable[[ServiceContext], dict[str, Callable[[], Coroutine[Any, Any, None]]]] = lambda ctx: {}
     version: str = "0.1.0"
     openapi_tags: list[dict[str, Any]] = field(default_factory=list)
-    # Bulk routes that accept more than MAX_BODY_BYTES: path (as routed) -> largest body in bytes.
+    # Bulk routes that accept more than MAX_BODY_BYTES: path (as routed; `{name}` stands for
+    # one path segment, e.g. "/v1/visit-batches/{batch_id}") -> largest body in bytes.
     body_limits: Mapping[str, int] = field(default_factory=dict)
 
 
@@ -89,6 +91,18 @@ class _Edge:
         self.service = service
         self.root_path = root_path
         self.body_limits = dict(body_limits or {})
+        # Paths with parameters: "{name}" matches one segment.
+        self._templated = [
+            (re.compile("^" + re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(path)) + "$"), limit)
+            for path, limit in self.body_limits.items()
+            if "{" in path
+        ]
+
+    def _limit(self, path: str) -> int:
+        limit = self.body_limits.get(path)
+        if limit is None:
+            limit = next((lim for rx, lim in self._templated if rx.match(path)), MAX_BODY_BYTES)
+        return limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -98,7 +112,7 @@ class _Edge:
             # The gateway strips /<service>; links in docs and OpenAPI must keep it.
             scope = dict(scope, root_path=self.root_path)
         length = dict(scope.get("headers") or []).get(b"content-length")
-        limit = self.body_limits.get(scope.get("path", ""), MAX_BODY_BYTES)
+        limit = self._limit(scope.get("path", ""))
         if length is not None and length.isdigit() and int(length) > limit:
             body = Problem(
                 f"The body is larger than {limit} bytes.",

@@ -1,0 +1,50 @@
+"""All SQL of change-of-need reports; the provider's own, the case office's districts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hjemflyt.notifications.needs.models import ChangeOfNeed
+from hjemflyt.notifications.reports.scoping import visible
+from hjemflyt.shared.platform.auth import Principal
+
+
+class ChangeOfNeedRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, row: ChangeOfNeed) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def get(
+        self, principal: Principal, report_id: uuid.UUID, *, for_update: bool = False
+    ) -> ChangeOfNeed | None:
+        stmt = visible(select(ChangeOfNeed), ChangeOfNeed, principal).where(ChangeOfNeed.id == report_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return await self.session.scalar(stmt)
+
+    async def page(
+        self,
+        principal: Principal,
+        *,
+        status: str | None,
+        order_id: uuid.UUID | None,
+        limit: int,
+        after: tuple[datetime, uuid.UUID] | None,
+    ) -> Sequence[ChangeOfNeed]:
+        stmt = visible(select(ChangeOfNeed), ChangeOfNeed, principal)
+        if status:
+            stmt = stmt.where(ChangeOfNeed.status == status)
+        if order_id:
+            stmt = stmt.where(ChangeOfNeed.order_id == order_id)
+        if after is not None:
+            stmt = stmt.where(tuple_(ChangeOfNeed.reported_at, ChangeOfNeed.id) > tuple_(*after))
+        stmt = stmt.order_by(ChangeOfNeed.reported_at, ChangeOfNeed.id).limit(limit)
+        return (await self.session.scalars(stmt)).all()

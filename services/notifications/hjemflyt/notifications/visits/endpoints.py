@@ -1,0 +1,173 @@
+"""Visit reports in idempotent batches (provider token), and an order's visits.
+
+Register with the service: `router` in the routers and `BODY_LIMITS` in the spec's
+`body_limits` (a full batch is far larger than the platform's default body limit).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+
+from hjemflyt.notifications.reports.orders import readable_order
+from hjemflyt.notifications.visits import service
+from hjemflyt.notifications.visits.repository import VisitRepository
+from hjemflyt.notifications.visits.schemas import (
+    BATCH_ID_PATTERN,
+    MAX_BODY_BYTES,
+    MAX_VISITS,
+    VisitBatchIn,
+    VisitBatchReceipt,
+    VisitOut,
+)
+from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.auth import Principal, Role, Scope
+from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.errors import Forbidden, NotFound, PayloadTooLarge, Problem
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+
+PATH = "/v1/visit-batches/{batch_id}"
+BODY_LIMITS = {PATH: MAX_BODY_BYTES}
+
+router = APIRouter(tags=["visits"])
+Writer = Annotated[Principal, Depends(requires(Scope.orders_write))]
+Reader = Annotated[Principal, Depends(requires(Scope.orders_read))]
+BatchId = Annotated[
+    str, Path(pattern=BATCH_ID_PATTERN, description="Your id of the batch (1-100 of A-Z a-z 0-9 . _ : -)")
+]
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """The JSON schema with `$defs` resolved in place, to stand inside an OpenAPI operation."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(copy.deepcopy(defs[ref.removeprefix("#/$defs/")]))
+            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
+def _provider(principal: Principal) -> str:
+    if principal.role != Role.provider or not principal.provider_org:
+        raise Forbidden("Visit batches are a provider's; use a provider token.")
+    return principal.provider_org
+
+
+async def _body(request: Request) -> bytes:
+    """The body, within the route's limit even without a Content-Length."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes; send smaller batches.")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.put(
+    PATH,
+    status_code=201,
+    response_model=VisitBatchReceipt,
+    summary="Report visits in an idempotent batch (provider token)",
+    description=(
+        f"Up to {MAX_VISITS:,} visits, each with your own `visit_id` (unique in your organisation), the "
+        "order, planned and actual times, the pseudonymous staff id, the measures done, and for a "
+        "cancelled visit its cause. The batch is stored whole or not at all: malformed visits and "
+        "broken rules answer 422 naming the rows by index (`rows`, at most 100 named, `rows_total`); "
+        "visits for orders you do not have answer 404 naming the rows; a visit id reported in another "
+        "batch answers 409 naming it. Sending the same batch id with the same visits again answers "
+        "200 with the original receipt and stores nothing; other visits under a used batch id answer "
+        "409. Publishes `visits.reported` (at most 1,000 visits per event)."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _inline(VisitBatchIn.model_json_schema())}},
+        }
+    },
+    responses={
+        200: {"description": "This batch was stored before: its receipt", "model": VisitBatchReceipt},
+        404: {"description": "Visits for orders you do not have (rows named)"},
+        409: {"description": "Batch id used for other visits, or visit ids reported before"},
+        413: {"description": "More than 100,000 visits or 64 MiB"},
+        422: {"description": "Malformed visits or broken rules (rows named by index)"},
+    },
+)
+async def put_batch(
+    batch_id: BatchId, request: Request, ctx: ContextDep, session: SessionDep, principal: Writer
+) -> JSONResponse:
+    _provider(principal)
+    data = await _body(request)
+    try:
+        receipt = await service.ingest(ctx, session, principal, batch_id, data)
+    except service.BatchReplayed as replay:
+        return JSONResponse(replay.receipt.model_dump(mode="json"), status_code=200)
+    return JSONResponse(
+        receipt.model_dump(mode="json"),
+        status_code=201,
+        headers={"Location": f"/v1/visit-batches/{batch_id}"},
+    )
+
+
+@router.get(PATH, summary="The receipt of one of your visit batches (provider token)")
+async def get_batch(batch_id: BatchId, session: SessionDep, principal: Reader) -> VisitBatchReceipt:
+    provider_org = _provider(principal)
+    batch = await VisitRepository(session).batch(provider_org, batch_id)
+    if batch is None:
+        raise NotFound("No such visit batch.")
+    return VisitBatchReceipt.model_validate(batch.receipt)
+
+
+@router.get(
+    "/v1/orders/{order_id}/visits",
+    summary="The visits reported for an order, by planned start (the provider; the case office)",
+)
+async def order_visits(
+    order_id: uuid.UUID,
+    ctx: ContextDep,
+    session: SessionDep,
+    principal: Reader,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
+    cursor: str | None = None,
+) -> Page[VisitOut]:
+    order = await readable_order(session, principal, order_id)
+    after = None
+    values = decode_cursor(cursor)
+    if values is not None:
+        try:
+            after = (datetime.fromisoformat(values["planned_start"]), str(values["visit_id"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Problem(
+                "The cursor is not one this API gave out.", slug="invalid-cursor", status=400
+            ) from exc
+    visits = await VisitRepository(session).for_order(principal, order_id, limit=limit, after=after)
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.read,
+        resource="visit-list",
+        person_ids=[order.person_id],
+        purpose="service delivery" if principal.role == Role.provider else "case handling",
+        resource_id=str(order_id),
+    )
+    next_cursor = None
+    if len(visits) == limit:
+        last = visits[-1]
+        next_cursor = encode_cursor(
+            {"planned_start": last.planned_start.isoformat(), "visit_id": last.visit_id}
+        )
+    return Page[VisitOut](items=[VisitOut.model_validate(v) for v in visits], next_cursor=next_cursor)
