@@ -54,7 +54,7 @@ SPEC = ServiceSpec(
     description="Provider registry, orders to providers, acknowledgements and reports back.",
     tables=platform_tables,
     routers=[
-        *[providers, credentials, orders, tasks, routines, messages, webhooks],
+        *[providers, credentials, routines, orders, tasks, messages, webhooks],
         *[reports, visits, change_of_need, clarifications, urgent_requests],
     ],
     consumers=consumers,
