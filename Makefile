@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck check bench bench-assessment bench-visits asyncapi token clean reset
+.PHONY: run test lint typecheck check bench bench-assessment bench-delivery asyncapi token clean reset
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -43,9 +43,9 @@ bench: .venv/.synced
 bench-assessment: .venv/.synced
 	$(UV) run python -m bench.assessment
 
-## bench-visits: one 100,000-visit batch through the API, beside a raw asyncpg COPY of the same rows
-bench-visits: .venv/.synced
-	$(UV) run python -m bench.visits
+## bench-delivery: decision -> webhook delivered at 50 decisions/s, beside a raw JetStream round trip
+bench-delivery: .venv/.synced
+	$(UV) run python -m bench.delivery
 
 ## asyncapi: regenerate the event catalogue in docs/
 asyncapi: .venv/.synced

@@ -105,15 +105,13 @@ def decision_maker(
 
 
 async def read_inbox(provider: httpx.AsyncClient, page_size: int = 200) -> list[JSON]:
-    """Every order in the provider's inbox, page by page (through the gateway)."""
+    """Every order in the provider's inbox (each order message's `data`), page by page."""
     items: list[JSON] = []
-    cursor: str | None = None
+    after = 0
     while True:
-        params: dict[str, Any] = {"limit": page_size}
-        if cursor:
-            params["cursor"] = cursor
+        params: dict[str, Any] = {"limit": page_size, "after": after}
         page = expect(await provider.get("/notifications/v1/inbox", params=params), 200).json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
+        items += [m["data"] for m in page["items"] if m["kind"].startswith("order.")]
+        if not page["items"]:
             return items
+        after = page["next_cursor"]
