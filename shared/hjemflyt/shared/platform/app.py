@@ -8,6 +8,7 @@ so the four services behave the same at their edges.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import time
@@ -141,6 +142,23 @@ class _Edge:
             LATENCY.labels(self.service, method, template).observe(time.perf_counter() - start)
 
 
+_gc_tuned = False
+
+
+def _tune_gc() -> None:
+    """Once per process, after startup: move what startup built (modules, routes, mappers,
+    compiled statements) out of the cyclic collector's reach, and collect less often.
+    A request allocates thousands of short-lived objects; with the default thresholds the
+    collector ran a full pass over the whole heap many times per second under load."""
+    global _gc_tuned
+    if _gc_tuned:
+        return
+    _gc_tuned = True
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+
+
 def raw_dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
@@ -208,6 +226,7 @@ def create_service_app(
             tasks.append(asyncio.create_task(work(), name=f"{spec.name}-{name}"))
         app.state.tasks = tasks
         app.state.relay = relay
+        _tune_gc()
         log.info("%s started", spec.name)
         try:
             yield

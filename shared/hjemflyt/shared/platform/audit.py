@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import insert
@@ -60,3 +61,33 @@ class AccessLog:
         ]
         if rows:
             await session.execute(insert(self.tables.access_log), rows)
+
+    def entry(
+        self,
+        principal: Principal,
+        *,
+        action: Action,
+        resource: str,
+        person_id: UUID | None,
+        purpose: str,
+        resource_id: str | None = None,
+        trace_id: str | None = None,
+    ) -> dict[str, Any]:
+        """One row, stamped now, for `record_many`: a use case that logs several accesses
+        collects them and writes them in one statement (same transaction, same rows)."""
+        return {
+            "at": self.clock.now(),
+            "actor": principal.subject,
+            "role": principal.role.value,
+            "organisation": principal.provider_org,
+            "action": action.value,
+            "resource": resource,
+            "resource_id": resource_id,
+            "person_id": person_id,
+            "purpose": purpose,
+            "trace_id": trace_id,
+        }
+
+    async def record_many(self, session: AsyncSession, entries: Sequence[dict[str, Any]]) -> None:
+        if entries:
+            await session.execute(insert(self.tables.access_log), list(entries))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -33,6 +33,9 @@ class ServiceContext:
     verifier: TokenVerifier
     raw_dsn: str
     cipher: FieldCipher
+    # Per-process caches of the service (e.g. its configuration, checked against a version
+    # token on each use); one dict per app, so apps in one process never share entries.
+    cache: dict[str, Any] = field(default_factory=dict)
 
     def consumer(self, producer: str, subscriptions: Sequence[Subscription[Any]]) -> Consumer:
         """This service's durable consumer on `producer`'s stream."""

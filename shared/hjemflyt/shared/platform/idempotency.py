@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -75,7 +76,8 @@ class Idempotency:
         return JSONResponse(content, status_code=row.status, headers=headers)
 
     async def remember(self, status: int, body: Any, headers: dict[str, str] | None = None) -> JSONResponse:
-        content = jsonable_encoder(body)
+        # A response model dumps itself to JSON types far faster than jsonable_encoder walks it.
+        content = body.model_dump(mode="json") if isinstance(body, BaseModel) else jsonable_encoder(body)
         key = self.key
         if key is not None:
             try:

@@ -4,8 +4,9 @@ a relay publishes them to JetStream in order.
 - `Outbox.add` inserts the envelope and a NOTIFY (delivered only on commit) that wakes the
   relay at once; a poll interval covers missed notifications.
 - `OutboxRelay` takes a transaction-scoped advisory lock so only one replica publishes at
-  a time (this keeps publish order equal to commit order per service), publishes each row
-  with `Nats-Msg-Id` = event id, and marks it published in the same transaction. If NATS
+  a time (this keeps publish order equal to commit order per service), publishes a batch
+  of rows in seq order with `Nats-Msg-Id` = event id (pipelined: all sent, then the acks
+  taken in order), and marks the acked ones published in the same transaction. If NATS
   is down the rows stay and the relay retries with back-off; if the relay dies after
   publishing but before marking, the duplicate window and the consumers' inbox absorb the
   second copy.
@@ -95,17 +96,17 @@ class Outbox:
             session.info["outbox_notified"] = True
         return event
 
-    async def add_many(
+    def rows(
         self,
-        session: AsyncSession,
         events: Sequence[tuple[EventType[Any], BaseModel, str]],
         *,
         tenant: str | None = None,
         traceparent: str | None = None,
-    ) -> list[CloudEvent]:
-        """Many events (type, data, subject) in one COPY and one NOTIFY, for bulk use cases
-        (an import writes thousands). They are published in the order given, as if added one
-        by one. COPY runs on the session's own connection, so in its transaction."""
+    ) -> tuple[list[CloudEvent], list[tuple[Any, ...]]]:
+        """The envelopes of events (type, data, subject) and their outbox rows
+        (event_id, subject, type, envelope, created_at), in the order given, for a use case
+        that writes them in a statement of its own (`add_many` is the usual way); it must
+        also NOTIFY `notify_channel(schema)` in the same transaction."""
         tenant = tenant or self.default_tenant
         now = self.clock.now()
         out: list[CloudEvent] = []
@@ -127,6 +128,20 @@ class Outbox:
             out.append(event)
             subject_ = event_type.subject(self.namespace, tenant)
             rows.append((event.id, subject_, event_type.name, event.model_dump_json().encode(), now))
+        return out, rows
+
+    async def add_many(
+        self,
+        session: AsyncSession,
+        events: Sequence[tuple[EventType[Any], BaseModel, str]],
+        *,
+        tenant: str | None = None,
+        traceparent: str | None = None,
+    ) -> list[CloudEvent]:
+        """Many events (type, data, subject) in one COPY and one NOTIFY, for bulk use cases
+        (an import writes thousands). They are published in the order given, as if added one
+        by one. COPY runs on the session's own connection, so in its transaction."""
+        out, rows = self.rows(events, tenant=tenant, traceparent=traceparent)
         if not rows:
             return out
         # The NOTIFY first: it also opens the transaction on the connection that COPY then uses.
@@ -160,6 +175,7 @@ class OutboxRelay:
         raw_dsn: str,
         batch_size: int = 200,
         poll_seconds: float = 1.0,
+        ack_timeout: float = 5.0,
     ) -> None:
         self.service = service
         self.schema = schema
@@ -170,6 +186,7 @@ class OutboxRelay:
         self.raw_dsn = raw_dsn
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
+        self.ack_timeout = ack_timeout
         self._wake = asyncio.Event()
         self._lock_key = zlib.crc32(f"hjemflyt-outbox-{schema}".encode())
 
@@ -188,20 +205,12 @@ class OutboxRelay:
                     .limit(self.batch_size)
                 )
             ).all()
-            published: list[int] = []
-            failure: tuple[int, str] | None = None
-            for seq, event_id, subject, envelope in rows:
-                try:
-                    await self.bus.js.publish(subject, envelope, headers={"Nats-Msg-Id": str(event_id)})
-                except Exception as exc:
-                    # Stop at the first failure: later rows must not overtake this one.
-                    failure = (seq, f"{type(exc).__name__}: {exc}"[:500])
-                    break
-                published.append(seq)
+            published, failure = await self._publish(rows)
             now = self.clock.now()
             if published:
+                # `= ANY(array)`: one statement text (prepared once) whatever the batch size.
                 await session.execute(
-                    update(table).where(table.c.seq.in_(published)).values(published_at=now)
+                    update(table).where(table.c.seq == func.any(published)).values(published_at=now)
                 )
                 PUBLISHED.labels(self.service).inc(len(published))
             if failure is not None:
@@ -215,6 +224,39 @@ class OutboxRelay:
         if failure is not None:
             raise OutboxPublishError(failure[1])
         return len(published)
+
+    async def _publish(self, rows: Sequence[Any]) -> tuple[list[int], tuple[int, str] | None]:
+        """Publish rows in seq order, pipelined: every message is sent before any ack is
+        awaited (one connection keeps them in order), then the acks are taken in order.
+        Returns the seqs acked without a gap from the first, and the first failure. A row
+        after a failure is not marked even if it was stored: it is published again later
+        and the stream drops the copy by its Nats-Msg-Id (the duplicate window)."""
+        js = self.bus.js
+        sent: list[tuple[int, asyncio.Future[Any]]] = []
+        failure: tuple[int, str] | None = None
+        for seq, event_id, subject, envelope in rows:
+            try:
+                future = await js.publish_async(subject, envelope, headers={"Nats-Msg-Id": str(event_id)})
+            except Exception as exc:
+                failure = (seq, f"{type(exc).__name__}: {exc}"[:500])
+                break
+            sent.append((seq, future))
+        published: list[int] = []
+        for i, (seq, future) in enumerate(sent):
+            try:
+                await asyncio.wait_for(future, timeout=self.ack_timeout)
+            except asyncio.CancelledError:
+                for _, later in sent[i:]:
+                    later.cancel()
+                raise
+            except Exception as exc:
+                # Stop at the first failure: later rows must not be marked before this one.
+                failure = (seq, f"{type(exc).__name__}: {exc}"[:500])
+                for _, later in sent[i + 1 :]:
+                    later.cancel()
+                break
+            published.append(seq)
+        return published, failure
 
     async def pending_count(self) -> int:
         async with self.sessionmaker() as session:
