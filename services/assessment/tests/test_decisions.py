@@ -381,6 +381,38 @@ async def test_retried_creation_with_an_idempotency_key_makes_one_decision(clien
     )
 
 
+async def test_a_configuration_change_applies_to_the_next_decision_whoever_made_it(client, issuer):
+    """The catalogue is cached per process; a change through the API, or by another replica
+    (here: straight in the database), must apply to the very next decision."""
+    integration = auth(issuer, Role.integration)
+    first = await made(client, issuer, number=NUMBERS[0])  # the catalogue is now cached
+    assert "4 uker" in first["appeal_text"] or "fire uker" in first["appeal_text"]
+
+    # Another replica takes home nursing out of the catalogue.
+    async with client.app.state.ctx.sessionmaker() as s, s.begin():
+        await s.execute(text("update assessment.service_type set active = false where code = 'home-nursing'"))
+    person_id = await register(client, issuer, "gamle-oslo", NUMBERS[1])
+    body = decision_body(person_id, [("home-nursing", "20", PROVIDER)], start=START)
+    assert_problem(await client.post("/v1/decisions", json=body, headers=integration), 422, "unknown-service")
+    before = await stored(client)
+
+    # Back in, and a longer appeal deadline through the API: both apply at once.
+    async with client.app.state.ctx.sessionmaker() as s, s.begin():
+        await s.execute(text("update assessment.service_type set active = true where code = 'home-nursing'"))
+    r = await client.get("/v1/config", headers=integration)
+    municipality = r.json()["municipality"]
+    municipality.pop("preset", None)
+    municipality.pop("tenant", None)
+    municipality.pop("updated_at", None)
+    changed = {**municipality, "appeal_weeks": 6}
+    r = await client.put("/v1/config/municipality", json=changed, headers=integration)
+    assert r.status_code == 204, r.text
+    r = await client.post("/v1/decisions", json=body, headers=integration)
+    assert r.status_code == 201, r.text
+    assert "6 uker" in r.json()["appeal_text"]
+    assert (await stored(client))["decision"] == before["decision"] + 1
+
+
 async def test_evaluations_due_is_the_reassessment_backlog(client, issuer):
     integration = auth(issuer, Role.integration)
     out = await made(client, issuer)

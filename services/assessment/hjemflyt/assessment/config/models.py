@@ -4,11 +4,11 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, DateTime, Numeric, Text, Uuid
+from sqlalchemy import Column, Date, DateTime, Numeric, SmallInteger, Table, Text, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hjemflyt.assessment.db import Base
+from hjemflyt.assessment.db import Base, metadata
 
 
 class Municipality(Base):
@@ -71,3 +71,14 @@ class CaseOffice(Base):
     phone: Mapped[str] = mapped_column(Text)
     email: Mapped[str] = mapped_column(Text)
     districts: Mapped[list[str]] = mapped_column(ARRAY(Text))
+
+
+# One row; its token changes (by triggers, migration 0005_perf) in the same transaction as
+# any write to municipality, service_type, legal_basis or copayment_band. Processes cache
+# the configuration and compare this token to know whether their copy is current.
+config_version = Table(
+    "config_version",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, default=1),
+    Column("token", Uuid, nullable=False),
+)

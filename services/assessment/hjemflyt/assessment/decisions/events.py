@@ -3,6 +3,9 @@ chosen, and the orders (with the personal details one provider needs, for notifi
 
 from __future__ import annotations
 
+from typing import Any
+
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.decisions.models import Decision
@@ -20,6 +23,7 @@ from hjemflyt.shared.contracts.events import (
     OrderIssued,
     OrderRecipient,
 )
+from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.platform.context import ServiceContext
 
 
@@ -38,12 +42,12 @@ def decided_services(out: DecisionOut) -> list[DecidedService]:
     ]
 
 
-async def publish_made(ctx: ServiceContext, session: AsyncSession, out: DecisionOut) -> None:
+def made_event(out: DecisionOut) -> tuple[EventType[Any], BaseModel, str]:
+    """`decision.made` as (type, data, subject), for `Outbox.add_many`."""
     assert out.decision_date is not None
     assert out.start_date is not None
     assert out.made_at is not None
-    await ctx.outbox.add(
-        session,
+    return (
         DECISION_MADE,
         DecisionMade(
             decision_id=out.id,
@@ -60,8 +64,12 @@ async def publish_made(ctx: ServiceContext, session: AsyncSession, out: Decision
             supersedes_id=out.supersedes_id,
             legal_basis=out.legal_basis,
         ),
-        subject=str(out.id),
+        str(out.id),
     )
+
+
+async def publish_made(ctx: ServiceContext, session: AsyncSession, out: DecisionOut) -> None:
+    await ctx.outbox.add_many(session, [made_event(out)])
 
 
 async def publish_amended(
@@ -110,6 +118,50 @@ async def publish_ended(
     )
 
 
+def order_events(
+    ctx: ServiceContext,
+    out: DecisionOut,
+    person: PersonOut,
+    *,
+    kind: str,
+    providers: set[str] | None = None,
+    case_office: str | None = None,
+) -> list[tuple[EventType[Any], BaseModel, str]]:
+    """One `order.issued` per provider with granted services (only `providers`, if given)."""
+    assert out.start_date
+    services = [s for s in decided_services(out) if s.provider_org and s.outcome != "refused"]
+    issued: list[tuple[EventType[Any], BaseModel, str]] = []
+    for provider_org in sorted({s.provider_org for s in services if s.provider_org}):
+        if providers is not None and provider_org not in providers:
+            continue
+        issued.append(
+            (
+                ORDER_ISSUED,
+                OrderIssued(
+                    kind=kind,
+                    decision_id=out.id,
+                    decision_version=out.version,
+                    person_id=out.person_id,
+                    district=out.district,
+                    provider_org=provider_org,
+                    recipient=OrderRecipient(
+                        identity_number=person.identity_number,
+                        name=person.name,
+                        address=person.address,
+                        phone=person.phone,
+                    ),
+                    services=[s for s in services if s.provider_org == provider_org],
+                    start_date=out.start_date,
+                    end_date=out.end_date,
+                    case_office_contact=case_office,
+                    issued_at=ctx.clock.now(),
+                ),
+                f"{out.id}/{provider_org}",
+            )
+        )
+    return issued
+
+
 async def publish_orders(
     ctx: ServiceContext,
     session: AsyncSession,
@@ -121,32 +173,6 @@ async def publish_orders(
     case_office: str | None = None,
 ) -> None:
     """One order per provider with granted services (only `providers`, if given)."""
-    assert out.start_date
-    services = [s for s in decided_services(out) if s.provider_org and s.outcome != "refused"]
-    for provider_org in sorted({s.provider_org for s in services if s.provider_org}):
-        if providers is not None and provider_org not in providers:
-            continue
-        await ctx.outbox.add(
-            session,
-            ORDER_ISSUED,
-            OrderIssued(
-                kind=kind,
-                decision_id=out.id,
-                decision_version=out.version,
-                person_id=out.person_id,
-                district=out.district,
-                provider_org=provider_org,
-                recipient=OrderRecipient(
-                    identity_number=person.identity_number,
-                    name=person.name,
-                    address=person.address,
-                    phone=person.phone,
-                ),
-                services=[s for s in services if s.provider_org == provider_org],
-                start_date=out.start_date,
-                end_date=out.end_date,
-                case_office_contact=case_office,
-                issued_at=ctx.clock.now(),
-            ),
-            subject=f"{out.id}/{provider_org}",
-        )
+    issued = order_events(ctx, out, person, kind=kind, providers=providers, case_office=case_office)
+    if issued:
+        await ctx.outbox.add_many(session, issued)

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.assessment.config.models import Municipality, ServiceType
+from hjemflyt.assessment.config.models import config_version
 from hjemflyt.assessment.config.repository import ConfigRepository
 from hjemflyt.assessment.config.rules import Band, copayment
+from hjemflyt.assessment.db import SCHEMA
 from hjemflyt.assessment.decisions import events, rules
 from hjemflyt.assessment.decisions.models import (
     Decision,
@@ -55,6 +58,7 @@ from hjemflyt.shared.platform.errors import (
     PreconditionRequired,
     RuleViolation,
 )
+from hjemflyt.shared.platform.outbox import notify_channel
 
 PURPOSE = "case handling"
 DEFAULT_PURPOSE = "Tjenesten skal gjøre deg mest mulig selvhjulpen i hverdagen."
@@ -63,13 +67,42 @@ DEFAULT_PURPOSE = "Tjenesten skal gjøre deg mest mulig selvhjulpen i hverdagen.
 # --- reading ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceTypeInfo:
+    """A service type of the catalogue as a decision uses it (a plain value, safe to share)."""
+
+    code: str
+    name: str
+    iplos_code: str
+    chargeable: bool
+    legal_basis: tuple[str, ...]
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MunicipalityInfo:
+    appeal_body: str
+    appeal_weeks: int
+
+
+CATALOGUE_CACHE_KEY = "assessment.catalogue"
+_CONFIG_TOKEN = select(config_version.c.token).where(config_version.c.id == 1)
+
+
 class Catalogue:
-    """The configuration a decision is checked against, loaded once per use case."""
+    """The configuration a decision is checked against.
+
+    Cached per process (per app) and keyed by the configuration's version token: each use
+    case reads the token (one small row) in its own transaction, and reloads the catalogue
+    when another request, another replica or a hand-made SQL change wrote the configuration
+    (triggers change the token in the same transaction as the change, migration 0005_perf).
+    So a decision is never checked against a catalogue older than its own snapshot.
+    """
 
     def __init__(
         self,
-        service_types: dict[str, ServiceType],
-        municipality: Municipality | None,
+        service_types: dict[str, ServiceTypeInfo],
+        municipality: MunicipalityInfo | None,
         bands: list[Band],
         legal_basis: frozenset[str],
     ) -> None:
@@ -77,17 +110,43 @@ class Catalogue:
         self.municipality = municipality
         self.bands = bands
         self.legal_basis = legal_basis
+        # What the completeness check needs, computed once per catalogue.
+        self.active_types = {c: t.iplos_code for c, t in service_types.items() if t.active}
 
     @classmethod
-    async def load(cls, ctx: ServiceContext, session: AsyncSession) -> Catalogue:
+    async def load(
+        cls, ctx: ServiceContext, session: AsyncSession, *, token: uuid.UUID | None = None
+    ) -> Catalogue:
+        """The current catalogue; `token` if the caller read the version token already in
+        this transaction (it saves a round trip)."""
+        if token is None:
+            token = await session.scalar(_CONFIG_TOKEN)
+        cached: tuple[uuid.UUID, Catalogue] | None = ctx.cache.get(CATALOGUE_CACHE_KEY)
+        if token is not None and cached is not None and cached[0] == token:
+            return cached[1]
+        catalogue = await cls.read(ctx, session)
+        if token is not None:
+            ctx.cache[CATALOGUE_CACHE_KEY] = (token, catalogue)
+        return catalogue
+
+    @classmethod
+    async def read(cls, ctx: ServiceContext, session: AsyncSession) -> Catalogue:
+        """The catalogue from the database, bypassing the cache."""
         repo = ConfigRepository(session)
-        types = {s.code: s for s in await repo.service_types()}
+        types = {
+            s.code: ServiceTypeInfo(
+                s.code, s.name, s.iplos_code, s.chargeable, tuple(s.legal_basis or ()), s.active
+            )
+            for s in await repo.service_types()
+        }
         bands = [
             Band(b.valid_from, b.income_min_g, b.income_max_g, b.hourly_price_ore, b.max_per_month_ore)
             for b in await repo.bands()
         ]
         basis = frozenset(b.code for b in await repo.legal_basis())
-        return cls(types, await repo.municipality(ctx.settings.tenant), bands, basis)
+        municipality = await repo.municipality(ctx.settings.tenant)
+        info = MunicipalityInfo(municipality.appeal_body, municipality.appeal_weeks) if municipality else None
+        return cls(types, info, bands, basis)
 
     def name(self, service_type: str) -> str:
         found = self.service_types.get(service_type)
@@ -340,7 +399,7 @@ async def _violations(
     return rules.check_complete(
         facts(decision),
         rules.CatalogueFacts(
-            service_types={c: t.iplos_code for c, t in catalogue.service_types.items() if t.active},
+            service_types=catalogue.active_types,
             legal_basis=catalogue.legal_basis,
             providers={o: (frozenset(p.service_codes), frozenset(p.districts)) for o, p in approved.items()},
             district=decision.district,
@@ -363,15 +422,36 @@ def _refuse(violations: list[rules.Violation], slug: str = "decision-incomplete"
 async def create(
     ctx: ServiceContext, session: AsyncSession, principal: Principal, body: DecisionIn
 ) -> DecisionOut:
-    person = await persons.get(ctx, session, principal, body.person_id, purpose="drafting a decision")
-    district = await DistrictRepository(session).get(person.district)
-    catalogue = await Catalogue.load(ctx, session)
+    """Draft a decision, and with `make` make it in the same transaction.
+
+    The hot path of a case system: one read (person, district, configuration version), one
+    for the providers, then the decision built in memory, checked, and written in its final
+    state with both version rows (created, made), the access-log rows and the events in one
+    statement. What it stores is what drafting and then making the draft stores.
+    """
+    repo = DecisionRepository(session)
+    found = await repo.person_with_district(principal, body.person_id)
+    if found is None:
+        raise NotFound("No such person.")
+    person_row, district, token = found
+    log = ctx.access_log
+    access = [
+        log.entry(
+            principal,
+            action=Action.read,
+            resource="person",
+            person_id=person_row.id,
+            purpose="drafting a decision",
+            resource_id=str(person_row.id),
+        )
+    ]
+    catalogue = await Catalogue.load(ctx, session, token=token)
     now = ctx.clock.now()
     decision = Decision(
         id=uuid.uuid4(),
         version=1,
-        person_id=person.id,
-        district=person.district,
+        person_id=person_row.id,
+        district=person_row.district,
         status=Status.draft.value,
         application_id=body.application_id,
         assessment_id=body.assessment_id,
@@ -386,16 +466,83 @@ async def create(
     )
     if body.supersedes_id is not None:
         old = await _load(session, principal, body.supersedes_id)
-        if old.person_id != person.id or Status(old.status) not in rules.RUNNING:
+        if old.person_id != person_row.id or Status(old.status) not in rules.RUNNING:
             raise Conflict(
                 "Only a running decision of the same person can be superseded.", slug="cannot-supersede"
             )
     _apply(decision, body, catalogue)
-    await DecisionRepository(session).add(decision)
-    out = await _record(ctx, session, principal, decision, catalogue, "created", None)
-    if body.make:
-        return await make(ctx, session, principal, decision.id, None, person=person)
+    # As stored (and read back by make): services by type, measures by position.
+    decision.services = sorted(decision.services, key=lambda s: s.service_type)
+    created = to_out(decision, catalogue)
+    created_snapshot = snapshot(created)
+    versions = [_version_row(ctx, principal, decision, "created", [], created_snapshot)]
+    access.append(_decision_access(ctx, principal, decision, Action.create))
+    if not body.make:
+        await repo.write_new(decision, versions, access, [], notify_channel(SCHEMA))
+        return created
+
+    # Make it, as `make` makes a stored draft.
+    violations = await _violations(session, decision, catalogue)
+    if violations:
+        raise _refuse(violations)
+    case_office = district.case_office if district else None
+    now = ctx.clock.now()
+    decision.status = Status.made.value
+    decision.decision_date = ctx.clock.today()
+    decision.made_by = principal.subject
+    decision.made_at = now
+    decision.updated_at = now
+    decision.version += 1
+    decision.appeal_text = appeal_text(catalogue.municipality, case_office)
+    _price(decision, catalogue)
+    out = to_out(decision, catalogue)
+    after = snapshot(out)
+    versions.append(
+        _version_row(ctx, principal, decision, "made", rules.changes(created_snapshot, after), after)
+    )
+    access.append(_decision_access(ctx, principal, decision, Action.update))
+    person = persons.to_out(person_row, ctx.cipher)
+    _, outbox_rows = ctx.outbox.rows(
+        [events.made_event(out), *events.order_events(ctx, out, person, kind="new", case_office=case_office)]
+    )
+    await repo.write_new(decision, versions, access, outbox_rows, notify_channel(SCHEMA))
+    await _after_made(ctx, session, principal, decision, now)
     return out
+
+
+def _version_row(
+    ctx: ServiceContext,
+    principal: Principal,
+    decision: Decision,
+    action: str,
+    changes: list[dict[str, Any]],
+    after: dict[str, Any],
+) -> dict[str, Any]:
+    """The version row `_record` writes, as values for a Core insert."""
+    return {
+        "id": uuid.uuid4(),
+        "decision_id": decision.id,
+        "version": decision.version,
+        "status": decision.status,
+        "action": action,
+        "changes": changes,
+        "snapshot": after,
+        "changed_by": principal.subject,
+        "changed_at": ctx.clock.now(),
+    }
+
+
+def _decision_access(
+    ctx: ServiceContext, principal: Principal, decision: Decision, action: Action
+) -> dict[str, Any]:
+    return ctx.access_log.entry(
+        principal,
+        action=action,
+        resource="decision",
+        person_id=decision.person_id,
+        purpose=PURPOSE,
+        resource_id=str(decision.id),
+    )
 
 
 async def edit(
@@ -467,7 +614,7 @@ def _price(decision: Decision, catalogue: Catalogue) -> None:
     decision.copayment = priced
 
 
-def appeal_text(municipality: Municipality | None, case_office: str | None) -> str:
+def appeal_text(municipality: MunicipalityInfo | None, case_office: str | None) -> str:
     weeks = municipality.appeal_weeks if municipality else 4
     body = municipality.appeal_body if municipality else "Statsforvalteren"
     office = case_office or "kommunen"
@@ -518,6 +665,14 @@ async def make(
     if person is None:
         person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing an order")
     await events.publish_orders(ctx, session, out, person, kind="new", case_office=case_office)
+    await _after_made(ctx, session, principal, decision, now)
+    return out
+
+
+async def _after_made(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, decision: Decision, now: datetime
+) -> None:
+    """What making a decision ends or completes: the decision it supersedes, its application."""
     if decision.supersedes_id is not None:
         # The old decision runs until the day before the new one starts.
         assert decision.start_date is not None
@@ -529,7 +684,6 @@ async def make(
         from hjemflyt.assessment.referrals import service as referrals
 
         await referrals.mark_decided(session, decision.application_id, now, person_id=decision.person_id)
-    return out
 
 
 async def send(

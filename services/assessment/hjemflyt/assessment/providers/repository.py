@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,9 +14,7 @@ class ProviderRepository:
         self.session = session
 
     async def get_many(self, orgs: set[str]) -> dict[str, ApprovedProvider]:
-        rows = await self.session.scalars(
-            select(ApprovedProvider).where(ApprovedProvider.provider_org.in_(orgs))
-        )
+        rows = await self.session.scalars(_BY_ORG, {"orgs": list(orgs)})
         return {p.provider_org: p for p in rows}
 
     async def list(self) -> Sequence[ApprovedProvider]:
@@ -31,3 +29,7 @@ class ProviderRepository:
             where=ApprovedProvider.version < stmt.excluded.version,
         )
         await self.session.execute(stmt)
+
+
+# Built once (its cache key is memoised on the object).
+_BY_ORG = select(ApprovedProvider).where(ApprovedProvider.provider_org.in_(bindparam("orgs", expanding=True)))
