@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck check bench bench-assessment bench-delivery asyncapi token clean reset
+.PHONY: run test lint typecheck check bench bench-assessment bench-visits bench-delivery asyncapi token clean reset
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -42,6 +42,10 @@ bench: .venv/.synced
 ## bench-assessment: decisions/s through the API and a 20,000-person bulk import, beside raw asyncpg
 bench-assessment: .venv/.synced
 	$(UV) run python -m bench.assessment
+
+## bench-visits: one 100,000-visit batch through the API, beside a raw asyncpg COPY of the same rows
+bench-visits: .venv/.synced
+	$(UV) run python -m bench.visits
 
 ## bench-delivery: decision -> webhook delivered at 50 decisions/s, beside a raw JetStream round trip
 bench-delivery: .venv/.synced
