@@ -31,8 +31,13 @@ def make_metadata(schema: str) -> MetaData:
 def create_engine(url: str, *, pool_size: int = 10, application_name: str = "hjemflyt") -> AsyncEngine:
     return create_async_engine(
         url,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        # At most 2 x pool_size connections, as always, but every one is kept once opened.
+        # With max_overflow the connections above pool_size are closed whenever they come
+        # back to a pool with pool_size idle ones, so a load just above pool_size opened and
+        # closed connections all the time (a PostgreSQL backend and SQLAlchemy's codec setup
+        # each): at 16 clients that doubled PostgreSQL's CPU per decision (bench/README.md).
+        pool_size=2 * pool_size,
+        max_overflow=0,
         # No pre-ping: it costs three round trips per request. A connection that died is
         # dropped by the pool on the error, and the request answers 500 or is retried.
         pool_recycle=1800,
