@@ -17,12 +17,11 @@ from hjemflyt.notifications.clarifications.schemas import (
     Direction,
     ProviderClarificationIn,
 )
-from hjemflyt.notifications.reports.scoping import purpose
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.notifications.reports.scoping import logged_page, logged_read
 from hjemflyt.shared.platform.auth import Principal, Role, Scope
 from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, PrincipalDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position, encode_position
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position
 
 router = APIRouter(prefix="/v1", tags=["clarifications"])
 Provider = Annotated[Principal, Depends(requires(Scope.orders_write))]
@@ -123,15 +122,9 @@ async def list_clarifications(
         limit=limit,
         after=decode_position(cursor),
     )
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="clarification-list",
-        person_ids=sorted({r.person_id for r in rows}),
-        purpose=purpose(principal),
+    next_cursor = await logged_page(
+        ctx, session, principal, "clarification-list", rows, limit=limit, at="asked_at"
     )
-    next_cursor = encode_position(rows[-1].asked_at, rows[-1].id) if len(rows) == limit else None
     return Page[ClarificationOut](items=[service.to_out(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -142,13 +135,5 @@ async def get_clarification(
     row = await ClarificationRepository(session).get(principal, clarification_id)
     if row is None:
         raise NotFound("No such clarification request.")
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="clarification",
-        person_ids=[row.person_id],
-        purpose=purpose(principal),
-        resource_id=str(row.id),
-    )
+    await logged_read(ctx, session, principal, "clarification", row)
     return service.to_out(row)

@@ -254,11 +254,17 @@ class MessageRepository:
 
     # --- acknowledgements ------------------------------------------------------------
 
-    async def supersede_awaiting(self, order_id: uuid.UUID) -> Sequence[Message]:
-        """Older unanswered versions of an order: no longer to be answered or escalated."""
+    async def supersede_awaiting(
+        self, *, order_id: uuid.UUID | None = None, message_ids: Sequence[uuid.UUID] = ()
+    ) -> Sequence[Message]:
+        """Unanswered messages that a newer one replaced (an order's older versions, or given
+        messages such as older routine publications): no longer to be answered or escalated."""
+        if order_id is None and not message_ids:
+            return []
+        target = Message.order_id == order_id if order_id is not None else Message.id.in_(message_ids)
         stmt = (
             update(Message)
-            .where(Message.order_id == order_id, Message.ack_status == AckStatus.awaiting)
+            .where(target, Message.ack_status == AckStatus.awaiting)
             .values(ack_status=AckStatus.superseded)
             .returning(Message)
         )

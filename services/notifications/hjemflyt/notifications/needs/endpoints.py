@@ -12,12 +12,11 @@ from fastapi.responses import JSONResponse
 from hjemflyt.notifications.needs import service
 from hjemflyt.notifications.needs.repository import ChangeOfNeedRepository
 from hjemflyt.notifications.needs.schemas import ChangeOfNeedAnswerIn, ChangeOfNeedIn, ChangeOfNeedOut
-from hjemflyt.notifications.reports.scoping import purpose
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.notifications.reports.scoping import logged_page, logged_read
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position, encode_position
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position
 
 router = APIRouter(prefix="/v1", tags=["change of need"])
 Reporter = Annotated[Principal, Depends(requires(Scope.orders_write))]
@@ -89,15 +88,9 @@ async def list_reports(
     rows = await ChangeOfNeedRepository(session).page(
         principal, status=status, order_id=order_id, limit=limit, after=decode_position(cursor)
     )
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="change-of-need-list",
-        person_ids=sorted({r.person_id for r in rows}),
-        purpose=purpose(principal),
+    next_cursor = await logged_page(
+        ctx, session, principal, "change-of-need-list", rows, limit=limit, at="reported_at"
     )
-    next_cursor = encode_position(rows[-1].reported_at, rows[-1].id) if len(rows) == limit else None
     return Page[ChangeOfNeedOut](
         items=[ChangeOfNeedOut.model_validate(r) for r in rows], next_cursor=next_cursor
     )
@@ -110,13 +103,5 @@ async def get_report(
     row = await ChangeOfNeedRepository(session).get(principal, report_id)
     if row is None:
         raise NotFound("No such change-of-need report.")
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="change-of-need",
-        person_ids=[row.person_id],
-        purpose=purpose(principal),
-        resource_id=str(row.id),
-    )
+    await logged_read(ctx, session, principal, "change-of-need", row)
     return ChangeOfNeedOut.model_validate(row)

@@ -91,7 +91,7 @@ async def _send(ctx: ServiceContext, session: AsyncSession, order: Order, kind: 
 
 async def _supersede(ctx: ServiceContext, session: AsyncSession, order: Order) -> None:
     """Older unanswered versions are no longer to be answered; their escalations are moot."""
-    for old in await MessageRepository(session).supersede_awaiting(order.id):
+    for old in await MessageRepository(session).supersede_awaiting(order_id=order.id):
         if old.escalated_at is not None:
             await close_for_reference(
                 ctx,

@@ -20,7 +20,7 @@ from hjemflyt.notifications.reports.schemas import (
     StartIn,
     StartOut,
 )
-from hjemflyt.notifications.reports.scoping import purpose
+from hjemflyt.notifications.reports.scoping import logged_page, logged_read, purpose
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
@@ -142,15 +142,9 @@ async def list_deviations(
         limit=limit,
         after=decode_position(cursor),
     )
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="deviation-list",
-        person_ids=sorted({r.person_id for r in rows}),
-        purpose=purpose(principal),
+    next_cursor = await logged_page(
+        ctx, session, principal, "deviation-list", rows, limit=limit, at="reported_at"
     )
-    next_cursor = encode_position(rows[-1].reported_at, rows[-1].id) if len(rows) == limit else None
     return Page[DeviationOut](items=[DeviationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -161,15 +155,7 @@ async def get_deviation(
     row = await ReportRepository(session).deviation(principal, deviation_id)
     if row is None:
         raise NotFound("No such deviation.")
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="deviation",
-        person_ids=[row.person_id],
-        purpose=purpose(principal),
-        resource_id=str(row.id),
-    )
+    await logged_read(ctx, session, principal, "deviation", row)
     return DeviationOut.model_validate(row)
 
 
@@ -205,13 +191,5 @@ async def get_masters_daily_life(
     row = await ReportRepository(session).masters_report(principal, report_id)
     if row is None:
         raise NotFound("No such report.")
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="masters-daily-life-report",
-        person_ids=[row.person_id],
-        purpose=purpose(principal),
-        resource_id=str(row.id),
-    )
+    await logged_read(ctx, session, principal, "masters-daily-life-report", row)
     return MastersDailyLifeOut.model_validate(row)

@@ -3,12 +3,17 @@ of its district. Every repository of the reports modules filters through `visibl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, false
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Role
+from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Forbidden
+from hjemflyt.shared.platform.pagination import encode_position
 
 S = TypeVar("S", bound=Select[Any])
 
@@ -34,3 +39,43 @@ def provider_only(principal: Principal) -> str:
     if principal.role != Role.provider or not principal.provider_org:
         raise Forbidden("Only a provider reports this; use a provider token.")
     return principal.provider_org
+
+
+async def logged_read(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, resource: str, row: Any
+) -> None:
+    """The access-log row for reading one report (`row` has `id` and `person_id`)."""
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.read,
+        resource=resource,
+        person_ids=[row.person_id],
+        purpose=purpose(principal),
+        resource_id=str(row.id),
+    )
+
+
+async def logged_page(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    resource: str,
+    rows: Sequence[Any],
+    *,
+    limit: int,
+    at: str,
+) -> str | None:
+    """Log the read of a page of reports (one row per person in it) and return the cursor
+    of the next page: the (`at` timestamp, id) of the last row when the page is full."""
+    await ctx.access_log.record(
+        session,
+        principal,
+        action=Action.read,
+        resource=resource,
+        person_ids=sorted({r.person_id for r in rows}),
+        purpose=purpose(principal),
+    )
+    if len(rows) < limit or not rows:
+        return None
+    return encode_position(getattr(rows[-1], at), rows[-1].id)

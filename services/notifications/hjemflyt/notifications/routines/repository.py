@@ -11,7 +11,6 @@ from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from hjemflyt.notifications.messages.models import Message
 from hjemflyt.notifications.routines.models import Routine, RoutineComment, RoutineDelivery, RoutineVersion
 
 
@@ -171,11 +170,12 @@ class RoutineRepository:
         stmt = select(RoutineDelivery).where(RoutineDelivery.message_id == message_id).with_for_update()
         return await self.session.scalar(stmt)
 
-    async def supersede_awaiting(self, routine_id: uuid.UUID, except_version: uuid.UUID) -> None:
+    async def supersede_awaiting(
+        self, routine_id: uuid.UUID, except_version: uuid.UUID
+    ) -> Sequence[uuid.UUID]:
         """A newer version is published: older unanswered publications need no answer any
-        more. Their messages get the messages module's `superseded` status, so the provider
-        sees it and the acknowledgement deadline sweep skips them."""
-        message_ids = (
+        more. Returns their message ids, for the messages module to mark superseded."""
+        return (
             await self.session.scalars(
                 update(RoutineDelivery)
                 .where(
@@ -187,12 +187,6 @@ class RoutineRepository:
                 .returning(RoutineDelivery.message_id)
             )
         ).all()
-        if message_ids:
-            await self.session.execute(
-                update(Message)
-                .where(Message.id.in_(message_ids), Message.ack_status == "awaiting")
-                .values(ack_status="superseded")
-            )
 
     async def due_reminders(
         self, *, sent_before: datetime, reminded_before: datetime, limit: int

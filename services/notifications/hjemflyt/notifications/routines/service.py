@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.messages import acks
 from hjemflyt.notifications.messages.models import Message
+from hjemflyt.notifications.messages.repository import MessageRepository
 from hjemflyt.notifications.messages.service import enqueue
 from hjemflyt.notifications.providers.models import Provider
 from hjemflyt.notifications.providers.repository import ProviderRepository
@@ -415,7 +416,10 @@ async def publish(
     rules.check_publishable(version.status, version.comment_until, ctx.clock.today())
     now = ctx.clock.now()
     await repo.supersede_published(routine.id, except_id=version.id)
-    await repo.supersede_awaiting(routine.id, except_version=version.id)
+    # Older unanswered publications need no answer any more: the provider sees them as
+    # superseded and the acknowledgement sweep skips them.
+    replaced = await repo.supersede_awaiting(routine.id, except_version=version.id)
+    await MessageRepository(session).supersede_awaiting(message_ids=replaced)
     version.status = VersionStatus.published.value
     version.published_at = now
     version.published_by = principal.subject

@@ -9,15 +9,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from hjemflyt.notifications.reports.scoping import purpose
+from hjemflyt.notifications.reports.scoping import logged_page, logged_read
 from hjemflyt.notifications.urgent import service
 from hjemflyt.notifications.urgent.repository import UrgentRequestRepository
 from hjemflyt.notifications.urgent.schemas import UrgentAnswerIn, UrgentRequestIn, UrgentRequestOut
-from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position, encode_position
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position
 
 router = APIRouter(prefix="/v1/urgent-requests", tags=["urgent requests"])
 Sender = Annotated[Principal, Depends(requires(Scope.tasks_write))]
@@ -77,15 +76,9 @@ async def list_requests(
     rows = await UrgentRequestRepository(session).page(
         principal, status=status, limit=limit, after=decode_position(cursor)
     )
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="urgent-request-list",
-        person_ids=sorted({r.person_id for r in rows}),
-        purpose=purpose(principal),
+    next_cursor = await logged_page(
+        ctx, session, principal, "urgent-request-list", rows, limit=limit, at="requested_at"
     )
-    next_cursor = encode_position(rows[-1].requested_at, rows[-1].id) if len(rows) == limit else None
     return Page[UrgentRequestOut](items=[service.to_out(r) for r in rows], next_cursor=next_cursor)
 
 
@@ -97,13 +90,5 @@ async def get_request(
     row = await repo.get(principal, request_id)
     if row is None:
         raise NotFound("No such urgent request.")
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="urgent-request",
-        person_ids=[row.person_id],
-        purpose=purpose(principal),
-        resource_id=str(row.id),
-    )
+    await logged_read(ctx, session, principal, "urgent-request", row)
     return service.to_out(row, list(await repo.trail(row.id)))
