@@ -9,6 +9,7 @@ Gamle Oslo runs the trust model (hours per month); Frogner is set to purchaser-p
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -353,6 +354,71 @@ async def test_provider_choice_is_recorded_and_orders_the_chosen_provider(client
     ]
     choices = (await client.get(url, headers=integration)).json()
     assert [(c["provider_org"], c["chosen_by"]) for c in choices] == [(PROVIDER, "person")]
+
+
+async def test_a_new_provider_choice_ends_the_order_of_the_provider_it_replaces(client, issuer):
+    second = "923609016"
+    await publish_provider(client.app.state.ctx.settings, second, ["1", "15"], ["gamle-oslo"])
+    integration = auth(issuer, Role.integration)
+
+    async def both_known():
+        r = await client.get("/v1/providers", headers=integration)
+        assert {p["provider_org"] for p in r.json()} == {PROVIDER, second}
+
+    await eventually(both_known)
+    out = await made(
+        client, issuer, services=[("home-nursing", "20", PROVIDER), ("practical-help", "4", PROVIDER)]
+    )
+    url = f"/v1/decisions/{out['id']}/provider-choices"
+
+    async def choose(service_type: str, org: str) -> None:
+        r = await client.post(
+            url,
+            json={
+                "service_type": service_type,
+                "informed_date": "2026-11-20",
+                "chosen_date": "2026-12-10",
+                "provider_org": org,
+                "chosen_by": "person",
+            },
+            headers=integration,
+        )
+        assert r.status_code == 200, r.text
+
+    await choose("home-nursing", second)
+    # The new provider gets home nursing; the old one keeps practical help only.
+    orders = await orders_after(client, out["version"])
+    assert orders == {
+        second: ("new", ["home-nursing"], None),
+        PROVIDER: ("changed", ["practical-help"], None),
+    }
+    version = max(o["decision_version"] for o in await issued_orders(client))
+    await choose("practical-help", second)
+    # Now the old provider has nothing left: its order ends on the day of the choice.
+    orders = await orders_after(client, version)
+    assert orders == {
+        second: ("new", ["home-nursing", "practical-help"], None),
+        PROVIDER: ("ended", ["practical-help"], "2026-12-10"),
+    }
+
+
+async def issued_orders(client) -> list[dict]:
+    async with client.app.state.ctx.sessionmaker() as s:
+        rows = await s.execute(
+            select(platform_tables.outbox.c.envelope)
+            .where(platform_tables.outbox.c.type == "no.hjemflyt.assessment.order.issued.v1")
+            .order_by(platform_tables.outbox.c.seq)
+        )
+        return [json.loads(payload)["data"] for (payload,) in rows]
+
+
+async def orders_after(client, version: int) -> dict[str, tuple]:
+    """The orders issued after a decision version: provider -> (kind, service types, end date)."""
+    return {
+        o["provider_org"]: (o["kind"], sorted(s["service_type"] for s in o["services"]), o["end_date"])
+        for o in await issued_orders(client)
+        if o["decision_version"] > version
+    }
 
 
 async def test_case_officers_see_only_their_districts(client, issuer):

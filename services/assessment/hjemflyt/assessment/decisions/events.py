@@ -3,6 +3,7 @@ chosen, and the orders (with the personal details one provider needs, for notifi
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import BaseModel
@@ -160,6 +161,28 @@ def order_events(
             )
         )
     return issued
+
+
+def dropped_orders(
+    ctx: ServiceContext,
+    before: DecisionOut,
+    out: DecisionOut,
+    person: PersonOut,
+    *,
+    end_date: date,
+    case_office: str | None = None,
+) -> list[tuple[EventType[Any], BaseModel, str]]:
+    """An `ended` order for each provider that had granted services in `before` and has
+    none in `out` (the person chose another provider): it must stop delivering."""
+    now = {s.provider_org for s in decided_services(out) if s.provider_org and s.outcome != "refused"}
+    ended: list[tuple[EventType[Any], BaseModel, str]] = []
+    for event_type, data, subject in order_events(ctx, before, person, kind="ended", case_office=case_office):
+        assert isinstance(data, OrderIssued)
+        if data.provider_org in now:
+            continue
+        update = {"decision_version": out.version, "end_date": end_date}
+        ended.append((event_type, data.model_copy(update=update), subject))
+    return ended
 
 
 async def publish_orders(

@@ -587,9 +587,9 @@ async def edit(
     changed = sorted({c["field"] for c in rules.changes(snapshot(before_out), snapshot(out))})
     await events.publish_amended(ctx, session, out, changed)
     person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing a changed order")
-    await events.publish_orders(
-        ctx, session, out, person, kind="changed", case_office=await _case_office(session, out)
-    )
+    office = await _case_office(session, out)
+    await events.publish_orders(ctx, session, out, person, kind="changed", case_office=office)
+    await _publish_dropped(ctx, session, before_out, out, person, None, office)
     return out
 
 
@@ -833,7 +833,8 @@ async def choose_provider(
     choice.chosen_date = body.chosen_date or (ctx.clock.today() if body.provider_org else None)
     choice.recorded_at = ctx.clock.now()
     catalogue = await Catalogue.load(ctx, session)
-    before = snapshot(to_out(decision, catalogue))
+    before_out = to_out(decision, catalogue)
+    before = snapshot(before_out)
     previous = service.provider_org
     changed = body.provider_org is not None and body.provider_org != previous
     if changed:
@@ -865,10 +866,33 @@ async def choose_provider(
         person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing an order")
         office = await _case_office(session, out)
         assert body.provider_org is not None
+        # The new provider gets its order; a previous one that keeps other services of this
+        # decision gets the change, and one left with none gets an ended order.
         await events.publish_orders(
             ctx, session, out, person, kind="new", providers={body.provider_org}, case_office=office
         )
+        if previous is not None:
+            await events.publish_orders(
+                ctx, session, out, person, kind="changed", providers={previous}, case_office=office
+            )
+        await _publish_dropped(ctx, session, before_out, out, person, choice.chosen_date, office)
     return out
+
+
+async def _publish_dropped(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    before: DecisionOut,
+    out: DecisionOut,
+    person: PersonOut,
+    end_date: date | None,
+    case_office: str | None,
+) -> None:
+    dropped = events.dropped_orders(
+        ctx, before, out, person, end_date=end_date or ctx.clock.today(), case_office=case_office
+    )
+    if dropped:
+        await ctx.outbox.add_many(session, dropped)
 
 
 async def completeness(
