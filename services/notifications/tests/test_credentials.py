@@ -122,7 +122,7 @@ async def test_credentials_to_token_to_inbox_then_revoked(client, issuer, settin
     out = r.json()
     assert out["token_type"] == "Bearer"
     assert out["expires_in"] == settings.provider_token_ttl_seconds == 900
-    assert out["scope"] == "orders:read orders:write routines:read"
+    assert out["scope"] == "orders:read orders:write routines:read settlements:read settlements:write"
     header = jwt.get_unverified_header(out["access_token"])
     assert header["alg"] == "RS256"
     assert header["kid"] == (settings.jwt_jwks_file.parent / "kid").read_text().strip()

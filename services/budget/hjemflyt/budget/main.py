@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hjemflyt.budget.db import SCHEMA, platform_tables
+from hjemflyt.budget.financing.endpoints import router as rule_sets
 from hjemflyt.budget.hours import events as hours_events
 from hjemflyt.budget.hours.endpoints import router as hours
 from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
@@ -29,7 +30,7 @@ SPEC = ServiceSpec(
     title="hjemflyt budget",
     description="Financing models, allocation among units, simulation and provider settlement.",
     tables=platform_tables,
-    routers=[hours],
+    routers=[hours, rule_sets],
     consumers=consumers,
 )
 

@@ -53,6 +53,10 @@ class Scope(StrEnum):
     tasks_write = "tasks:write"
     routines_read = "routines:read"
     routines_write = "routines:write"
+    # Monthly statements for private providers: the provider reads its own and disputes
+    # lines; the contract owner (manager) issues them and answers disputes.
+    settlements_read = "settlements:read"
+    settlements_write = "settlements:write"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -88,9 +92,19 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.providers_read,
             Scope.routines_read,
             Scope.routines_write,
+            Scope.settlements_read,
+            Scope.settlements_write,
         }
     ),
-    Role.provider: frozenset({Scope.orders_read, Scope.orders_write, Scope.routines_read}),
+    Role.provider: frozenset(
+        {
+            Scope.orders_read,
+            Scope.orders_write,
+            Scope.routines_read,
+            Scope.settlements_read,
+            Scope.settlements_write,
+        }
+    ),
     Role.integration: frozenset(
         {
             Scope.persons_read,

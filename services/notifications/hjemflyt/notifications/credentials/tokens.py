@@ -26,7 +26,13 @@ from jwt.algorithms import RSAAlgorithm
 from hjemflyt.shared.platform.auth import Role, Scope
 from hjemflyt.shared.platform.settings import Environment, Settings
 
-PROVIDER_SCOPES: tuple[Scope, ...] = (Scope.orders_read, Scope.orders_write, Scope.routines_read)
+PROVIDER_SCOPES: tuple[Scope, ...] = (
+    Scope.orders_read,
+    Scope.orders_write,
+    Scope.routines_read,
+    Scope.settlements_read,
+    Scope.settlements_write,
+)
 
 
 @dataclass(frozen=True)

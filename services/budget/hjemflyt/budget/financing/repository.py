@@ -1,0 +1,55 @@
+"""Every SQL statement about rule sets."""
+
+from __future__ import annotations
+
+import uuid
+import zlib
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hjemflyt.budget.financing.models import RuleSet
+
+_LOCK = zlib.crc32(b"hjemflyt.budget.rule_set") - 2**31
+
+
+class RuleSetRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_version(self, key: str) -> int:
+        # Serialise new versions of one key (two managers saving at once get 1 and 2).
+        await self.session.execute(
+            select(func.pg_advisory_xact_lock(_LOCK, zlib.crc32(key.encode()) - 2**31))
+        )
+        latest = await self.session.scalar(select(func.max(RuleSet.version)).where(RuleSet.key == key))
+        return (latest or 0) + 1
+
+    async def add(self, rule_set: RuleSet) -> RuleSet:
+        self.session.add(rule_set)
+        await self.session.flush()
+        return rule_set
+
+    async def get(self, rule_set_id: uuid.UUID, *, for_update: bool = False) -> RuleSet | None:
+        stmt = select(RuleSet).where(RuleSet.id == rule_set_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.scalars(stmt)).one_or_none()
+
+    async def list(self, key: str | None = None) -> Sequence[RuleSet]:
+        stmt = select(RuleSet).order_by(RuleSet.key, RuleSet.version)
+        if key is not None:
+            stmt = stmt.where(RuleSet.key == key)
+        return (await self.session.scalars(stmt)).all()
+
+    async def in_force(self, on: date) -> RuleSet | None:
+        """The adopted version with the latest `valid_from` on or before `on`."""
+        stmt = (
+            select(RuleSet)
+            .where(RuleSet.adopted_at.is_not(None), RuleSet.valid_from <= on)
+            .order_by(RuleSet.valid_from.desc(), RuleSet.adopted_at.desc())
+            .limit(1)
+        )
+        return (await self.session.scalars(stmt)).one_or_none()
