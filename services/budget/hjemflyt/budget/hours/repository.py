@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.hours.models import DecidedHours, DecisionState, ProviderChoice, ProviderUnit
-from hjemflyt.budget.hours.rules import CountedService, same_service
+from hjemflyt.budget.hours.rules import CountedService, PersonAtUnit, same_service
 from hjemflyt.shared.platform.auth import Principal
 
 ACTIVE, ENDED = "active", "ended"
@@ -231,3 +231,53 @@ class HoursRepository:
             stmt = stmt.where(DecidedHours.district.in_(sorted(principal.districts)))
         stmt = stmt.group_by(DecidedHours.district).order_by(DecidedHours.district)
         return [tuple(r) for r in (await self.session.execute(stmt)).all()]  # type: ignore[misc]
+
+    async def population(self, on: date | None = None) -> list[PersonAtUnit]:
+        """Every person with counted hours at a chosen provider unit (as of `on`: decisions
+        started by then and not ended before it), with hours per service code: what the
+        financing models are applied to. Hours with no provider chosen yet are left out
+        (`unassigned_hours` counts them)."""
+        stmt = (
+            select(
+                DecidedHours.person_id,
+                DecidedHours.provider_org,
+                func.coalesce(ProviderUnit.kind, "unknown"),
+                func.min(DecidedHours.district),
+                DecidedHours.service_code,
+                func.sum(DecidedHours.hours_per_month),
+            )
+            .outerjoin(ProviderUnit, ProviderUnit.provider_org == DecidedHours.provider_org)
+            .where(DecidedHours.provider_org.is_not(None))
+            .group_by(
+                DecidedHours.person_id,
+                DecidedHours.provider_org,
+                ProviderUnit.kind,
+                DecidedHours.service_code,
+            )
+            .order_by(DecidedHours.provider_org, DecidedHours.person_id)
+        )
+        if on is not None:
+            stmt = stmt.where(
+                DecidedHours.start_date <= on,
+                or_(DecidedHours.end_date.is_(None), DecidedHours.end_date >= on),
+            )
+        people: dict[tuple[uuid.UUID, str], PersonAtUnit] = {}
+        for person_id, org, kind, district, code, hours in await self.session.execute(stmt):
+            assert org is not None  # filtered above
+            key = (person_id, org)
+            at = people.get(key)
+            if at is None:
+                at = people[key] = PersonAtUnit(person_id, org, kind, district, {})
+            at.hours_by_code[code] = at.hours_by_code.get(code, Decimal(0)) + hours
+        return list(people.values())
+
+    async def unassigned_hours(self) -> tuple[int, Decimal]:
+        """Persons and hours per month granted but with no provider chosen yet."""
+        row = (
+            await self.session.execute(
+                select(
+                    func.count(func.distinct(DecidedHours.person_id)), func.sum(DecidedHours.hours_per_month)
+                ).where(DecidedHours.provider_org.is_(None))
+            )
+        ).one()
+        return int(row[0]), row[1] or Decimal(0)

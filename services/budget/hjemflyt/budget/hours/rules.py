@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -20,6 +21,22 @@ class CountedService:
     scope_kind: str
     hours_per_month: Decimal
     provider_org: str | None
+
+
+@dataclass
+class PersonAtUnit:
+    """One person's decided hours per month at one provider unit, per IPLOS service code:
+    what every financing model is applied to."""
+
+    person_id: uuid.UUID
+    provider_org: str
+    kind: str  # municipal | private | unknown (the unit is not registered yet)
+    district: str
+    hours_by_code: dict[str, Decimal]
+
+    @property
+    def hours(self) -> Decimal:
+        return sum(self.hours_by_code.values(), Decimal(0))
 
 
 def service_key(service_type: str | None, service_code: str) -> str:
