@@ -424,3 +424,82 @@ async def test_visits_after_the_order_ended_are_refused(client, issuer, settings
     assert body["rows"][0]["index"] == 1
     assert body["rows"][0]["errors"][0]["rule"] == "order-ended"
     assert (await put(client, provider(issuer), "in-time", [before])).status_code == 201
+
+
+async def test_a_visit_names_one_of_its_orders_service_types(client, issuer, settings):
+    await register(client, issuer)
+
+    async def order_with(*service_types: str) -> uuid.UUID:
+        decision_id = uuid.uuid4()
+        data = OrderIssued(
+            kind="new",
+            decision_id=decision_id,
+            decision_version=1,
+            person_id=uuid.uuid4(),
+            district="frogner",
+            provider_org=PROVIDER,
+            recipient=OrderRecipient(
+                identity_number=RECIPIENT_NUMBER, name="Kari Nordmann", address="Eksempelveien 1"
+            ),
+            services=[
+                DecidedService(
+                    service_code="15",
+                    service_name=t,
+                    service_type=t,
+                    hours_per_month="6",
+                    provider_org=PROVIDER,
+                )
+                for t in service_types
+            ],
+            start_date=TODAY - timedelta(days=60),
+            issued_at=datetime.now(UTC),
+        )
+        await publish_event(settings, ORDER_ISSUED, data, subject=f"{decision_id}/{PROVIDER}")
+
+        async def stored():
+            row = await scalar(
+                client,
+                text("select id from notifications.provider_order where decision_id = :d").bindparams(
+                    d=decision_id
+                ),
+            )
+            assert row is not None
+            return row
+
+        return await eventually(stored)
+
+    single = await order_with("home-nursing")
+    several = await order_with("home-nursing", "practical-help")
+
+    # A service type the order does not hold: 422 naming the visit, nothing stored.
+    r = await put(
+        client,
+        provider(issuer),
+        "types-bad",
+        [visit(several, 1, service_type="practical-help"), visit(single, 2, service_type="practical-help")],
+    )
+    body = assert_problem(r, 422, "invalid-visits")
+    assert [(row["index"], row["visit_id"]) for row in body["rows"]] == [(1, "v-2")]
+    assert body["rows"][0]["errors"][0]["rule"] == "service-type-not-in-order"
+    assert body["rows"][0]["errors"][0]["field"] == "service_type"
+    assert await stored_visits(client) == 0
+
+    r = await put(
+        client,
+        provider(issuer),
+        "types-good",
+        [
+            visit(several, 1, service_type="practical-help"),
+            visit(several, 2),  # ambiguous: left unknown
+            visit(single, 3),  # the order's only type
+            visit(single, 4, service_type="home-nursing"),
+        ],
+    )
+    assert r.status_code == 201, r.text
+    sent = [v for e in await visit_events(client) for v in e["data"]["visits"]]
+    assert [(v["visit_id"], v["service_type"]) for v in sent] == [
+        ("v-1", "practical-help"),
+        ("v-2", None),
+        ("v-3", "home-nursing"),
+        ("v-4", "home-nursing"),
+    ]

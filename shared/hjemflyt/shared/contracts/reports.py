@@ -37,6 +37,12 @@ class ReportedVisit(EventData):
     district: str
     planned_start: datetime
     planned_end: datetime
+    # Optional so events from before it was added still read (a compatible change).
+    service_type: str | None = Field(
+        default=None,
+        description="The municipality's service type code the visit delivered (one of the order's); "
+        "null when the provider did not say and the order holds several",
+    )
     actual_start: datetime | None = None
     actual_end: datetime | None = None
     staff_id: str | None = Field(default=None, description="Pseudonymous staff id")

@@ -1,6 +1,6 @@
 """The reports modules' one view of orders: the few facts they need (id, version, provider,
-person, district, status, start and end), read through the orders module's own scoping
-(`readable(principal)`: a provider its own orders, the case office its districts'), so
+person, district, status, start and end, service types), read through the orders module's
+own scoping (`readable(principal)`: a provider its own orders, the case office its districts'), so
 another provider's order is simply not there (404). Nothing else of the order (names,
 identity numbers) leaves this file.
 """
@@ -39,6 +39,8 @@ class OrderRef:
     # The last day the order may be delivered (its end date; the day it was ended when it
     # ended without one). None: open-ended.
     end_date: date | None
+    # The service type codes the order holds (services named only by IPLOS code have none).
+    service_types: frozenset[str] = frozenset()
 
     def ended_before(self, day: date) -> bool:
         return self.end_date is not None and day > self.end_date
@@ -72,6 +74,11 @@ def ref(order: Order) -> OrderRef:
         status=order.status,
         start_date=_date(content.get("start_date")),
         end_date=end,
+        service_types=frozenset(
+            str(s["service_type"])
+            for s in content.get("services") or []
+            if isinstance(s, dict) and s.get("service_type")
+        ),
     )
 
 

@@ -46,6 +46,12 @@ class VisitIn(BaseModel):
     measures_done: list[Code] = Field(default_factory=list, max_length=50, description="Measure codes done")
     cancelled: bool = False
     cancel_cause: CancelCause | None = Field(default=None, description="Required if and only if cancelled")
+    service_type: Code | None = Field(
+        default=None,
+        description="The service type code the visit delivered: one of the order's service types. "
+        "May be left out when the order holds one service type (it is filled in); needed for a "
+        "visit to be priced in the monthly settlement when the order holds several",
+    )
 
 
 class VisitBatchIn(BaseModel):

@@ -232,7 +232,22 @@ def _check_orders(visits: list[VisitIn], orders: dict[uuid.UUID, OrderRef]) -> N
     ended = []
     for i, v in enumerate(visits):
         order = orders[v.order_id]
-        if not order.held:
+        if v.service_type is not None and v.service_type not in order.service_types:
+            held = ", ".join(sorted(order.service_types)) or "no service types"
+            ended.append(
+                {
+                    "index": i,
+                    "visit_id": v.visit_id,
+                    "errors": [
+                        {
+                            "field": "service_type",
+                            "rule": "service-type-not-in-order",
+                            "message": f"{v.service_type} is not in the order; it holds {held}",
+                        }
+                    ],
+                }
+            )
+        elif not order.held:
             ended.append(
                 {
                     "index": i,
@@ -260,7 +275,8 @@ def _check_orders(visits: list[VisitIn], orders: dict[uuid.UUID, OrderRef]) -> N
         raise _row_problem(
             "invalid-visits",
             422,
-            f"{len(ended)} visit(s) are after their order ended (or for one you rejected); nothing stored.",
+            f"{len(ended)} visit(s) are after their order ended, for one you rejected, or name a service "
+            "type the order does not hold; nothing stored.",
             ended,
             len(ended),
         )
@@ -346,6 +362,8 @@ def _events(
     """The batch's `visits.reported` events, one chunk at a time (built lazily: a whole
     batch of event models at once would double the request's memory)."""
     slices = chunks(visits)
+    # A visit that does not name its service type has the order's, when the order has one.
+    sole = {o.id: next(iter(o.service_types)) if len(o.service_types) == 1 else None for o in orders.values()}
     for n, (start, end) in enumerate(slices):
         reported = []
         for v in visits[start:end]:
@@ -358,6 +376,7 @@ def _events(
                     "district": o.district,
                     "planned_start": v.planned_start,
                     "planned_end": v.planned_end,
+                    "service_type": v.service_type or sole[v.order_id],
                     "actual_start": v.actual_start,
                     "actual_end": v.actual_end,
                     "staff_id": v.staff_id,

@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, Text, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hjemflyt.budget.db import Base
+
+
+class Settlement(Base):
+    """A private provider's statement for one month. `draft` is recalculated on request;
+    `issued` closes the month for that provider and never changes again (its lines are a
+    snapshot, not a view of the visits)."""
+
+    __tablename__ = "settlement"
+    __table_args__ = (
+        UniqueConstraint("provider_org", "month"),
+        CheckConstraint("status IN ('draft', 'issued')", name="status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    provider_org: Mapped[str] = mapped_column(Text)
+    month: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text)
+    lines: Mapped[int] = mapped_column(Integer)
+    amount_ore: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    calculated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_by: Mapped[str | None] = mapped_column(Text)
+
+
+class SettlementLine(Base):
+    """One line: a delivered visit of the month (`visit`), a visit of a closed month reported
+    again or late (`correction`, the difference to what was settled for it), or an accepted
+    dispute (`adjustment`). Unpriced lines stay on the statement with the reason."""
+
+    __tablename__ = "settlement_line"
+    __table_args__ = (
+        UniqueConstraint("settlement_id", "line_no"),
+        CheckConstraint("kind IN ('visit', 'correction', 'adjustment')", name="kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    settlement_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("settlement.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(Text)
+    visit_id: Mapped[str | None] = mapped_column(Text)
+    visit_date: Mapped[date | None] = mapped_column(Date)
+    order_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    person_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    service_type: Mapped[str | None] = mapped_column(Text)
+    planned_seconds: Mapped[int] = mapped_column(Integer)
+    actual_seconds: Mapped[int] = mapped_column(Integer)
+    price_ore_per_hour: Mapped[int | None]
+    amount_ore: Mapped[int]
+    unpriced_reason: Mapped[str | None] = mapped_column(Text)
+    corrects_month: Mapped[str | None] = mapped_column(Text)
+    previously_settled_ore: Mapped[int | None]
+    correction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    dispute_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+
+
+class Dispute(Base):
+    """A provider disputes a line of an issued statement; the contract owner (manager)
+    accepts or rejects it with an answer. An accepted dispute is paid (or recovered) as an
+    adjustment line on the provider's next statement (`adjusted_in`)."""
+
+    __tablename__ = "settlement_dispute"
+    __table_args__ = (CheckConstraint("status IN ('open', 'accepted', 'rejected')", name="status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    settlement_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("settlement.id"), index=True)
+    line_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("settlement_line.id"))
+    provider_org: Mapped[str] = mapped_column(Text, index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    expected_amount_ore: Mapped[int | None]
+    status: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_by: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    adjustment_ore: Mapped[int | None]
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    answered_by: Mapped[str | None] = mapped_column(Text)
+    adjusted_in: Mapped[uuid.UUID | None] = mapped_column(Uuid)
