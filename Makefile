@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck check bench bench-assessment bench-visits bench-delivery asyncapi token clean reset
+.PHONY: run test lint typecheck check bench bench-assessment bench-visits bench-delivery bench-allocation bench-simulation asyncapi token clean reset
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -50,6 +50,14 @@ bench-visits: .venv/.synced
 ## bench-delivery: decision -> webhook delivered at 50 decisions/s, beside a raw JetStream round trip
 bench-delivery: .venv/.synced
 	$(UV) run python -m bench.delivery
+
+## bench-allocation: allocation for 250,000 users in 356 municipalities, beside one SQL aggregate
+bench-allocation: .venv/.synced
+	$(UV) run python -m bench.allocation
+
+## bench-simulation: an alternative rule set simulated for 20,000 users, beside one SQL aggregate
+bench-simulation: .venv/.synced
+	$(UV) run python -m bench.simulation
 
 ## asyncapi: regenerate the event catalogue in docs/
 asyncapi: .venv/.synced

@@ -19,6 +19,7 @@ from sqlalchemy import select, text
 from hjemflyt.assessment.db import platform_tables
 from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
+from hjemflyt.shared.identity import synthetic_identity_number
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service
 
@@ -493,3 +494,51 @@ async def test_evaluations_due_is_the_reassessment_backlog(client, issuer):
         400,
         "invalid-cursor",
     )
+
+
+def _born(birth: date) -> str:
+    """A synthetic identity number of someone born on `birth`."""
+    for individual in range(500):
+        try:
+            return synthetic_identity_number(birth, individual)
+        except ValueError:
+            continue  # a check digit of 10
+    raise AssertionError("no number")
+
+
+async def test_decision_made_and_amended_carry_the_age_band_at_the_decision_date(client, issuer):
+    """Budget's KOSTRA figures count users per age band; the event says the band, not the birth date."""
+    integration = auth(issuer, Role.integration)
+    today = client.app.state.ctx.clock.today()
+    cases = [
+        (date(today.year - 85, 1, 1), "80+"),
+        (date(today.year - 70, 1, 1), "67-79"),
+        (date(today.year - 66, 12, 31), "0-66"),
+    ]
+    for birth, _ in cases:
+        out = await made(client, issuer, number=_born(birth))
+    async with client.app.state.ctx.sessionmaker() as s:
+        rows = await s.execute(
+            select(platform_tables.outbox.c.envelope)
+            .where(platform_tables.outbox.c.type.like("%decision.made%"))
+            .order_by(platform_tables.outbox.c.seq)
+        )
+        data = [json.loads(envelope)["data"] for (envelope,) in rows]
+    assert [d["age_band"] for d in data] == [band for _, band in cases]
+    assert {d["decision_date"] for d in data} == {today.isoformat()}
+
+    # An amendment carries it too (at the decision's date, not the amendment's).
+    services = decision_body(out["person_id"], [("home-nursing", "25", PROVIDER)], start=START)["services"]
+    r = await client.patch(
+        f"/v1/decisions/{out['id']}", json={"services": services}, headers={**integration, **tag(out)}
+    )
+    assert r.status_code == 200, r.text
+    async with client.app.state.ctx.sessionmaker() as s:
+        amended = (
+            await s.execute(
+                select(platform_tables.outbox.c.envelope).where(
+                    platform_tables.outbox.c.type.like("%decision.amended%")
+                )
+            )
+        ).scalar_one()
+    assert json.loads(amended)["data"]["age_band"] == "0-66"

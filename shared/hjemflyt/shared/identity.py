@@ -396,3 +396,16 @@ def synthetic_identity_numbers(
         if number not in seen:
             seen.add(number)
             yield number
+
+
+def age_on(birth: date, on: date) -> int:
+    """Whole years of age on a date (a person born 29 February turns a year older on 1 March)."""
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+def age_band(birth: date | None, on: date) -> Literal["0-66", "67-79", "80+"] | None:
+    """The KOSTRA age band (0-66, 67-79, 80+) on a date; None without a birth date."""
+    if birth is None:
+        return None
+    age = age_on(birth, on)
+    return "0-66" if age < 67 else "67-79" if age < 80 else "80+"

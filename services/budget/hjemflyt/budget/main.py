@@ -7,10 +7,16 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from hjemflyt.budget.allocations.endpoints import router as allocations
 from hjemflyt.budget.db import SCHEMA, platform_tables
+from hjemflyt.budget.deliveries import events as deliveries_events
 from hjemflyt.budget.financing.endpoints import router as rule_sets
 from hjemflyt.budget.hours import events as hours_events
 from hjemflyt.budget.hours.endpoints import router as hours
+from hjemflyt.budget.kostra.endpoints import router as kostra
+from hjemflyt.budget.pictures.endpoints import router as pictures
+from hjemflyt.budget.settlements.endpoints import router as settlements
+from hjemflyt.budget.simulations.endpoints import router as simulations
 from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
@@ -20,8 +26,8 @@ from hjemflyt.shared.platform.settings import Settings
 
 def consumers(ctx: ServiceContext) -> list[Consumer]:
     return [
-        ctx.consumer("assessment", hours_events.ASSESSMENT),
-        ctx.consumer("notifications", hours_events.NOTIFICATIONS),
+        ctx.consumer("assessment", hours_events.ASSESSMENT + deliveries_events.ASSESSMENT),
+        ctx.consumer("notifications", hours_events.NOTIFICATIONS + deliveries_events.NOTIFICATIONS),
     ]
 
 
@@ -30,7 +36,7 @@ SPEC = ServiceSpec(
     title="hjemflyt budget",
     description="Financing models, allocation among units, simulation and provider settlement.",
     tables=platform_tables,
-    routers=[hours, rule_sets],
+    routers=[hours, rule_sets, allocations, settlements, simulations, kostra, pictures],
     consumers=consumers,
 )
 

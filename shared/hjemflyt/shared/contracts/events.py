@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -20,6 +21,10 @@ from hjemflyt.shared.contracts.registry import EventType, register
 class EventData(BaseModel):
     # Consumers ignore fields they do not know, so producers may add optional fields.
     model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+# The age bands KOSTRA compares users per 1000 inhabitants by (DOMAIN § 6).
+AgeBand = Literal["0-66", "67-79", "80+"]
 
 
 class ProviderKind(StrEnum):
@@ -89,6 +94,10 @@ class DecisionMade(EventData):
     application_id: UUID | None = None
     supersedes_id: UUID | None = None
     legal_basis: list[str] = Field(default_factory=list)
+    # Optional so older events still read; None when the identity number gives no birth date.
+    age_band: AgeBand | None = Field(
+        default=None, description="The person's KOSTRA age band at the decision date: 0-66 | 67-79 | 80+"
+    )
 
 
 class DecisionAmended(EventData):
@@ -106,6 +115,9 @@ class DecisionAmended(EventData):
         description="Which fields changed, e.g. services[home-nursing].hours_per_month"
     )
     amended_at: datetime
+    age_band: AgeBand | None = Field(
+        default=None, description="The person's KOSTRA age band at the decision date: 0-66 | 67-79 | 80+"
+    )
 
 
 class DecisionEnded(EventData):

@@ -17,6 +17,7 @@ from hjemflyt.shared.contracts.events import (
     DECISION_ENDED,
     DECISION_MADE,
     ORDER_ISSUED,
+    AgeBand,
     DecidedService,
     DecisionAmended,
     DecisionEnded,
@@ -25,6 +26,7 @@ from hjemflyt.shared.contracts.events import (
     OrderRecipient,
 )
 from hjemflyt.shared.contracts.registry import EventType
+from hjemflyt.shared.identity import InvalidIdentityNumber, Month40Meaning, age_band, parse_identity_number
 from hjemflyt.shared.platform.context import ServiceContext
 
 
@@ -43,7 +45,20 @@ def decided_services(out: DecisionOut) -> list[DecidedService]:
     ]
 
 
-def made_event(out: DecisionOut) -> tuple[EventType[Any], BaseModel, str]:
+def person_age_band(identity_number: str, on: date | None, month40: Month40Meaning) -> AgeBand | None:
+    """The person's KOSTRA age band on the decision date, from the birth date in the identity
+    number (the only birth date assessment holds); None when the number gives none (FH-numbers,
+    numbers valid only under the 2032 rules)."""
+    if on is None:
+        return None
+    try:
+        parsed = parse_identity_number(identity_number, month40=month40)
+    except InvalidIdentityNumber:
+        return None
+    return age_band(parsed.birth_date, on)
+
+
+def made_event(out: DecisionOut, band: AgeBand | None = None) -> tuple[EventType[Any], BaseModel, str]:
     """`decision.made` as (type, data, subject), for `Outbox.add_many`."""
     assert out.decision_date is not None
     assert out.start_date is not None
@@ -64,17 +79,24 @@ def made_event(out: DecisionOut) -> tuple[EventType[Any], BaseModel, str]:
             application_id=out.application_id,
             supersedes_id=out.supersedes_id,
             legal_basis=out.legal_basis,
+            age_band=band,
         ),
         str(out.id),
     )
 
 
-async def publish_made(ctx: ServiceContext, session: AsyncSession, out: DecisionOut) -> None:
-    await ctx.outbox.add_many(session, [made_event(out)])
+async def publish_made(
+    ctx: ServiceContext, session: AsyncSession, out: DecisionOut, band: AgeBand | None = None
+) -> None:
+    await ctx.outbox.add_many(session, [made_event(out, band)])
 
 
 async def publish_amended(
-    ctx: ServiceContext, session: AsyncSession, out: DecisionOut, changed: list[str]
+    ctx: ServiceContext,
+    session: AsyncSession,
+    out: DecisionOut,
+    changed: list[str],
+    band: AgeBand | None = None,
 ) -> None:
     assert out.start_date
     await ctx.outbox.add(
@@ -91,6 +113,7 @@ async def publish_amended(
             services=decided_services(out),
             changes=changed,
             amended_at=ctx.clock.now(),
+            age_band=band,
         ),
         subject=str(out.id),
     )

@@ -47,7 +47,7 @@ from hjemflyt.assessment.districts.repository import DistrictRepository
 from hjemflyt.assessment.persons import service as persons
 from hjemflyt.assessment.persons.schemas import PersonOut
 from hjemflyt.assessment.providers.repository import ProviderRepository
-from hjemflyt.shared.contracts.events import PROVIDER_CHOSEN, ProviderChosen
+from hjemflyt.shared.contracts.events import PROVIDER_CHOSEN, AgeBand, ProviderChosen
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
@@ -503,7 +503,10 @@ async def create(
     access.append(_decision_access(ctx, principal, decision, Action.update))
     person = persons.to_out(person_row, ctx.cipher)
     _, outbox_rows = ctx.outbox.rows(
-        [events.made_event(out), *events.order_events(ctx, out, person, kind="new", case_office=case_office)]
+        [
+            events.made_event(out, _age_band(ctx, person, out)),
+            *events.order_events(ctx, out, person, kind="new", case_office=case_office),
+        ]
     )
     await repo.write_new(decision, versions, access, outbox_rows, notify_channel(SCHEMA))
     await _after_made(ctx, session, principal, decision, now)
@@ -585,12 +588,17 @@ async def edit(
     await session.flush()
     out = await _record(ctx, session, principal, decision, catalogue, "amended", snapshot(before_out))
     changed = sorted({c["field"] for c in rules.changes(snapshot(before_out), snapshot(out))})
-    await events.publish_amended(ctx, session, out, changed)
     person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing a changed order")
+    await events.publish_amended(ctx, session, out, changed, _age_band(ctx, person, out))
     office = await _case_office(session, out)
     await events.publish_orders(ctx, session, out, person, kind="changed", case_office=office)
     await _publish_dropped(ctx, session, before_out, out, person, None, office)
     return out
+
+
+def _age_band(ctx: ServiceContext, person: PersonOut, out: DecisionOut) -> AgeBand | None:
+    """The person's age band at the decision date, for budget's KOSTRA figures."""
+    return events.person_age_band(person.identity_number, out.decision_date, ctx.settings.identity_month40)
 
 
 def _price(decision: Decision, catalogue: Catalogue) -> None:
@@ -661,9 +669,9 @@ async def make(
     _price(decision, catalogue)
     await session.flush()
     out = await _record(ctx, session, principal, decision, catalogue, "made", before)
-    await events.publish_made(ctx, session, out)
     if person is None:
         person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing an order")
+    await events.publish_made(ctx, session, out, _age_band(ctx, person, out))
     await events.publish_orders(ctx, session, out, person, kind="new", case_office=case_office)
     await _after_made(ctx, session, principal, decision, now)
     return out

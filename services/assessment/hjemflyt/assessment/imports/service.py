@@ -45,7 +45,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.config.rules import copayment
 from hjemflyt.assessment.decisions import rules
-from hjemflyt.assessment.decisions.events import decided_services
+from hjemflyt.assessment.decisions.events import decided_services, person_age_band
 from hjemflyt.assessment.decisions.models import Decision
 from hjemflyt.assessment.decisions.rules import RUNNING, Outcome, ScopeKind, Status
 from hjemflyt.assessment.decisions.schemas import DecisionOut, MeasureOut, ServiceOut
@@ -67,6 +67,7 @@ from hjemflyt.shared.contracts.events import (
     DECISION_AMENDED,
     DECISION_MADE,
     ORDER_ISSUED,
+    AgeBand,
     DecidedService,
     DecisionAmended,
     DecisionMade,
@@ -611,6 +612,10 @@ class _Batch:
                 self._amend(plan, body, d, prior, out, recipient, district)
         return plan
 
+    def age_band(self, recipient: OrderRecipient, out: DecisionOut) -> AgeBand | None:
+        month40 = self.ctx.settings.identity_month40
+        return person_age_band(recipient.identity_number, out.decision_date, month40)
+
     def _version(self, plan: _Plan, out: DecisionOut, action: str, changes: list[dict[str, Any]]) -> None:
         plan.versions.append(
             {
@@ -659,6 +664,7 @@ class _Batch:
                     services=decided,
                     made_at=out.made_at,
                     legal_basis=out.legal_basis,
+                    age_band=self.age_band(recipient, out),
                 ),
                 str(out.id),
             )
@@ -717,6 +723,7 @@ class _Batch:
                     services=decided,
                     changes=sorted({c["field"] for c in changes}),
                     amended_at=self.now,
+                    age_band=self.age_band(recipient, out),
                 ),
                 str(out.id),
             )

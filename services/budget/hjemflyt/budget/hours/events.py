@@ -38,6 +38,7 @@ async def on_decision_made(session: AsyncSession, event: CloudEvent, data: Decis
         start_date=data.start_date,
         end_date=data.end_date,
         services=counted_services(data.services),
+        age_band=data.age_band,
     )
 
 
@@ -50,6 +51,7 @@ async def on_decision_amended(session: AsyncSession, event: CloudEvent, data: De
         start_date=data.start_date,
         end_date=data.end_date,
         services=counted_services(data.services),
+        age_band=data.age_band,
     )
 
 
@@ -83,6 +85,9 @@ async def on_provider_registered(session: AsyncSession, event: CloudEvent, data:
             "name": data.name,
             "kind": data.kind.value,
             "version": data.version,
+            "contract_prices_ore_per_hour": data.contract_prices_ore_per_hour,
+            "agreement_valid_from": data.agreement_valid_from,
+            "agreement_valid_to": data.agreement_valid_to,
         }
     )
 

@@ -4,7 +4,8 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, Numeric, Text, Uuid
+from sqlalchemy import CheckConstraint, Date, DateTime, Numeric, Text, Uuid, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hjemflyt.budget.db import Base
@@ -33,6 +34,8 @@ class DecidedHours(Base):
     hours_per_month: Mapped[Decimal] = mapped_column(Numeric(6, 2))
     start_date: Mapped[date] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+    # KOSTRA age band at the decision date (0-66 | 67-79 | 80+); None from older events.
+    age_band: Mapped[str | None] = mapped_column(Text)
 
 
 class DecisionState(Base):
@@ -70,7 +73,7 @@ class ProviderChoice(Base):
 
 
 class ProviderUnit(Base):
-    """Read model of the provider registry: names and kinds of provider units."""
+    """Read model of the provider registry: names and kinds of provider units, contract prices."""
 
     __tablename__ = "provider_unit"
 
@@ -78,3 +81,10 @@ class ProviderUnit(Base):
     name: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(Text)
     version: Mapped[int]
+    # The framework agreement as of the latest registry version: price per hour in øre by
+    # service type code, and the agreement period (settlements price visits with these).
+    contract_prices_ore_per_hour: Mapped[dict[str, int]] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb")
+    )
+    agreement_valid_from: Mapped[date | None] = mapped_column(Date)
+    agreement_valid_to: Mapped[date | None] = mapped_column(Date)

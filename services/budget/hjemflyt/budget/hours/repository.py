@@ -39,6 +39,7 @@ class HoursRepository:
         start_date: date,
         end_date: date | None,
         services: Sequence[CountedService],
+        age_band: str | None = None,
     ) -> bool:
         """Make a decision version's services the decision's counted hours.
 
@@ -103,6 +104,7 @@ class HoursRepository:
                 "hours_per_month": s.hours_per_month,
                 "start_date": start_date,
                 "end_date": end_date,
+                "age_band": age_band,
             }
             for s in services
         ]
