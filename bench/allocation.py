@@ -42,6 +42,7 @@ from bench.skeleton import ROOT, machine, say, source_version
 from hjemflyt.budget.allocations import rules
 from hjemflyt.budget.allocations.repository import AllocationRepository
 from hjemflyt.budget.financing.defaults import PURCHASER_PROVIDER
+from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.hours.rules import PersonAtUnit
 from hjemflyt.shared.platform import embedded
 from hjemflyt.shared.platform.db import create_engine, create_sessionmaker
@@ -220,7 +221,7 @@ async def allocate_everywhere(session: AsyncSession, municipality_of: dict[str, 
     t0 = time.perf_counter()
     repo = AllocationRepository(session)
     units = await repo.units()
-    population = await repo.population(BUDGETING_DATE)
+    population = await HoursRepository(session).population(BUDGETING_DATE)
     t1 = time.perf_counter()
     by_municipality: dict[str, list[PersonAtUnit]] = defaultdict(list)
     for person in population:

@@ -41,7 +41,6 @@ from hjemflyt.budget.financing.defaults import STAVANGER_2022
 from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.main import create_app
 from hjemflyt.budget.simulations import rules
-from hjemflyt.budget.simulations.repository import PopulationRepository
 from hjemflyt.shared.devstack import DevStack
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.migrations import upgrade
@@ -253,15 +252,10 @@ async def run(stack: DevStack, cfg: Config) -> JSON:
 
             async def population() -> Any:
                 async with ctx.sessionmaker() as session:
-                    return await PopulationRepository(session).population(ON)
-
-            async def population_orm() -> Any:
-                async with ctx.sessionmaker() as session:
                     return await HoursRepository(session).population(ON)
 
-            say("timing the steps inside: the population read (and the hours module's), the pure engine")
+            say("timing the steps inside: the population read, the pure engine")
             out["population_query"], people = await timed(cfg.repeats, population)
-            out["population_query_hours_module"], _ = await timed(cfg.repeats, population_orm)
             alternative = type(STAVANGER_2022).model_validate(split_base_band())
 
             async def engine() -> rules.Simulation:
@@ -305,7 +299,6 @@ def print_report(cfg: Config, out: JSON) -> None:
         row("POST /v1/simulations (in-process ASGI)", out["api_simulation"]),
         row("GET /v1/cliffs (in-process ASGI)", out["api_cliffs"]),
         row("  inside: population read (one row per person)", out["population_query"]),
-        row("  (the hours module's read, per code, ORM rows)", out["population_query_hours_module"]),
         row("  inside: pure engine, both rule sets", out["pure_engine"]),
         row("raw: ONE SQL aggregate, same rows (asyncpg)", out["raw_sql_aggregate"]),
         f"  same per-unit answer both ways: {out['same_answer']}; "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 import httpx
 
 from hjemflyt.shared.devstack import DevStack
 from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.testing import eventually
 
 PROVIDER_A = "320000009"  # synthetic: organisation numbers starting with 3 are not issued
@@ -28,6 +30,13 @@ class Actor:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.client.aclose()
+
+
+async def legal_today(client: httpx.AsyncClient) -> date:
+    """Today's date in Norway on the system's (movable) clock: the date the services use for
+    legal dates. Not the UTC date, which is yesterday's between midnight and 01:00/02:00."""
+    now = datetime.fromisoformat((await client.get("/assessment/_dev/clock")).json()["now"])
+    return now.astimezone(OSLO).date()
 
 
 async def configure_municipality(integration: httpx.AsyncClient) -> None:

@@ -16,7 +16,7 @@ from hjemflyt.shared.demo import PROVIDERS, decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.testing import eventually
-from tests.system import Actor, configure_municipality
+from tests.system import Actor, configure_municipality, legal_today
 
 pytestmark = pytest.mark.system
 
@@ -79,7 +79,7 @@ async def test_a_new_level_1_user_grows_the_units_allocation_from_the_buffer_at_
             assert UNIT.org in {p["provider_org"] for p in r.json()}
 
         await eventually(known, seconds=30)
-        today = date.fromisoformat((await officer.get("/assessment/_dev/clock")).json()["now"][:10])
+        today = await legal_today(officer)
         start = today + timedelta(days=1)
         numbers = iter(synthetic_identity_numbers(4, seed=4242))
         for _ in range(3):  # three users under 20 h/month: base funding

@@ -18,7 +18,7 @@ from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.testing import eventually
-from tests.system import PROVIDER_A, PROVIDER_B, Actor, configure_municipality
+from tests.system import PROVIDER_A, PROVIDER_B, Actor, configure_municipality, legal_today
 
 pytestmark = pytest.mark.system
 
@@ -72,7 +72,7 @@ async def test_delivered_visits_become_a_providers_statement(stack) -> None:
         )
         assert r.status_code == 201, r.text
         person_id = r.json()["id"]
-        today = date.fromisoformat((await officer.get("/assessment/_dev/clock")).json()["now"][:10])
+        today = await legal_today(officer)
         start = today + timedelta(days=1)
         r = await officer.post(
             "/assessment/v1/decisions",

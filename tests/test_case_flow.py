@@ -9,7 +9,7 @@ decided hours in budget must follow the decisions.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -17,7 +17,7 @@ from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.testing import eventually
-from tests.system import PROVIDER_A, Actor, all_orders, configure_municipality
+from tests.system import PROVIDER_A, Actor, all_orders, configure_municipality, legal_today
 
 pytestmark = pytest.mark.system
 
@@ -69,7 +69,7 @@ async def test_referral_to_appeal_and_amendment_seen_by_every_service(stack):
 
         # 2. The home visit: every IPLOS variable scored, and what matters to her.
         variables = (await officer.get("/assessment/v1/iplos/function-variables")).json()["variables"]
-        today = date.fromisoformat((await officer.get("/assessment/_dev/clock")).json()["now"][:10])
+        today = await legal_today(officer)
         r = await officer.post(
             "/assessment/v1/assessments",
             json={

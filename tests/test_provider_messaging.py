@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,7 +28,7 @@ from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.embedded import free_port
 from hjemflyt.shared.testing import eventually
-from tests.system import PROVIDER_A, PROVIDER_B, Actor, configure_municipality
+from tests.system import PROVIDER_A, PROVIDER_B, Actor, configure_municipality, legal_today
 
 pytestmark = [pytest.mark.system]
 
@@ -108,7 +108,7 @@ async def test_a_provider_receives_acknowledges_reports_and_is_answered(stack: D
             )
             assert r.status_code == 201, r.text
             person_id = r.json()["id"]
-            today = date.fromisoformat((await officer.get("/assessment/_dev/clock")).json()["now"][:10])
+            today = await legal_today(officer)
             start = today + timedelta(days=7)
             r = await officer.post(
                 "/assessment/v1/decisions",

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hjemflyt.budget.allocations.repository import AllocationRepository, unit_totals
+from hjemflyt.budget.allocations.repository import unit_totals
 from hjemflyt.budget.db import platform_tables
 from hjemflyt.budget.deliveries.repository import actual_hours, paused_months
 from hjemflyt.budget.hours.models import ProviderUnit
@@ -193,18 +193,9 @@ async def test_allocation_by_levels_then_a_tertial_pays_growth_from_the_buffer(
     town.decision(U2, "5")
     town.decision(U1, "25", start=date(2027, 2, 1))  # starts after the budgeting date
     await town.publish(client, manager, {U1: 11, U2: 2})
-    for on in (date(2027, 1, 1), date(2027, 5, 1)):  # the allocation's fast read = the hours' read
+    for on, persons in ((date(2027, 1, 1), 12), (date(2027, 5, 1), 13)):  # the late starter counts from Feb
         async with client.app.state.ctx.sessionmaker() as s:
-            fast = await AllocationRepository(s).population(on)
-            orm = await HoursRepository(s).population(on)
-
-        def key(people):
-            return sorted(
-                (str(p.person_id), p.provider_org, p.kind, p.district, p.hours_by_code) for p in people
-            )
-
-        assert key(fast) == key(orm)
-        assert len(orm) == (12 if on.month == 1 else 13)
+            assert len(await HoursRepository(s).population(on)) == persons
 
     # Nothing is adopted yet: no rule set in force, and nothing is made.
     body = {"year": 2027, "budgeting_date": "2027-01-01", "frame_ore": 200_000_000}

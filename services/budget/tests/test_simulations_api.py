@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from hjemflyt.budget.db import platform_tables
 from hjemflyt.budget.financing.defaults import STAVANGER_2022
 from hjemflyt.budget.hours.models import DecidedHours
+from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.main import create_app
 from hjemflyt.shared.contracts.events import (
     DECISION_MADE,
@@ -453,18 +455,50 @@ async def test_pictures_come_as_svg_or_png(client, issuer):
     assert r.status_code == 403
 
 
-async def test_the_fast_population_read_equals_the_hours_modules(client):
-    from hjemflyt.budget.simulations.repository import PopulationRepository
+async def test_the_population_is_each_person_at_each_unit_in_force_on_the_date(client, settings):
+    # A second decision for person 1 at the same unit: its hours add to the same code.
+    more = DecisionMade(
+        decision_id=uuid.uuid4(),
+        version=1,
+        person_id=pid(1),
+        district="frogner",
+        decision_date=date(2026, 11, 22),
+        start_date=date(2027, 1, 1),
+        services=[
+            DecidedService(
+                service_code="15", service_name="home nursing", hours_per_month="2.5", provider_org=UNIT_A
+            ),
+            DecidedService(
+                service_code="1", service_name="practical help", hours_per_month="3", provider_org=UNIT_A
+            ),
+        ],
+        made_at=datetime(2026, 11, 22, 10, tzinfo=UTC),
+    )
+    await publish_event(settings, DECISION_MADE, more, subject=str(more.decision_id))
 
-    async with client.app.state.ctx.sessionmaker() as s:
-        repo = PopulationRepository(s)
-        for on in (date(2027, 1, 15), date(2026, 11, 30)):
-            fast, plain = await repo.population(on), await repo.population_through_hours(on)
-            assert [(p.person_id, p.provider_org, p.kind, p.district, p.hours_by_code) for p in fast] == [
-                (p.person_id, p.provider_org, p.kind, p.district, p.hours_by_code) for p in plain
+    async def read(on: date | None):
+        async with client.app.state.ctx.sessionmaker() as s:
+            return [
+                (p.person_id, p.provider_org, p.kind, p.district, p.hours_by_code)
+                for p in await HoursRepository(s).population(on)
             ]
-        assert len(fast) == 0
-        assert len(await repo.population(date(2027, 1, 15))) == len(PEOPLE)
+
+    async def arrived():
+        assert len((await read(date(2027, 1, 15)))[0][4]) == 2
+
+    await eventually(arrived)
+    kinds = {UNIT_A: "municipal", UNIT_B: "private"}
+    expected = sorted(
+        (pid(n), org, kinds[org], district, {"15": Decimal(hours)})
+        for n, (org, hours, district, _) in PEOPLE.items()
+    )
+    expected[0] = (pid(1), UNIT_A, "municipal", "frogner", {"15": Decimal("7.5"), "1": Decimal(3)})
+    # Ordered by unit, then person; hours per code summed over the person's decisions.
+    assert await read(date(2027, 1, 15)) == sorted(expected, key=lambda p: (p[1], str(p[0])))
+    # Before the second decision starts, only the first counts; before any start, no one.
+    assert (await read(date(2026, 12, 15)))[0][4] == {"15": Decimal(5)}
+    assert await read(date(2026, 11, 30)) == []
+    assert len(await read(None)) == len(PEOPLE)
 
 
 async def test_kostra_prices_hourly_units_at_their_contract_price_by_service_type(client, issuer, settings):

@@ -33,13 +33,14 @@ from hjemflyt.shared.contracts.reports import (
     URGENT_REQUEST_SENT,
 )
 from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.testing import auth, eventually, publish_event, running_service
 
 PROVIDER = make_org_number("81234567")
 OTHER = make_org_number("90000000")
 RECIPIENT_NUMBER = next(n for n, cls in VALID_NUMBERS if cls == "tenor_birth_number")
 T = platform_tables
-TODAY = datetime.now(UTC).date()
+TODAY = datetime.now(OSLO).date()  # the services' legal date is Norway's
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import builtins
 import uuid
 import zlib
 from collections.abc import Sequence
-from datetime import date
 from decimal import Decimal
 from typing import cast
 
@@ -22,17 +21,6 @@ from hjemflyt.budget.allocations.models import (
     Redistribution,
 )
 from hjemflyt.budget.hours.models import ProviderUnit
-from hjemflyt.budget.hours.repository import HoursRepository
-from hjemflyt.budget.hours.rules import PersonAtUnit
-
-# Decided hours of decisions in force on $1 at a chosen unit, one row per decided service.
-# No join and no GROUP BY: a person rarely has two rows of one code at one unit, so summing
-# in Python is cheaper than PostgreSQL hashing 300,000 groups (bench/allocation.py).
-_DECIDED = """
-SELECT person_id, provider_org, district, service_code, hours_per_month
-FROM budget.decided_hours
-WHERE provider_org IS NOT NULL AND start_date <= $1 AND (end_date IS NULL OR end_date >= $1)
-"""
 
 ZERO = Decimal(0)
 _LOCK = zlib.crc32(b"hjemflyt.budget.allocation") - 2**31
@@ -43,29 +31,6 @@ class AllocationRepository:
         self.session = session
 
     # --- inputs --------------------------------------------------------------------------
-
-    async def population(self, on: date) -> list[PersonAtUnit]:
-        """The same as `HoursRepository.population(on)` (a service test holds them equal),
-        read for a whole municipality at once: one plain statement on the session's own
-        asyncpg connection (in its transaction), without the ORM's per-row processing."""
-        connection = await self.session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is None:  # not asyncpg: the ORM's way
-            return await HoursRepository(self.session).population(on)
-        rows = await self.session.execute(select(ProviderUnit.provider_org, ProviderUnit.kind))
-        kinds: dict[str, str] = {org: kind for org, kind in rows}
-        people: dict[tuple[uuid.UUID, str], PersonAtUnit] = {}
-        for person_id, org, district, code, hours in await driver.fetch(_DECIDED, on):
-            at = people.get((person_id, org))
-            if at is None:
-                at = people[(person_id, org)] = PersonAtUnit(
-                    person_id, org, kinds.get(org, "unknown"), district, {code: hours}
-                )
-                continue
-            at.hours_by_code[code] = at.hours_by_code.get(code, ZERO) + hours
-            if district < at.district:  # as HoursRepository: the smallest district code
-                at.district = district
-        return list(people.values())
 
     async def units(self) -> dict[str, tuple[str, dict[str, int]]]:
         """Registered provider units: provider_org -> (kind, contract price per hour by code)."""

@@ -22,6 +22,7 @@ from hjemflyt.budget.allocations.repository import AllocationRepository
 from hjemflyt.budget.deliveries.repository import actual_hours, paused_months
 from hjemflyt.budget.financing import service as rule_sets
 from hjemflyt.budget.financing.rules import LevelsModel, RuleSetBody, annual_ore
+from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.shared.contracts.budget import (
     ALLOCATION_MADE,
     REDISTRIBUTION_APPROVED,
@@ -157,7 +158,7 @@ async def make(
     result = rules.allocate(
         frame_ore,
         body,
-        await repo.population(budgeting_date),
+        await HoursRepository(session).population(budgeting_date),
         prices={org: prices for org, (_, prices) in units.items()},
         units={org: kind for org, (kind, _) in units.items()},
     )
@@ -271,7 +272,7 @@ async def recompute(
     kinds.update({org: line.kind for org, line in lines.items() if org not in kinds})
     new = rules.needs(
         body,
-        await repo.population(on),
+        await HoursRepository(session).population(on),
         prices={org: prices for org, (_, prices) in units.items()},
         units=kinds,
     )

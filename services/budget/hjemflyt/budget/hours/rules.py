@@ -39,6 +39,16 @@ class PersonAtUnit:
         return sum(self.hours_by_code.values(), Decimal(0))
 
 
+def unpack_hours(packed: str) -> dict[str, Decimal]:
+    """'15<US>5.00<RS>1<US>3.20' -> {'15': 5.00, '1': 3.20} (ASCII unit and record
+    separators, as the population read packs them); a code in two decisions is summed."""
+    hours: dict[str, Decimal] = {}
+    for item in packed.split("\x1e"):
+        code, h = item.split("\x1f")
+        hours[code] = hours[code] + Decimal(h) if code in hours else Decimal(h)
+    return hours
+
+
 def service_key(service_type: str | None, service_code: str) -> str:
     """A service's identity within its decision: the catalogue type, else the IPLOS code.
 

@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.financing import service as rule_sets
+from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.kostra import rules
 from hjemflyt.budget.kostra.repository import KostraRepository
 from hjemflyt.budget.simulations import rules as funding
@@ -49,7 +50,7 @@ async def figures(
     """(rule set id, its name, the figures, the inhabitants, unit names)."""
     found, body = await rule_sets.in_force(session, on)
     people = PopulationRepository(session)
-    persons = await people.population(on)
+    persons = await HoursRepository(session).population(on)
     prices = await people.unit_prices() if funding.prices_needed(body) else {}
     fundings = funding.fund(body, persons, prices)
     mapping, _ = await functions(session)

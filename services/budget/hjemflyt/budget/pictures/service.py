@@ -11,6 +11,7 @@ from anyio import to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.allocations.repository import unit_totals
+from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.pictures import rules
 from hjemflyt.budget.simulations import rules as funding
 from hjemflyt.budget.simulations import service as simulations
@@ -34,7 +35,7 @@ async def allocation(session: AsyncSession, allocation_id: uuid.UUID, fmt: rules
 async def levels(session: AsyncSession, rule_set_id: uuid.UUID | None, on: date, fmt: rules.Format) -> bytes:
     chosen = await simulations.rule_set(session, rule_set_id, on)
     repo = PopulationRepository(session)
-    population = await repo.population(on)
+    population = await HoursRepository(session).population(on)
     names = await repo.unit_names()
     fundings = funding.fund(chosen.body, population)
     order = list(funding.level_counts(chosen.body, fundings))

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.financing import service as rule_sets
 from hjemflyt.budget.financing.rules import RuleSetBody
+from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.simulations import rules
 from hjemflyt.budget.simulations.repository import PopulationRepository
 from hjemflyt.budget.simulations.schemas import SimulationIn
@@ -52,7 +53,7 @@ async def simulate(session: AsyncSession, request: SimulationIn, today: date) ->
     else:
         alternative = await rule_set(session, request.alternative_rule_set_id, on)
     repo = PopulationRepository(session)
-    population = await repo.population(on)
+    population = await HoursRepository(session).population(on)
     prices = await repo.unit_prices() if rules.prices_needed(baseline.body, alternative.body) else {}
     result = rules.simulate(baseline.body, alternative.body, population, prices)
     return SimulationRun(on, baseline, alternative, result, await repo.unit_names())
@@ -62,5 +63,5 @@ async def cliffs(
     session: AsyncSession, rule_set_id: uuid.UUID | None, on: date, within: Decimal
 ) -> tuple[Named, list[rules.LevelsExposure]]:
     chosen = await rule_set(session, rule_set_id, on)
-    population = await PopulationRepository(session).population(on)
+    population = await HoursRepository(session).population(on)
     return chosen, rules.cliff_exposure(chosen.body, population, within)
