@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from hjemflyt.budget.allocations.repository import unit_totals
 from hjemflyt.budget.db import platform_tables
-from hjemflyt.budget.deliveries.repository import actual_hours, paused_months
+from hjemflyt.budget.deliveries.repository import actual_hours, delivered_measures, paused_months
 from hjemflyt.budget.hours.models import ProviderUnit
 from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.main import create_app
@@ -464,3 +464,105 @@ async def test_focus_users_are_funded_at_the_tertial_from_the_hours_they_receive
     assert after["total_ore"] == 200_000_000
     changes = (await client.get(f"/v1/allocations/{made['id']}/changes", headers=manager)).json()
     assert "focus users above the top band, months 1-4" in changes[-2]["reason"]
+
+
+async def test_an_activity_model_unit_is_funded_from_the_measures_it_delivered_last_year(
+    client, settings, manager
+):
+    town = Municipality(settings)
+    town.unit(U1)
+    town.unit(U2)
+    town.decision(U1, "10")
+    decision = town.decision(U2, "30")
+    await town.publish(client, manager, {U1: 1, U2: 1})
+    person = town.decisions[decision]
+    # U2 delivered in 2026: 100 showers (30 min) and 30 times eye drops (10 min) in visits
+    # done, plus a cancelled visit and an unknown measure, which earn nothing; a visit
+    # reported twice (same content, another measure list: the later list counts).
+    order, visits = uuid.uuid4(), []
+    for i in range(100):
+        start = datetime(2026, 3, 1, 8, 0, tzinfo=OSLO) + timedelta(days=i)
+        measures = ["shower", "eye-drops"] if i < 30 else ["shower"]
+        visits.append(
+            ReportedVisit(
+                visit_id=f"a-{i}",
+                order_id=order,
+                person_id=person,
+                district="frogner",
+                planned_start=start,
+                planned_end=start + timedelta(minutes=45),
+                actual_start=start,
+                actual_end=start + timedelta(minutes=45),
+                measures_done=measures,
+            )
+        )
+    cancelled = visits[0].model_copy(
+        update={"visit_id": "a-cancelled", "cancelled": True, "cancel_cause": "user_not_home"}
+    )
+    unknown = visits[50].model_copy(update={"visit_id": "a-unknown", "measures_done": ["talk"]})
+    start = datetime(2025, 12, 20, 8, tzinfo=OSLO)  # before the 12 months the estimate looks at
+    last_year = visits[98].model_copy(
+        update={
+            "visit_id": "a-2025",
+            "planned_start": start,
+            "planned_end": start + timedelta(minutes=45),
+            "actual_start": start,
+            "actual_end": start + timedelta(minutes=45),
+        }
+    )
+    first = visits[99].model_copy(update={"measures_done": ["injection"]})
+    for n, chunk in enumerate(([*visits[:99], cancelled, unknown, first, last_year], [visits[99]]), start=1):
+        town.add(
+            VISITS_REPORTED,
+            VisitsReported(
+                provider_org=U2,
+                batch_id=f"a{n}",
+                chunk=1,
+                chunks=1,
+                visits=chunk,
+                reported_at=datetime.now(UTC),
+            ),
+            f"{U2}/a{n}/1",
+        )
+    await town.publish(client, manager, {U1: 1, U2: 1})
+
+    async def delivered() -> None:
+        async with client.app.state.ctx.sessionmaker() as s:
+            got = await delivered_measures(s, start=date(2026, 1, 1), end=date(2027, 1, 1))
+            assert got == {U2: {"shower": 100, "eye-drops": 30, "talk": 1}}, got
+            assert await delivered_measures(s, start=date(2025, 1, 1), end=date(2026, 1, 1)) == {
+                U2: {"shower": 1}
+            }
+
+    await eventually(delivered, seconds=30)
+
+    activity = {
+        "applies_to": [U2],
+        "financing": {
+            "model": "activity",
+            "rate_ore_per_hour": 60_000,
+            "norms_minutes": {"shower": 30, "eye-drops": 10},
+        },
+    }
+    r = await client.post("/v1/rule-sets/defaults/stavanger-2022", headers=manager)
+    body = r.json()["body"] | {"parts": [*r.json()["body"]["parts"], activity]}
+    r = await client.post("/v1/rule-sets", json={"key": "with-activity", **body}, headers=manager)
+    assert r.status_code == 201, r.text
+    assert (await client.post(f"/v1/rule-sets/{r.json()['id']}/adoption", headers=manager)).status_code == 200
+    made = await client.post(
+        "/v1/allocations",
+        json={"year": 2027, "budgeting_date": "2027-01-01", "frame_ore": 200_000_000},
+        headers=manager,
+    )
+    assert made.status_code == 201, made.text
+    line = units(made.json())[U2]
+    # (100 * 30 + 30 * 10) minutes = 55 hours at 600 kr.
+    assert line["model"] == "activity"
+    assert line["need_ore"] == line["amount_ore"] == 55 * 60_000
+    assert units(made.json())[U1]["amount_ore"] == 3_413_328  # base, under the levels part
+    total = (
+        sum(u["amount_ore"] for u in made.json()["units"])
+        + made.json()["general_ore"]
+        + made.json()["buffer_ore"]
+    )
+    assert total == 200_000_000

@@ -35,6 +35,7 @@ from hjemflyt.budget.financing.rules import (
     HourlyModel,
     LevelsModel,
     RuleSetBody,
+    activity_ore,
     annual_ore,
     apportion,
     focus_extra_ore,
@@ -105,10 +106,14 @@ def needs(
     population: Iterable[PersonAtUnit],
     prices: Prices | None = None,
     units: Mapping[str, str] | None = None,
+    measures: Mapping[str, Mapping[str, int]] | None = None,
 ) -> dict[str, UnitNeed]:
     """Each unit's annual need. `units` (provider_org -> kind) adds registered units that
-    have no persons now, so that frame-model units and emptied units keep a line."""
+    have no persons now, so that frame-model units and emptied units keep a line.
+    `measures` (provider_org -> measure code -> times done in the past 12 months) is what
+    activity-model units are estimated from."""
     prices = prices or {}
+    measures = measures or {}
     out: dict[str, UnitNeed] = {}
     bands: dict[int, _Bands] = {}
     hourly_hours: dict[str, dict[str, Decimal]] = {}
@@ -133,8 +138,12 @@ def needs(
                     "decided hours * 12 * price"
                 )
             elif isinstance(part.financing, ActivityModel):
+                done = measures.get(org, {})
+                found.need_ore = activity_ore(part.financing, done)
                 found.notes.append(
-                    "activity model: income follows delivered measures (settlement); 0 allocated ahead"
+                    "activity model: estimated from the measures delivered in the 12 months before "
+                    "the date, at the time norms"
+                    + ("" if done else "; none were delivered, so nothing is allocated")
                 )
         return found
 
@@ -214,10 +223,11 @@ def allocate(
     population: Iterable[PersonAtUnit],
     prices: Prices | None = None,
     units: Mapping[str, str] | None = None,
+    measures: Mapping[str, Mapping[str, int]] | None = None,
 ) -> Allocation:
     if frame_ore <= 0:
         raise ValueError("the frame must be above 0")
-    unit_needs = needs(body, population, prices, units)
+    unit_needs = needs(body, population, prices, units, measures)
     general_share, buffer_share = shares(body)
     general = share_of(frame_ore, general_share)
     buffer = share_of(frame_ore, buffer_share)

@@ -19,7 +19,7 @@ from hjemflyt.budget.allocations.models import (
     Redistribution,
 )
 from hjemflyt.budget.allocations.repository import AllocationRepository
-from hjemflyt.budget.deliveries.repository import actual_hours, paused_months
+from hjemflyt.budget.deliveries.repository import actual_hours, delivered_measures, paused_months
 from hjemflyt.budget.financing import service as rule_sets
 from hjemflyt.budget.financing.rules import LevelsModel, RuleSetBody, annual_ore
 from hjemflyt.budget.hours.repository import HoursRepository
@@ -161,6 +161,7 @@ async def make(
         await HoursRepository(session).population(budgeting_date),
         prices={org: prices for org, (_, prices) in units.items()},
         units={org: kind for org, (kind, _) in units.items()},
+        measures=await _year_of_measures(session, budgeting_date),
     )
     now = ctx.clock.now()
     allocation = Allocation(
@@ -275,6 +276,7 @@ async def recompute(
         await HoursRepository(session).population(on),
         prices={org: prices for org, (_, prices) in units.items()},
         units=kinds,
+        measures=await _year_of_measures(session, on),
     )
     # Focus users are funded after the fact, from what they received in the tertial just ended.
     months = rules.tertial_months(tertial - 1)
@@ -525,3 +527,10 @@ async def reject(
     proposal.decision_reason = reason
     await session.flush()
     return proposal
+
+
+async def _year_of_measures(session: AsyncSession, before: date) -> dict[str, dict[str, int]]:
+    """The measures delivered in the 12 months before a date: an activity-model unit's
+    annual need is estimated from them (its income follows what it delivers)."""
+    start = date(before.year - 1, before.month, min(before.day, 28 if before.month == 2 else 31))
+    return await delivered_measures(session, start=start, end=before)

@@ -3,7 +3,8 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, Index, Integer, Text, Uuid
+from sqlalchemy import Boolean, Date, DateTime, Index, Integer, Text, Uuid, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hjemflyt.budget.db import Base
@@ -43,6 +44,9 @@ class DeliveredVisit(Base):
     actual_seconds: Mapped[int] = mapped_column(Integer)
     content_sha256: Mapped[str] = mapped_column(Text)
     reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # Measure codes done: the activity model's income (time norm per measure). Not part of
+    # the content hash: a measure-only change does not change a provider's statement.
+    measures: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'"))
 
 
 class VisitCorrection(Base):

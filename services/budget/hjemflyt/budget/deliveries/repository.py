@@ -10,14 +10,15 @@ from __future__ import annotations
 import uuid
 import zlib
 from collections.abc import Sequence
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, or_, select, update
+from sqlalchemy import ARRAY, Text, any_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.budget.db import SCHEMA
 from hjemflyt.budget.deliveries.models import Admission, DeliveredVisit, VisitCorrection
 from hjemflyt.budget.deliveries.rules import (
     VisitFacts,
@@ -89,6 +90,24 @@ async def actual_hours(
     return out
 
 
+_MEASURES = f"""
+select provider_org, measure, count(*)
+from {SCHEMA}.delivered_visit, unnest(measures) as measure
+where not cancelled and visit_date >= :start and visit_date < :end
+group by provider_org, measure
+"""  # noqa: S608 - the schema is a constant
+
+
+async def delivered_measures(session: AsyncSession, *, start: date, end: date) -> dict[str, dict[str, int]]:
+    """provider_org -> measure code -> how many times it was done in visits (not cancelled)
+    planned on days in [start, end): what the activity model pays for."""
+    stmt = text(_MEASURES)
+    out: dict[str, dict[str, int]] = {}
+    for org, measure, count in await session.execute(stmt, {"start": start, "end": end}):
+        out.setdefault(org, {})[measure] = int(count)
+    return out
+
+
 async def paused_months(session: AsyncSession, *, year: int, months: list[int]) -> dict[uuid.UUID, set[int]]:
     """person_id -> the months (of `months`) in which the person was paused: admitted to a
     hospital or an institution on more than half of the month's days (see `rules.paused`).
@@ -136,6 +155,7 @@ def _row(provider_org: str, v: ReportedVisit, f: VisitFacts, reported_at: dateti
         "actual_seconds": f.actual_seconds,
         "content_sha256": f.content_sha256,
         "reported_at": reported_at,
+        "measures": list(v.measures_done),
     }
 
 
@@ -160,11 +180,14 @@ class DeliveryRepository:
         closed = await closed_months(self.session, provider_org)
         ids = bindparam("visit_ids", [v.visit_id for v, _ in visits], type_=ARRAY(Text))
         existing = {
-            row.visit_id: (row.month, row.content_sha256)
+            row.visit_id: (row.month, row.content_sha256, row.measures)
             for row in await self.session.execute(
-                select(DeliveredVisit.visit_id, DeliveredVisit.month, DeliveredVisit.content_sha256).where(
-                    DeliveredVisit.provider_org == provider_org, DeliveredVisit.visit_id == any_(ids)
-                )
+                select(
+                    DeliveredVisit.visit_id,
+                    DeliveredVisit.month,
+                    DeliveredVisit.content_sha256,
+                    DeliveredVisit.measures,
+                ).where(DeliveredVisit.provider_org == provider_org, DeliveredVisit.visit_id == any_(ids))
             )
         }
         pending = {
@@ -186,6 +209,8 @@ class DeliveryRepository:
                 if pending[v.visit_id][1] == f.content_sha256:
                     continue
             elif before is not None and before[1] == f.content_sha256:
+                if before[2] != list(v.measures_done) and before[0] not in closed:
+                    upserts.append(_row(provider_org, v, f, reported_at))  # only the measures changed
                 continue
             settled_month = before[0] if before is not None and before[0] in closed else None
             if settled_month is None and f.month not in closed:
@@ -223,6 +248,7 @@ class DeliveryRepository:
         pending: dict[str, tuple[uuid.UUID, str]],
     ) -> None:
         values = _row(provider_org, v, f, reported_at) | {"corrects_month": corrects_month}
+        del values["measures"]  # a correction is about the statement, which measures do not change
         if v.visit_id in pending:
             await self.session.execute(
                 update(VisitCorrection).where(VisitCorrection.id == pending[v.visit_id][0]).values(**values)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -266,9 +267,11 @@ def cliffs(model: LevelsModel) -> list[tuple[str, str, int, Decimal | None]]:
     return out
 
 
-def activity_ore(model: ActivityModel, measures: Iterable[str]) -> int:
-    """Income for delivered measures: sum of norm minutes * rate / 60 (unknown measures earn 0)."""
-    minutes = sum(model.norms_minutes.get(m, 0) for m in measures)
+def activity_ore(model: ActivityModel, measures: Iterable[str] | Mapping[str, int]) -> int:
+    """Income for delivered measures (codes, or code -> times done): sum of norm minutes *
+    rate / 60; measures without a norm earn 0."""
+    counts = measures if isinstance(measures, Mapping) else Counter(measures)
+    minutes = sum(model.norms_minutes.get(m, 0) * n for m, n in counts.items())
     return ore(Decimal(minutes) * model.rate_ore_per_hour / 60)
 
 
