@@ -14,9 +14,20 @@ from hjemflyt.pathway.timeline.rules import EntryKind
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, decode_position, encode_position
+from hjemflyt.shared.platform.errors import Problem
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 
 router = APIRouter(tags=["timeline"])
+
+
+def _position(cursor: str | None) -> tuple[datetime, int] | None:
+    values = decode_cursor(cursor)
+    if values is None:
+        return None
+    try:
+        return datetime.fromisoformat(values["at"]), int(values["seq"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise Problem("The cursor is not one this API gave out.", slug="invalid-cursor", status=400) from exc
 
 
 class TimelineEntryOut(BaseModel):
@@ -52,7 +63,7 @@ async def timeline(
         principal,
         person_id,
         kinds={k.value for k in kind or ()},
-        after=decode_position(cursor),
+        after=_position(cursor),
         limit=limit + 1,
     )
     entries, more = found[:limit], len(found) > limit
@@ -68,5 +79,9 @@ async def timeline(
     return Timeline(
         person_id=person_id,
         entries=[TimelineEntryOut.model_validate(e) for e in entries],
-        next_cursor=encode_position(entries[-1].occurred_at, entries[-1].id) if more else None,
+        next_cursor=(
+            encode_cursor({"at": entries[-1].occurred_at.isoformat(), "seq": entries[-1].seq})
+            if more
+            else None
+        ),
     )

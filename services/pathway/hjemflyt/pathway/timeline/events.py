@@ -1,9 +1,15 @@
 """Consumed: every step of a person's case becomes a timeline entry.
 
 From assessment: referral, application, assessment, decision (made, amended, ended),
-provider choice and appeal (received, decided); from notifications: orders. Details hold
-what a case officer needs to follow the case and nothing the event does not carry; the
-assessment's function scores stay in assessment (pathway does not need them).
+provider choice, appeal (received, decided), admission and discharge; from notifications:
+every order step (created, changed, acknowledged, paused, resumed, ended), the provider's
+reports (start, visits, deviations, change of need, masters daily life), clarifications,
+urgent requests and case-office tasks; from pathway itself: pathways opened and closed and
+their deadline tasks. Budget's events concern units, not persons.
+
+Details hold what a case officer needs to follow the case and nothing the event does not
+carry; the assessment's function scores stay in assessment (pathway does not need them),
+and free text (a rejection's reason, a task's resolution) stays with notifications.
 """
 
 from __future__ import annotations
@@ -27,8 +33,12 @@ from hjemflyt.shared.contracts.events import (
     DECISION_ENDED,
     DECISION_MADE,
     ORDER_CREATED,
+    PERSON_ADMITTED,
+    PERSON_DISCHARGED,
     PROVIDER_CHOSEN,
     REFERRAL_RECEIVED,
+    TASK_CLOSED,
+    TASK_OPENED,
     AppealDecided,
     AppealReceived,
     ApplicationRegistered,
@@ -38,8 +48,58 @@ from hjemflyt.shared.contracts.events import (
     DecisionEnded,
     DecisionMade,
     OrderCreated,
+    PersonAdmitted,
+    PersonDischarged,
     ProviderChosen,
     ReferralReceived,
+    TaskClosed,
+    TaskOpened,
+)
+from hjemflyt.shared.contracts.orders import (
+    ORDER_ACKNOWLEDGED,
+    ORDER_CHANGED,
+    ORDER_ENDED,
+    ORDER_PAUSED,
+    ORDER_RESUMED,
+    OrderAcknowledged,
+    OrderChanged,
+    OrderEnded,
+    OrderPaused,
+    OrderResumed,
+)
+from hjemflyt.shared.contracts.pathway import (
+    PATHWAY_CLOSED,
+    PATHWAY_OPENED,
+    PATHWAY_TASK_OPENED,
+    PathwayClosed,
+    PathwayOpened,
+    PathwayTaskOpened,
+)
+from hjemflyt.shared.contracts.reports import (
+    CHANGE_OF_NEED_ANSWERED,
+    CHANGE_OF_NEED_REPORTED,
+    CLARIFICATION_ANSWERED,
+    CLARIFICATION_OVERDUE,
+    CLARIFICATION_REQUESTED,
+    DEVIATION_REPORTED,
+    MASTERS_DAILY_LIFE_REPORTED,
+    START_CONFIRMED,
+    URGENT_REQUEST_ANSWERED,
+    URGENT_REQUEST_ESCALATED,
+    URGENT_REQUEST_SENT,
+    VISITS_REPORTED,
+    ChangeOfNeedAnswered,
+    ChangeOfNeedReported,
+    ClarificationAnswered,
+    ClarificationOverdue,
+    ClarificationRequested,
+    DeviationReported,
+    MastersDailyLifeReported,
+    StartConfirmed,
+    UrgentRequestAnswered,
+    UrgentRequestEscalated,
+    UrgentRequestSent,
+    VisitsReported,
 )
 from hjemflyt.shared.platform.consumer import Subscription
 
@@ -281,6 +341,479 @@ async def on_order_created(session: AsyncSession, event: CloudEvent, data: Order
     )
 
 
+async def on_person_admitted(session: AsyncSession, event: CloudEvent, data: PersonAdmitted) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.person_admitted,
+        occurred_at=data.admitted_at,
+        source="assessment",
+        reference=data.admission_id,
+        details={
+            "institution_kind": data.institution_kind,
+            "expected_discharge_date": _iso(data.expected_discharge_date),
+        },
+    )
+
+
+async def on_person_discharged(session: AsyncSession, event: CloudEvent, data: PersonDischarged) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.person_discharged,
+        occurred_at=data.discharged_at,
+        source="assessment",
+        reference=data.admission_id,
+        details={"admitted_at": data.admitted_at.isoformat()},
+    )
+
+
+# --- notifications: orders ------------------------------------------------------------
+
+
+async def on_order_changed(session: AsyncSession, event: CloudEvent, data: OrderChanged) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.order_changed,
+        occurred_at=data.changed_at,
+        source="notifications",
+        reference=data.order_id,
+        details={
+            "decision_id": str(data.decision_id),
+            "decision_version": data.decision_version,
+            "provider_org": data.provider_org,
+            "changed": data.changed,
+        },
+    )
+
+
+async def on_order_acknowledged(session: AsyncSession, event: CloudEvent, data: OrderAcknowledged) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.order_acknowledged,
+        occurred_at=data.acknowledged_at,
+        source="notifications",
+        reference=data.order_id,
+        details={
+            "decision_id": str(data.decision_id),
+            "decision_version": data.decision_version,
+            "provider_org": data.provider_org,
+            "accepted": data.accepted,
+            "late": data.late,
+        },
+    )
+
+
+async def on_order_paused(session: AsyncSession, event: CloudEvent, data: OrderPaused) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.order_paused,
+        occurred_at=data.paused_at,
+        source="notifications",
+        reference=data.order_id,
+        details={"provider_org": data.provider_org, "admission_id": str(data.admission_id)},
+    )
+
+
+async def on_order_resumed(session: AsyncSession, event: CloudEvent, data: OrderResumed) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.order_resumed,
+        occurred_at=data.resumed_at,
+        source="notifications",
+        reference=data.order_id,
+        details={"provider_org": data.provider_org, "admission_id": str(data.admission_id)},
+    )
+
+
+async def on_order_ended(session: AsyncSession, event: CloudEvent, data: OrderEnded) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.order_ended,
+        occurred_at=data.ended_at,
+        source="notifications",
+        reference=data.order_id,
+        details={
+            "decision_id": str(data.decision_id),
+            "decision_version": data.decision_version,
+            "provider_org": data.provider_org,
+            "end_date": _iso(data.end_date),
+        },
+    )
+
+
+# --- notifications: the provider's reports --------------------------------------------
+
+
+async def on_start_confirmed(session: AsyncSession, event: CloudEvent, data: StartConfirmed) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.start_confirmed,
+        occurred_at=data.confirmed_at,
+        source="notifications",
+        reference=data.order_id,
+        details={
+            "order_version": data.order_version,
+            "provider_org": data.provider_org,
+            "started_on": data.started_on.isoformat(),
+            "primary_contact_staff_id": data.primary_contact_staff_id,
+        },
+    )
+
+
+async def on_visits_reported(session: AsyncSession, event: CloudEvent, data: VisitsReported) -> None:
+    # One event holds many persons' visits: one entry for each person, with their visits.
+    by_person: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    districts: dict[uuid.UUID, str] = {}
+    for visit in data.visits:
+        by_person.setdefault(visit.person_id, []).append(
+            visit.model_dump(mode="json", exclude={"person_id", "district"})
+        )
+        districts.setdefault(visit.person_id, visit.district)
+    await TimelineRepository(session).add_many(
+        [
+            {
+                "event_id": event.id,
+                "person_id": person_id,
+                "district": districts[person_id],
+                "kind": EntryKind.visits_reported.value,
+                "occurred_at": data.reported_at,
+                "source": "notifications",
+                "reference": data.batch_id,
+                "details": {
+                    "provider_org": data.provider_org,
+                    "batch_id": data.batch_id,
+                    "chunk": data.chunk,
+                    "chunks": data.chunks,
+                    "visits": visits,
+                },
+            }
+            for person_id, visits in by_person.items()
+        ]
+    )
+
+
+async def on_deviation_reported(session: AsyncSession, event: CloudEvent, data: DeviationReported) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.deviation_reported,
+        occurred_at=data.reported_at,
+        source="notifications",
+        reference=data.deviation_id,
+        details={
+            "order_id": str(data.order_id),
+            "provider_org": data.provider_org,
+            "severity": data.severity,
+            "category": data.category,
+            "occurred_at": data.occurred_at.isoformat(),
+        },
+    )
+
+
+async def on_change_of_need_reported(
+    session: AsyncSession, event: CloudEvent, data: ChangeOfNeedReported
+) -> None:
+    hours = data.proposed_hours_per_month
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.change_of_need_reported,
+        occurred_at=data.reported_at,
+        source="notifications",
+        reference=data.change_of_need_id,
+        details={
+            "order_id": str(data.order_id),
+            "provider_org": data.provider_org,
+            "proposed_hours_per_month": None if hours is None else str(hours),
+        },
+    )
+
+
+async def on_change_of_need_answered(
+    session: AsyncSession, event: CloudEvent, data: ChangeOfNeedAnswered
+) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.change_of_need_answered,
+        occurred_at=data.answered_at,
+        source="notifications",
+        reference=data.change_of_need_id,
+        details={"order_id": str(data.order_id), "provider_org": data.provider_org, "outcome": data.outcome},
+    )
+
+
+async def on_masters_daily_life_reported(
+    session: AsyncSession, event: CloudEvent, data: MastersDailyLifeReported
+) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.masters_daily_life_reported,
+        occurred_at=data.reported_at,
+        source="notifications",
+        reference=data.report_id,
+        details={
+            "order_id": str(data.order_id),
+            "provider_org": data.provider_org,
+            "observed_on": data.observed_on.isoformat(),
+        },
+    )
+
+
+# --- notifications: clarifications, urgent requests, tasks ---------------------------
+
+
+async def on_clarification_requested(
+    session: AsyncSession, event: CloudEvent, data: ClarificationRequested
+) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.clarification_requested,
+        occurred_at=data.requested_at,
+        source="notifications",
+        reference=data.clarification_id,
+        details={
+            "direction": data.direction,
+            "order_id": str(data.order_id),
+            "provider_org": data.provider_org,
+            "due_date": data.due_date.isoformat(),
+        },
+    )
+
+
+async def on_clarification_answered(
+    session: AsyncSession, event: CloudEvent, data: ClarificationAnswered
+) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.clarification_answered,
+        occurred_at=data.answered_at,
+        source="notifications",
+        reference=data.clarification_id,
+        details={
+            "direction": data.direction,
+            "order_id": str(data.order_id),
+            "provider_org": data.provider_org,
+            "late": data.late,
+        },
+    )
+
+
+async def on_clarification_overdue(
+    session: AsyncSession, event: CloudEvent, data: ClarificationOverdue
+) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.clarification_overdue,
+        occurred_at=data.overdue_at,
+        source="notifications",
+        reference=data.clarification_id,
+        details={
+            "direction": data.direction,
+            "order_id": str(data.order_id),
+            "provider_org": data.provider_org,
+            "due_date": data.due_date.isoformat(),
+        },
+    )
+
+
+async def on_urgent_request_sent(session: AsyncSession, event: CloudEvent, data: UrgentRequestSent) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.urgent_request_sent,
+        occurred_at=data.sent_at,
+        source="notifications",
+        reference=data.urgent_request_id,
+        details={
+            "order_id": str(data.order_id),
+            "provider_org": data.provider_org,
+            "urgency": data.urgency,
+            "respond_by": data.respond_by.isoformat(),
+        },
+    )
+
+
+async def on_urgent_request_answered(
+    session: AsyncSession, event: CloudEvent, data: UrgentRequestAnswered
+) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.urgent_request_answered,
+        occurred_at=data.answered_at,
+        source="notifications",
+        reference=data.urgent_request_id,
+        details={
+            "order_id": str(data.order_id),
+            "provider_org": data.provider_org,
+            "accepted": data.accepted,
+            "late": data.late,
+        },
+    )
+
+
+async def on_urgent_request_escalated(
+    session: AsyncSession, event: CloudEvent, data: UrgentRequestEscalated
+) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.urgent_request_escalated,
+        occurred_at=data.escalated_at,
+        source="notifications",
+        reference=data.urgent_request_id,
+        details={"order_id": str(data.order_id), "provider_org": data.provider_org, "reason": data.reason},
+    )
+
+
+async def on_task_opened(session: AsyncSession, event: CloudEvent, data: TaskOpened) -> None:
+    if data.person_id is None:
+        return  # a task about a routine or a provider, not about a person
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.task_opened,
+        occurred_at=data.opened_at,
+        source="notifications",
+        reference=data.task_id,
+        details={
+            "task_kind": data.kind,
+            "reference_id": str(data.reference_id),
+            "order_id": _iso(data.order_id),
+            "provider_org": data.provider_org,
+            "due_date": _iso(data.due_date),
+        },
+    )
+
+
+async def on_task_closed(session: AsyncSession, event: CloudEvent, data: TaskClosed) -> None:
+    if data.person_id is None:
+        return
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.task_closed,
+        occurred_at=data.closed_at,
+        source="notifications",
+        reference=data.task_id,
+        details={"task_kind": data.kind, "reference_id": str(data.reference_id)},
+    )
+
+
+# --- pathway's own events ------------------------------------------------------------
+
+
+async def on_pathway_opened(session: AsyncSession, event: CloudEvent, data: PathwayOpened) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.pathway_opened,
+        occurred_at=data.opened_at,
+        source="pathway",
+        reference=data.pathway_id,
+        details={
+            "pathway_kind": data.kind,
+            "opened_on": data.opened_on.isoformat(),
+            "planned_end": _iso(data.planned_end),
+            "from": data.source,
+        },
+    )
+
+
+async def on_pathway_closed(session: AsyncSession, event: CloudEvent, data: PathwayClosed) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.pathway_closed,
+        occurred_at=data.closed_at,
+        source="pathway",
+        reference=data.pathway_id,
+        details={
+            "pathway_kind": data.kind,
+            "opened_on": data.opened_on.isoformat(),
+            "planned_end": _iso(data.planned_end),
+            "closed_on": data.closed_on.isoformat(),
+            "outcome": data.outcome,
+            "overdue": data.overdue,
+        },
+    )
+
+
+async def on_pathway_task_opened(session: AsyncSession, event: CloudEvent, data: PathwayTaskOpened) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.pathway_task_opened,
+        occurred_at=data.opened_at,
+        source="pathway",
+        reference=data.task_id,
+        details={
+            "task_kind": data.kind,
+            "pathway_id": str(data.pathway_id),
+            "pathway_kind": data.pathway_kind,
+            "due_date": data.due_date.isoformat(),
+        },
+    )
+
+
 ASSESSMENT: list[Subscription[Any]] = [
     Subscription(REFERRAL_RECEIVED, on_referral_received),
     Subscription(APPLICATION_REGISTERED, on_application_registered),
@@ -291,5 +824,33 @@ ASSESSMENT: list[Subscription[Any]] = [
     Subscription(PROVIDER_CHOSEN, on_provider_chosen),
     Subscription(APPEAL_RECEIVED, on_appeal_received),
     Subscription(APPEAL_DECIDED, on_appeal_decided),
+    Subscription(PERSON_ADMITTED, on_person_admitted),
+    Subscription(PERSON_DISCHARGED, on_person_discharged),
 ]
-NOTIFICATIONS: list[Subscription[Any]] = [Subscription(ORDER_CREATED, on_order_created)]
+NOTIFICATIONS: list[Subscription[Any]] = [
+    Subscription(ORDER_CREATED, on_order_created),
+    Subscription(ORDER_CHANGED, on_order_changed),
+    Subscription(ORDER_ACKNOWLEDGED, on_order_acknowledged),
+    Subscription(ORDER_PAUSED, on_order_paused),
+    Subscription(ORDER_RESUMED, on_order_resumed),
+    Subscription(ORDER_ENDED, on_order_ended),
+    Subscription(START_CONFIRMED, on_start_confirmed),
+    Subscription(VISITS_REPORTED, on_visits_reported),
+    Subscription(DEVIATION_REPORTED, on_deviation_reported),
+    Subscription(CHANGE_OF_NEED_REPORTED, on_change_of_need_reported),
+    Subscription(CHANGE_OF_NEED_ANSWERED, on_change_of_need_answered),
+    Subscription(MASTERS_DAILY_LIFE_REPORTED, on_masters_daily_life_reported),
+    Subscription(CLARIFICATION_REQUESTED, on_clarification_requested),
+    Subscription(CLARIFICATION_ANSWERED, on_clarification_answered),
+    Subscription(CLARIFICATION_OVERDUE, on_clarification_overdue),
+    Subscription(URGENT_REQUEST_SENT, on_urgent_request_sent),
+    Subscription(URGENT_REQUEST_ANSWERED, on_urgent_request_answered),
+    Subscription(URGENT_REQUEST_ESCALATED, on_urgent_request_escalated),
+    Subscription(TASK_OPENED, on_task_opened),
+    Subscription(TASK_CLOSED, on_task_closed),
+]
+PATHWAY: list[Subscription[Any]] = [
+    Subscription(PATHWAY_OPENED, on_pathway_opened),
+    Subscription(PATHWAY_CLOSED, on_pathway_closed),
+    Subscription(PATHWAY_TASK_OPENED, on_pathway_task_opened),
+]

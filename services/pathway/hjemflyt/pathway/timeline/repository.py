@@ -17,8 +17,13 @@ class TimelineRepository:
         self.session = session
 
     async def add(self, values: dict[str, object]) -> None:
-        """One entry per event: a redelivered event (same id) adds nothing."""
+        """One entry per event and person: a redelivered event (same id) adds nothing."""
         await self.session.execute(insert(TimelineEntry).values(**values).on_conflict_do_nothing())
+
+    async def add_many(self, rows: Sequence[dict[str, object]]) -> None:
+        """Entries of one event that concerns several persons (a visit batch)."""
+        if rows:
+            await self.session.execute(insert(TimelineEntry).values(list(rows)).on_conflict_do_nothing())
 
     async def fill_district(self, person_id: uuid.UUID, decision_id: uuid.UUID, district: str) -> None:
         """Give the decision's district to its entries that came without one (orders that
@@ -38,7 +43,7 @@ class TimelineRepository:
         return await self.session.scalar(
             select(TimelineEntry.district)
             .where(TimelineEntry.person_id == person_id, TimelineEntry.district.is_not(None))
-            .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.id.desc())
+            .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.seq.desc())
             .limit(1)
         )
 
@@ -48,12 +53,13 @@ class TimelineRepository:
         person_id: uuid.UUID,
         *,
         kinds: Collection[str] = (),
-        after: tuple[datetime, uuid.UUID] | None = None,
+        after: tuple[datetime, int] | None = None,
         limit: int | None = None,
     ) -> Sequence[TimelineEntry]:
         """The person's entries in time order, if the person is in a district the principal sees.
 
-        `kinds` filters (empty: all); `after` continues after an entry's (occurred_at, id).
+        `kinds` filters (empty: all); `after` continues after an entry's (occurred_at, seq).
+        Entries of the same moment come in the order pathway received them.
         """
         if not principal.all_districts:
             district = await self.district_of(person_id)
@@ -63,8 +69,8 @@ class TimelineRepository:
         if kinds:
             stmt = stmt.where(TimelineEntry.kind.in_(sorted(kinds)))
         if after is not None:
-            stmt = stmt.where(tuple_(TimelineEntry.occurred_at, TimelineEntry.id) > tuple_(*after))
-        stmt = stmt.order_by(TimelineEntry.occurred_at, TimelineEntry.id)
+            stmt = stmt.where(tuple_(TimelineEntry.occurred_at, TimelineEntry.seq) > tuple_(*after))
+        stmt = stmt.order_by(TimelineEntry.occurred_at, TimelineEntry.seq)
         if limit is not None:
             stmt = stmt.limit(limit)
         return (await self.session.scalars(stmt)).all()

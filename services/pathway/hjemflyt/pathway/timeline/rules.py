@@ -19,6 +19,32 @@ class EntryKind(StrEnum):
     appeal_received = "appeal-received"
     appeal_decided = "appeal-decided"
     order_created = "order-created"
+    # Added with worklists: the person's stays, and every order and report step.
+    person_admitted = "person-admitted"
+    person_discharged = "person-discharged"
+    order_changed = "order-changed"
+    order_acknowledged = "order-acknowledged"
+    order_paused = "order-paused"
+    order_resumed = "order-resumed"
+    order_ended = "order-ended"
+    start_confirmed = "start-confirmed"
+    visits_reported = "visits-reported"
+    deviation_reported = "deviation-reported"
+    change_of_need_reported = "change-of-need-reported"
+    change_of_need_answered = "change-of-need-answered"
+    masters_daily_life_reported = "masters-daily-life-reported"
+    clarification_requested = "clarification-requested"
+    clarification_answered = "clarification-answered"
+    clarification_overdue = "clarification-overdue"
+    urgent_request_sent = "urgent-request-sent"
+    urgent_request_answered = "urgent-request-answered"
+    urgent_request_escalated = "urgent-request-escalated"
+    task_opened = "task-opened"
+    task_closed = "task-closed"
+    # pathway's own events (consumed from its own stream, like any other producer's)
+    pathway_opened = "pathway-opened"
+    pathway_closed = "pathway-closed"
+    pathway_task_opened = "pathway-task-opened"
 
 
 def moment(day: date, recorded_at: datetime) -> datetime:

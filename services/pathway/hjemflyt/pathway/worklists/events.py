@@ -1,0 +1,166 @@
+"""Consumed: notifications' orders, acknowledgements, change-of-need reports and tasks keep
+the read models the worklists are made from. Each handler is an upsert on the producer's id,
+so a repeated or late event changes nothing it should not."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hjemflyt.pathway.worklists.repository import WorklistRepository
+from hjemflyt.shared.contracts.envelope import CloudEvent
+from hjemflyt.shared.contracts.events import (
+    ORDER_CREATED,
+    TASK_CLOSED,
+    TASK_OPENED,
+    OrderCreated,
+    TaskClosed,
+    TaskOpened,
+)
+from hjemflyt.shared.contracts.orders import (
+    ORDER_ACKNOWLEDGED,
+    ORDER_CHANGED,
+    ORDER_ENDED,
+    OrderAcknowledged,
+    OrderChanged,
+    OrderEnded,
+)
+from hjemflyt.shared.contracts.reports import (
+    CHANGE_OF_NEED_ANSWERED,
+    CHANGE_OF_NEED_REPORTED,
+    ChangeOfNeedAnswered,
+    ChangeOfNeedReported,
+)
+from hjemflyt.shared.platform.consumer import Subscription
+
+
+async def on_order_created(session: AsyncSession, event: CloudEvent, data: OrderCreated) -> None:
+    await WorklistRepository(session).order_sent(
+        {
+            "order_id": data.order_id,
+            "person_id": data.person_id,
+            "provider_org": data.provider_org,
+            "decision_id": data.decision_id,
+            "district": None,
+        },
+        version=data.decision_version,
+        at=data.created_at,
+    )
+
+
+async def on_order_changed(session: AsyncSession, event: CloudEvent, data: OrderChanged) -> None:
+    # A changed order must be accepted again (notifications asks for an acknowledgement).
+    await WorklistRepository(session).order_sent(
+        {
+            "order_id": data.order_id,
+            "person_id": data.person_id,
+            "provider_org": data.provider_org,
+            "decision_id": data.decision_id,
+            "district": data.district,
+        },
+        version=data.decision_version,
+        at=data.changed_at,
+    )
+
+
+async def on_order_acknowledged(session: AsyncSession, event: CloudEvent, data: OrderAcknowledged) -> None:
+    await WorklistRepository(session).order_acknowledged(
+        {
+            "order_id": data.order_id,
+            "person_id": data.person_id,
+            "provider_org": data.provider_org,
+            "decision_id": data.decision_id,
+            "district": data.district,
+        },
+        version=data.decision_version,
+        at=data.acknowledged_at,
+        accepted=data.accepted,
+    )
+
+
+async def on_order_ended(session: AsyncSession, event: CloudEvent, data: OrderEnded) -> None:
+    await WorklistRepository(session).order_ended(
+        {
+            "order_id": data.order_id,
+            "person_id": data.person_id,
+            "provider_org": data.provider_org,
+            "decision_id": data.decision_id,
+            "district": data.district,
+        },
+        at=data.ended_at,
+    )
+
+
+async def on_change_of_need_reported(
+    session: AsyncSession, event: CloudEvent, data: ChangeOfNeedReported
+) -> None:
+    await WorklistRepository(session).change_of_need_reported(
+        {
+            "change_of_need_id": data.change_of_need_id,
+            "order_id": data.order_id,
+            "person_id": data.person_id,
+            "provider_org": data.provider_org,
+            "district": data.district,
+            "proposed_hours_per_month": data.proposed_hours_per_month,
+            "reported_at": data.reported_at,
+        }
+    )
+
+
+async def on_change_of_need_answered(
+    session: AsyncSession, event: CloudEvent, data: ChangeOfNeedAnswered
+) -> None:
+    await WorklistRepository(session).change_of_need_answered(
+        {
+            "change_of_need_id": data.change_of_need_id,
+            "order_id": data.order_id,
+            "person_id": data.person_id,
+            "provider_org": data.provider_org,
+            "district": data.district,
+            "answered_at": data.answered_at,
+            "outcome": data.outcome,
+        }
+    )
+
+
+async def on_task_opened(session: AsyncSession, event: CloudEvent, data: TaskOpened) -> None:
+    await WorklistRepository(session).task_opened(
+        {
+            "task_id": data.task_id,
+            "kind": data.kind,
+            "reference_id": data.reference_id,
+            "district": data.district,
+            "person_id": data.person_id,
+            "provider_org": data.provider_org,
+            "order_id": data.order_id,
+            "due_date": data.due_date,
+            "opened_at": data.opened_at,
+        }
+    )
+
+
+async def on_task_closed(session: AsyncSession, event: CloudEvent, data: TaskClosed) -> None:
+    await WorklistRepository(session).task_closed(
+        {
+            "task_id": data.task_id,
+            "kind": data.kind,
+            "reference_id": data.reference_id,
+            "district": data.district,
+            "person_id": data.person_id,
+            "closed_at": data.closed_at,
+            "resolution": data.resolution,
+        }
+    )
+
+
+NOTIFICATIONS: list[Subscription[Any]] = [
+    Subscription(ORDER_CREATED, on_order_created),
+    Subscription(ORDER_CHANGED, on_order_changed),
+    Subscription(ORDER_ACKNOWLEDGED, on_order_acknowledged),
+    Subscription(ORDER_ENDED, on_order_ended),
+    Subscription(CHANGE_OF_NEED_REPORTED, on_change_of_need_reported),
+    Subscription(CHANGE_OF_NEED_ANSWERED, on_change_of_need_answered),
+    Subscription(TASK_OPENED, on_task_opened),
+    Subscription(TASK_CLOSED, on_task_closed),
+]

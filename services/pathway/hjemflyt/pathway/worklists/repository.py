@@ -1,0 +1,291 @@
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Row,
+    Select,
+    String,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hjemflyt.pathway.decisions.models import PersonDecision
+from hjemflyt.pathway.pathways.models import Pathway
+from hjemflyt.pathway.responsibility.models import PrimaryContact, Responsibility
+from hjemflyt.pathway.worklists.models import CaseTask, ChangeOfNeedReport, ProviderOrder
+from hjemflyt.pathway.worklists.rules import CHANGE_OF_NEED_ANSWER_DAYS, Holder, ItemKind, Position
+from hjemflyt.shared.platform.auth import Principal
+
+ORDER_UNACKNOWLEDGED_TASK = "order_unacknowledged"
+
+
+def _oslo_date(column: Any) -> Any:
+    # Legal dates are Norway's: a timestamp's date in Europe/Oslo, not in UTC.
+    return cast(func.timezone("Europe/Oslo", column), Date)
+
+
+class WorklistRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- read models from events ----------------------------------------------------------
+
+    async def order_sent(self, values: dict[str, Any], *, version: int, at: datetime) -> None:
+        """A version of the order was sent and awaits an answer; an older one than known is ignored."""
+        new = insert(ProviderOrder).values(**values, sent_version=version, sent_at=at)
+        old = ProviderOrder.__table__.c
+        newer = or_(old.sent_version.is_(None), new.excluded.sent_version > old.sent_version)
+        await self.session.execute(
+            new.on_conflict_do_update(
+                index_elements=[ProviderOrder.order_id],
+                set_={
+                    "sent_version": case((newer, new.excluded.sent_version), else_=old.sent_version),
+                    "sent_at": case((newer, new.excluded.sent_at), else_=old.sent_at),
+                    "decision_id": func.coalesce(old.decision_id, new.excluded.decision_id),
+                    "district": func.coalesce(new.excluded.district, old.district),
+                },
+            )
+        )
+
+    async def order_acknowledged(
+        self, values: dict[str, Any], *, version: int, at: datetime, accepted: bool
+    ) -> None:
+        """The provider answered a version; kept even before the order is known (other stream)."""
+        new = insert(ProviderOrder).values(**values, acked_version=version, acked_at=at, accepted=accepted)
+        old = ProviderOrder.__table__.c
+        newer = or_(old.acked_version.is_(None), new.excluded.acked_version > old.acked_version)
+        await self.session.execute(
+            new.on_conflict_do_update(
+                index_elements=[ProviderOrder.order_id],
+                set_={
+                    "acked_version": case((newer, new.excluded.acked_version), else_=old.acked_version),
+                    "acked_at": case((newer, new.excluded.acked_at), else_=old.acked_at),
+                    "accepted": case((newer, new.excluded.accepted), else_=old.accepted),
+                    "decision_id": func.coalesce(old.decision_id, new.excluded.decision_id),
+                    "district": func.coalesce(new.excluded.district, old.district),
+                },
+            )
+        )
+
+    async def order_ended(self, values: dict[str, Any], *, at: datetime) -> None:
+        """Ended is final: the first end counts, later copies change nothing."""
+        new = insert(ProviderOrder).values(**values, ended_at=at)
+        old = ProviderOrder.__table__.c
+        await self.session.execute(
+            new.on_conflict_do_update(
+                index_elements=[ProviderOrder.order_id],
+                set_={
+                    "ended_at": func.coalesce(old.ended_at, new.excluded.ended_at),
+                    "decision_id": func.coalesce(old.decision_id, new.excluded.decision_id),
+                    "district": func.coalesce(new.excluded.district, old.district),
+                },
+            )
+        )
+
+    async def change_of_need_reported(self, values: dict[str, Any]) -> None:
+        new = insert(ChangeOfNeedReport).values(**values)
+        old = ChangeOfNeedReport.__table__.c
+        await self.session.execute(
+            new.on_conflict_do_update(
+                index_elements=[ChangeOfNeedReport.change_of_need_id],
+                set_={
+                    "reported_at": func.coalesce(old.reported_at, new.excluded.reported_at),
+                    "proposed_hours_per_month": func.coalesce(
+                        old.proposed_hours_per_month, new.excluded.proposed_hours_per_month
+                    ),
+                },
+            )
+        )
+
+    async def change_of_need_answered(self, values: dict[str, Any]) -> None:
+        """The first answer counts (notifications refuses a second); a copy changes nothing."""
+        new = insert(ChangeOfNeedReport).values(**values)
+        old = ChangeOfNeedReport.__table__.c
+        await self.session.execute(
+            new.on_conflict_do_update(
+                index_elements=[ChangeOfNeedReport.change_of_need_id],
+                set_={
+                    "answered_at": func.coalesce(old.answered_at, new.excluded.answered_at),
+                    "outcome": func.coalesce(old.outcome, new.excluded.outcome),
+                },
+            )
+        )
+
+    async def task_opened(self, values: dict[str, Any]) -> None:
+        new = insert(CaseTask).values(**values)
+        old = CaseTask.__table__.c
+        keep = ("district", "person_id", "provider_org", "order_id", "due_date", "opened_at")
+        await self.session.execute(
+            new.on_conflict_do_update(
+                index_elements=[CaseTask.task_id],
+                set_={k: func.coalesce(old[k], new.excluded[k]) for k in keep},
+            )
+        )
+
+    async def task_closed(self, values: dict[str, Any]) -> None:
+        new = insert(CaseTask).values(**values)
+        old = CaseTask.__table__.c
+        keep = ("district", "person_id", "closed_at", "resolution")
+        await self.session.execute(
+            new.on_conflict_do_update(
+                index_elements=[CaseTask.task_id],
+                set_={k: func.coalesce(old[k], new.excluded[k]) for k in keep},
+            )
+        )
+
+    # --- worklists ------------------------------------------------------------------------
+
+    def _reassessment_due(self, today: date) -> Select[Any]:
+        d = PersonDecision
+        return select(
+            literal(ItemKind.reassessment_due.value).label("kind"),
+            d.person_id.label("person_id"),
+            d.district.label("district"),
+            cast(d.decision_id, String).label("reference_id"),
+            d.evaluation_date.label("since"),
+            d.evaluation_date.label("due"),
+            func.jsonb_build_object(
+                "decision_id", d.decision_id, "decision_version", d.version, "end_date", d.end_date
+            ).label("details"),
+        ).where(
+            d.status != "ended",
+            d.evaluation_date <= today,
+            or_(d.end_date.is_(None), d.end_date >= today),
+        )
+
+    def _change_of_need_unanswered(self) -> Select[Any]:
+        c = ChangeOfNeedReport
+        reported_on = _oslo_date(c.reported_at)
+        return select(
+            literal(ItemKind.change_of_need_unanswered.value).label("kind"),
+            c.person_id.label("person_id"),
+            c.district.label("district"),
+            cast(c.change_of_need_id, String).label("reference_id"),
+            reported_on.label("since"),
+            (reported_on + CHANGE_OF_NEED_ANSWER_DAYS).label("due"),
+            func.jsonb_build_object(
+                "order_id",
+                c.order_id,
+                "provider_org",
+                c.provider_org,
+                "proposed_hours_per_month",
+                c.proposed_hours_per_month,
+            ).label("details"),
+        ).where(c.reported_at.is_not(None), c.answered_at.is_(None))
+
+    def _order_unacknowledged(self, now: datetime, ack_within: timedelta) -> Select[Any]:
+        o, d, t = ProviderOrder, PersonDecision, CaseTask
+        deadline = o.sent_at + ack_within
+        escalated = exists().where(
+            t.order_id == o.order_id, t.kind == ORDER_UNACKNOWLEDGED_TASK, t.closed_at.is_(None)
+        )
+        return (
+            select(
+                literal(ItemKind.order_unacknowledged.value).label("kind"),
+                o.person_id.label("person_id"),
+                func.coalesce(o.district, d.district).label("district"),
+                cast(o.order_id, String).label("reference_id"),
+                _oslo_date(o.sent_at).label("since"),
+                _oslo_date(deadline).label("due"),
+                func.jsonb_build_object(
+                    "provider_org",
+                    o.provider_org,
+                    "decision_id",
+                    o.decision_id,
+                    "version",
+                    o.sent_version,
+                    "deadline",
+                    deadline,
+                    "escalated",
+                    escalated,
+                ).label("details"),
+            )
+            .select_from(o)
+            .outerjoin(d, d.decision_id == o.decision_id)
+            .where(
+                o.sent_version.is_not(None),
+                o.ended_at.is_(None),
+                or_(o.acked_version.is_(None), o.acked_version < o.sent_version),
+                # Past the deadline pathway knows, or escalated by notifications (its own clock).
+                or_(deadline <= now, escalated),
+            )
+        )
+
+    def _overdue_pathway(self, today: date) -> Select[Any]:
+        # The pathway module's table, read only: open pathways past their planned end.
+        p = Pathway
+        return select(
+            literal(ItemKind.overdue_pathway.value).label("kind"),
+            p.person_id.label("person_id"),
+            p.district.label("district"),
+            cast(p.id, String).label("reference_id"),
+            p.opened_on.label("since"),
+            p.planned_end.label("due"),
+            func.jsonb_build_object("pathway_kind", p.kind, "opened_on", p.opened_on).label("details"),
+        ).where(p.status == "open", p.planned_end.is_not(None), p.planned_end < today)
+
+    def _held_by(self, holder: Holder, holder_id: str, person_id: Any) -> Any:
+        r, pc, o = Responsibility, PrimaryContact, ProviderOrder
+        named = {
+            Holder.case_officers: r.case_officer,
+            Holder.service_leads: r.service_lead,
+            Holder.teams: r.team,
+            Holder.primary_contacts: r.primary_contact,
+        }
+        by_municipality = exists().where(r.person_id == person_id, named[holder] == holder_id)
+        if holder != Holder.primary_contacts:
+            return by_municipality
+        # A provider's primary contact counts while the order they were named for runs.
+        by_provider = exists(
+            select(pc.order_id)
+            .outerjoin(o, o.order_id == pc.order_id)
+            .where(pc.person_id == person_id, pc.staff_id == holder_id, o.ended_at.is_(None))
+        )
+        return or_(by_municipality, by_provider)
+
+    async def items(
+        self,
+        principal: Principal,
+        holder: Holder,
+        holder_id: str,
+        *,
+        today: date,
+        now: datetime,
+        ack_within: timedelta,
+        kinds: Collection[ItemKind] = (),
+        after: Position | None = None,
+        limit: int = 100,
+    ) -> Sequence[Row[Any]]:
+        """The holder's items in districts the principal sees, by due date."""
+        parts: dict[ItemKind, Callable[[], Select[Any]]] = {
+            ItemKind.overdue_pathway: lambda: self._overdue_pathway(today),
+            ItemKind.reassessment_due: lambda: self._reassessment_due(today),
+            ItemKind.change_of_need_unanswered: self._change_of_need_unanswered,
+            ItemKind.order_unacknowledged: lambda: self._order_unacknowledged(now, ack_within),
+        }
+        wanted = [parts[k]() for k in ItemKind if not kinds or k in kinds]
+        u = union_all(*wanted).subquery("item")
+        stmt = select(u)
+        if holder == Holder.districts:
+            stmt = stmt.where(u.c.district == holder_id)
+        else:
+            stmt = stmt.where(self._held_by(holder, holder_id, u.c.person_id))
+        if not principal.all_districts:
+            stmt = stmt.where(u.c.district.in_(sorted(principal.districts)))
+        if after is not None:
+            stmt = stmt.where(tuple_(u.c.due, u.c.kind, u.c.reference_id) > tuple_(*after))
+        stmt = stmt.order_by(u.c.due, u.c.kind, u.c.reference_id).limit(limit)
+        return (await self.session.execute(stmt)).all()
