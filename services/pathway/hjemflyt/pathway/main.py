@@ -10,9 +10,18 @@ from fastapi import FastAPI
 from hjemflyt.pathway.db import SCHEMA, platform_tables
 from hjemflyt.pathway.decisions import events as decision_events
 from hjemflyt.pathway.decisions.endpoints import router as decisions
+from hjemflyt.pathway.indicators import events as indicator_events
+from hjemflyt.pathway.indicators.endpoints import router as indicators
+from hjemflyt.pathway.pathways import events as pathway_events
+from hjemflyt.pathway.pathways import worker as pathway_worker
+from hjemflyt.pathway.pathways.endpoints import router as pathways
+from hjemflyt.pathway.responsibility import events as responsibility_events
+from hjemflyt.pathway.responsibility.endpoints import router as responsibility
 from hjemflyt.pathway.subscriptions import merge
 from hjemflyt.pathway.timeline import events as timeline_events
 from hjemflyt.pathway.timeline.endpoints import router as timeline
+from hjemflyt.pathway.worklists import events as worklist_events
+from hjemflyt.pathway.worklists.endpoints import router as worklists
 from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
@@ -23,8 +32,27 @@ from hjemflyt.shared.platform.settings import Settings
 def consumers(ctx: ServiceContext) -> list[Consumer]:
     return [
         # Decisions first: the read model is current when the timeline entry is written.
-        ctx.consumer("assessment", merge(decision_events.ASSESSMENT, timeline_events.ASSESSMENT)),
-        ctx.consumer("notifications", timeline_events.NOTIFICATIONS),
+        ctx.consumer(
+            "assessment",
+            merge(
+                decision_events.ASSESSMENT,
+                pathway_events.assessment(ctx),
+                timeline_events.ASSESSMENT,
+                indicator_events.ASSESSMENT,
+            ),
+        ),
+        ctx.consumer(
+            "notifications",
+            merge(
+                timeline_events.NOTIFICATIONS,
+                indicator_events.NOTIFICATIONS,
+                pathway_events.notifications(ctx),
+                worklist_events.NOTIFICATIONS,
+                responsibility_events.NOTIFICATIONS,
+            ),
+        ),
+        # pathway's own events, from its own stream: its timeline entries come as any other's.
+        ctx.consumer("pathway", timeline_events.PATHWAY),
     ]
 
 
@@ -33,8 +61,9 @@ SPEC = ServiceSpec(
     title="hjemflyt pathway",
     description="Time-limited pathways, deadlines, worklists, each person's timeline and the indicators.",
     tables=platform_tables,
-    routers=[timeline, decisions],
+    routers=[timeline, decisions, indicators, pathways, worklists, responsibility],
     consumers=consumers,
+    workers=pathway_worker.workers,
 )
 
 

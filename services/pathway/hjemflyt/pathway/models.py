@@ -1,6 +1,40 @@
 """Imports every model so the metadata is complete (Alembic and tests use it)."""
 
 from hjemflyt.pathway.decisions.models import PersonDecision
+from hjemflyt.pathway.indicators.models import (
+    AppealFact,
+    DecisionFact,
+    QualityBoardWeek,
+    ReferralFact,
+    VisitFact,
+)
+from hjemflyt.pathway.pathways.models import (
+    Pathway,
+    PathwayCorrection,
+    PathwayReferral,
+    PathwayTask,
+    PathwayTemplate,
+)
+from hjemflyt.pathway.responsibility.models import PrimaryContact, Responsibility
 from hjemflyt.pathway.timeline.models import TimelineEntry
+from hjemflyt.pathway.worklists.models import CaseTask, ChangeOfNeedReport, ProviderOrder
 
-__all__ = ["PersonDecision", "TimelineEntry"]
+__all__ = [
+    "AppealFact",
+    "CaseTask",
+    "ChangeOfNeedReport",
+    "DecisionFact",
+    "Pathway",
+    "PathwayCorrection",
+    "PathwayReferral",
+    "PathwayTask",
+    "PathwayTemplate",
+    "PersonDecision",
+    "PrimaryContact",
+    "ProviderOrder",
+    "QualityBoardWeek",
+    "ReferralFact",
+    "Responsibility",
+    "TimelineEntry",
+    "VisitFact",
+]
