@@ -57,6 +57,11 @@ class Scope(StrEnum):
     # lines; the contract owner (manager) issues them and answers disputes.
     settlements_read = "settlements:read"
     settlements_write = "settlements:write"
+    # Pathways, their tasks and worklists (person-level, district-scoped), and the
+    # indicators (aggregates, no persons).
+    pathways_read = "pathways:read"
+    pathways_write = "pathways:write"
+    indicators_read = "indicators:read"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
@@ -72,6 +77,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.tasks_read,
             Scope.tasks_write,
             Scope.routines_read,
+            Scope.pathways_read,
+            Scope.pathways_write,
+            Scope.indicators_read,
         }
     ),
     Role.service_lead: frozenset(
@@ -83,6 +91,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.orders_read,
             Scope.tasks_read,
             Scope.routines_read,
+            Scope.pathways_read,
+            Scope.pathways_write,
+            Scope.indicators_read,
         }
     ),
     Role.manager: frozenset(
@@ -94,6 +105,8 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.routines_write,
             Scope.settlements_read,
             Scope.settlements_write,
+            Scope.pathways_read,
+            Scope.indicators_read,
         }
     ),
     Role.provider: frozenset(
@@ -121,6 +134,9 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
             Scope.tasks_write,
             Scope.routines_read,
             Scope.routines_write,
+            Scope.pathways_read,
+            Scope.pathways_write,
+            Scope.indicators_read,
         }
     ),
     Role.auditor: frozenset({Scope.access_log_read, Scope.providers_read}),

@@ -22,22 +22,18 @@ from hjemflyt.pathway.indicators.schemas import (
     QualityBoardPerson,
 )
 from hjemflyt.shared.platform.audit import Action
-from hjemflyt.shared.platform.auth import Principal, Role, Scope
-from hjemflyt.shared.platform.deps import ContextDep, PrincipalDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import Forbidden, NotFound, Problem
+from hjemflyt.shared.platform.auth import Principal, Scope
+from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.errors import NotFound, Problem
 
 router = APIRouter(tags=["indicators"])
 
 
-async def indicator_reader(principal: PrincipalDep) -> Principal:
-    """Aggregates with no person in them: case-office roles (their districts) and management."""
-    if not (principal.has(Scope.timeline_read) or principal.has(Scope.budget_read)):
-        raise Forbidden("This token lacks the scope(s): timeline:read or budget:read.")
-    return principal
-
-
-Reader = Annotated[Principal, Depends(indicator_reader)]
-BoardReader = Annotated[Principal, Depends(requires(Scope.timeline_read))]
+# Aggregates with no person in them: case-office roles (their districts) and management.
+Reader = Annotated[Principal, Depends(requires(Scope.indicators_read))]
+# The quality board lists persons: those who follow persons up.
+BoardReader = Annotated[Principal, Depends(requires(Scope.pathways_read))]
+BoardWriter = Annotated[Principal, Depends(requires(Scope.pathways_write))]
 
 
 @router.get(
@@ -154,8 +150,6 @@ async def indicator_picture(
 
 # --- weekly quality board ------------------------------------------------------------
 
-BOARD_WRITERS = (Role.integration, Role.service_lead, Role.case_officer)
-
 
 class InvalidWeek(Problem):
     status = 422
@@ -180,12 +174,10 @@ async def put_quality_board(
     body: QualityBoardIn,
     ctx: ContextDep,
     session: SessionDep,
-    principal: BoardReader,
+    principal: BoardWriter,
 ) -> QualityBoardPerson:
-    """Recorded by the case system (integration) or a service lead from the journal; the
-    week's record is replaced as a whole. Red until every item is shown."""
-    if principal.role not in BOARD_WRITERS:
-        raise Forbidden("Only the case system, case officers and service leads record the quality board.")
+    """Recorded by the case system (integration), a case officer or a service lead from the
+    journal; the week's record is replaced as a whole. Red until every item is shown."""
     week, _ = _week(week)
     repo = QualityBoardRepository(session)
     district = body.district or await repo.person_district(person_id)

@@ -40,21 +40,14 @@ router = APIRouter(tags=["pathways"])
 PURPOSE = "pathway follow-up"
 
 
-async def _reader(principal: PrincipalDep) -> Principal:
-    # Managers steer by pathways (share overdue, outcomes) without the timeline scope.
-    if principal.role != Role.manager:
-        principal.require(Scope.timeline_read)
-    return principal
-
-
 async def _template_writer(principal: PrincipalDep) -> Principal:
     if principal.role != Role.manager:
         principal.require(Scope.config_write)
     return principal
 
 
-Reader = Annotated[Principal, Depends(_reader)]
-Writer = Annotated[Principal, Depends(requires(Scope.decisions_write))]
+Reader = Annotated[Principal, Depends(requires(Scope.pathways_read))]
+Writer = Annotated[Principal, Depends(requires(Scope.pathways_write))]
 TemplateWriter = Annotated[Principal, Depends(_template_writer)]
 
 

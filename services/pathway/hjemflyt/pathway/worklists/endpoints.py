@@ -9,23 +9,15 @@ from fastapi import APIRouter, Depends, Path, Query
 from hjemflyt.pathway.worklists import service
 from hjemflyt.pathway.worklists.rules import Holder, ItemKind
 from hjemflyt.pathway.worklists.schemas import Worklist
-from hjemflyt.shared.platform.auth import Principal, Role, Scope
-from hjemflyt.shared.platform.deps import ContextDep, PrincipalDep, SessionDep
+from hjemflyt.shared.platform.auth import Principal, Scope
+from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
 from hjemflyt.shared.platform.pagination import MAX_LIMIT
 
 router = APIRouter(tags=["worklists"])
 
 
-async def worklist_reader(principal: PrincipalDep) -> Principal:
-    """Case officers and service leads (tasks:read, their districts), integrations, and
-    managers, who follow every district up but hold no tasks scope."""
-    if principal.role == Role.manager:
-        return principal
-    principal.require(Scope.tasks_read)
-    return principal
-
-
-Reader = Annotated[Principal, Depends(worklist_reader)]
+# Case officers and service leads (their districts), integrations and managers.
+Reader = Annotated[Principal, Depends(requires(Scope.pathways_read))]
 
 
 @router.get(
