@@ -29,7 +29,7 @@ import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -38,7 +38,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bench.procwatch import machine_busy_percent
-from bench.skeleton import ROOT, machine, say, source_version
+from bench.results_file import run_facts, write_results
+from bench.skeleton import ROOT, say
 from hjemflyt.budget.allocations import rules
 from hjemflyt.budget.allocations.repository import AllocationRepository
 from hjemflyt.budget.financing.defaults import PURCHASER_PROVIDER
@@ -48,7 +49,6 @@ from hjemflyt.shared.platform import embedded
 from hjemflyt.shared.platform.db import create_engine, create_sessionmaker
 from hjemflyt.shared.platform.migrations import upgrade
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGET_S = 2.0
 BUDGETING_DATE = date(2027, 1, 1)
 FRAME_PER_PERSON_ORE = 6_000_000  # 60 000 kr per user: roughly what the needs take, plus shares
@@ -373,14 +373,8 @@ def run(cfg: Config) -> JSON:
 
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
-    result = run(cfg)
-    result["machine"] = machine()
-    result["source"] = source_version()
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    RESULTS_DIR.mkdir(exist_ok=True)
-    path = RESULTS_DIR / f"allocation-{stamp}.json"
-    path.write_text(json.dumps(result, indent=2, default=str))
-    say(f"\nwritten to {path.relative_to(ROOT)}")
+    facts = run_facts()
+    write_results("allocation", {**run(cfg), **facts})
     return 0
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import shutil
 import statistics
@@ -32,8 +31,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.procwatch import machine_busy_percent
-from bench.skeleton import ROOT, machine, say, source_version
+from bench.results_file import run_facts, write_results
+from bench.skeleton import ROOT, say
 from hjemflyt.pathway.indicators import service
 from hjemflyt.pathway.main import create_app
 from hjemflyt.pathway.pathways.models import Pathway
@@ -43,7 +42,6 @@ from hjemflyt.shared.platform.clock import FixedClock
 from hjemflyt.shared.platform.migrations import upgrade
 from hjemflyt.shared.platform.settings import Settings
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGET_RATIO = 2.0
 NOW = datetime(2027, 1, 20, 11, 0, tzinfo=UTC)
 YEAR = date(2026, 1, 1)
@@ -523,11 +521,7 @@ def print_report(cfg: Config, out: JSON) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
-    facts: JSON = {
-        "machine": machine(),
-        "source": source_version(),
-        "busy_before_percent": machine_busy_percent(),
-    }
+    facts = run_facts()
     say("starting PostgreSQL and NATS, migrating the pathway schema")
     shutil.rmtree(cfg.data_dir, ignore_errors=True)
     stack = DevStack(cfg.data_dir, Settings(gateway_port=0, database_url="", nats_url=""))
@@ -539,15 +533,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
     print_report(cfg, out)
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"indicators-{stamp}.json"
-    path.write_text(
-        json.dumps(
-            {"config": {**asdict(cfg), "data_dir": str(cfg.data_dir)}, **facts, **out}, indent=2, default=str
-        )
-    )
-    say(f"figures written to {path.relative_to(ROOT)}")
+    write_results("indicators", {"config": {**asdict(cfg), "data_dir": str(cfg.data_dir)}, **facts, **out})
     return 0
 
 

@@ -35,8 +35,8 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.procwatch import machine_busy_percent
-from bench.skeleton import ROOT, machine, say, source_version
+from bench.results_file import run_facts, write_results
+from bench.skeleton import ROOT, say
 from hjemflyt.budget.financing.defaults import STAVANGER_2022
 from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.main import create_app
@@ -46,7 +46,6 @@ from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.migrations import upgrade
 from hjemflyt.shared.platform.settings import Settings
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 TARGET_MS = 200
 ON = date(2027, 1, 15)
 JSON = dict[str, Any]
@@ -312,11 +311,7 @@ def print_report(cfg: Config, out: JSON) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
-    facts: JSON = {
-        "machine": machine(),
-        "source": source_version(),
-        "busy_before_percent": machine_busy_percent(),
-    }
+    facts = run_facts()
     say("starting PostgreSQL and NATS, migrating the budget schema")
     shutil.rmtree(cfg.data_dir, ignore_errors=True)
     stack = DevStack(cfg.data_dir, Settings(gateway_port=0, database_url="", nats_url=""))
@@ -328,13 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
     print_report(cfg, out)
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"simulation-{stamp}.json"
-    path.write_text(
-        json.dumps({"config": {**asdict(cfg), "data_dir": str(cfg.data_dir)}, **facts, **out}, indent=2)
-    )
-    say(f"figures written to {path.relative_to(ROOT)}")
+    write_results("simulation", {"config": {**asdict(cfg), "data_dir": str(cfg.data_dir)}, **facts, **out})
     return 0
 
 

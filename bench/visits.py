@@ -29,8 +29,9 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.procwatch import ProcessWatch, machine_busy_percent
-from bench.skeleton import ROOT, machine, say, source_version
+from bench.procwatch import ProcessWatch
+from bench.results_file import run_facts, write_results
+from bench.skeleton import ROOT, say
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import ORDER_ISSUED, DecidedService, OrderIssued, OrderRecipient
 from hjemflyt.shared.devstack import DevStack
@@ -40,7 +41,6 @@ from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.settings import Settings
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 PROVIDER = "320000009"  # synthetic, as in the system tests
 DISTRICT = "frogner"
 TARGET_VISITS_PER_S = 5000
@@ -313,11 +313,7 @@ def print_report(cfg: Config, out: JSON) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
-    facts: JSON = {
-        "machine": machine(),
-        "source": source_version(),
-        "busy_before_percent": machine_busy_percent(),
-    }
+    facts = run_facts()
     say("starting PostgreSQL, NATS and notifications")
     stack = start_stack(cfg)
     try:
@@ -325,13 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stack.stop()
     print_report(cfg, out)
-    RESULTS_DIR.mkdir(exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = RESULTS_DIR / f"visits-{stamp}.json"
-    path.write_text(
-        json.dumps({"config": {**asdict(cfg), "data_dir": str(cfg.data_dir)}, **facts, **out}, indent=2)
-    )
-    say(f"figures written to {path.relative_to(ROOT)}")
+    write_results("visits", {"config": {**asdict(cfg), "data_dir": str(cfg.data_dir)}, **facts, **out})
     return 0
 
 
