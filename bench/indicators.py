@@ -16,9 +16,7 @@ Never asserts a timing: the target (at most 2x the raw SQL) is printed beside th
 from __future__ import annotations
 
 import argparse
-import asyncio
 import random
-import shutil
 import statistics
 import time
 import uuid
@@ -31,7 +29,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.results_file import run_facts, write_results
+from bench.results_file import on_fresh_infrastructure, run_facts, write_results
 from bench.skeleton import ROOT, say
 from hjemflyt.pathway.indicators import service
 from hjemflyt.pathway.main import create_app
@@ -39,8 +37,6 @@ from hjemflyt.pathway.pathways.models import Pathway
 from hjemflyt.shared.devstack import DevStack
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import FixedClock
-from hjemflyt.shared.platform.migrations import upgrade
-from hjemflyt.shared.platform.settings import Settings
 
 TARGET_RATIO = 2.0
 NOW = datetime(2027, 1, 20, 11, 0, tzinfo=UTC)
@@ -522,16 +518,7 @@ def print_report(cfg: Config, out: JSON) -> None:
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
     facts = run_facts()
-    say("starting PostgreSQL and NATS, migrating the pathway schema")
-    shutil.rmtree(cfg.data_dir, ignore_errors=True)
-    stack = DevStack(cfg.data_dir, Settings(gateway_port=0, database_url="", nats_url=""))
-    try:
-        stack.start_infrastructure()
-        upgrade("pathway", stack.database_url)
-        stack.issuer.ensure_keys()
-        out = asyncio.run(run(stack, cfg))
-    finally:
-        stack.stop()
+    out = on_fresh_infrastructure("pathway", cfg.data_dir, lambda stack: run(stack, cfg))
     print_report(cfg, out)
     write_results("indicators", {"config": {**asdict(cfg), "data_dir": str(cfg.data_dir)}, **facts, **out})
     return 0

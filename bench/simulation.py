@@ -18,10 +18,8 @@ printed beside the figures, for people to judge.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import random
-import shutil
 import statistics
 import time
 import uuid
@@ -35,7 +33,7 @@ from typing import Any
 import asyncpg
 import httpx
 
-from bench.results_file import run_facts, write_results
+from bench.results_file import on_fresh_infrastructure, run_facts, write_results
 from bench.skeleton import ROOT, say
 from hjemflyt.budget.financing.defaults import STAVANGER_2022
 from hjemflyt.budget.hours.repository import HoursRepository
@@ -43,8 +41,6 @@ from hjemflyt.budget.main import create_app
 from hjemflyt.budget.simulations import rules
 from hjemflyt.shared.devstack import DevStack
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.platform.migrations import upgrade
-from hjemflyt.shared.platform.settings import Settings
 
 TARGET_MS = 200
 ON = date(2027, 1, 15)
@@ -312,16 +308,7 @@ def print_report(cfg: Config, out: JSON) -> None:
 def main(argv: list[str] | None = None) -> int:
     cfg = parse_args(argv)
     facts = run_facts()
-    say("starting PostgreSQL and NATS, migrating the budget schema")
-    shutil.rmtree(cfg.data_dir, ignore_errors=True)
-    stack = DevStack(cfg.data_dir, Settings(gateway_port=0, database_url="", nats_url=""))
-    try:
-        stack.start_infrastructure()
-        upgrade("budget", stack.database_url)
-        stack.issuer.ensure_keys()
-        out = asyncio.run(run(stack, cfg))
-    finally:
-        stack.stop()
+    out = on_fresh_infrastructure("budget", cfg.data_dir, lambda stack: run(stack, cfg))
     print_report(cfg, out)
     write_results("simulation", {"config": {**asdict(cfg), "data_dir": str(cfg.data_dir)}, **facts, **out})
     return 0
