@@ -14,13 +14,14 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import httpx
 
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.platform.devissuer import DevIssuer
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,14 @@ def decision_body(
     }
 
 
+async def _system_today(client: httpx.AsyncClient) -> date:
+    """The services' legal date: their (possibly shifted) clock where development clock control
+    shows it, else the system clock, in Oslo either way."""
+    r = await client.get("/assessment/_dev/clock")
+    now = datetime.fromisoformat(r.json()["now"]) if r.status_code == 200 else datetime.now(UTC)
+    return now.astimezone(OSLO).date()
+
+
 async def load_demo(
     base_url: str, issuer: DevIssuer, *, persons: int = 300, seed: int = 2026
 ) -> dict[str, int]:
@@ -176,7 +185,7 @@ async def load_demo(
 
         numbers = synthetic_identity_numbers(persons, seed=seed)
         semaphore = asyncio.Semaphore(16)
-        today = date.today()  # noqa: DTZ011 - demo start dates only
+        today = await _system_today(client)
 
         async def one(i: int, number: str) -> None:
             district = rng.choice(list(DISTRICTS))

@@ -132,6 +132,7 @@ class DevStack:
                 "HJEMFLYT_JWT_AUDIENCE": self.settings.jwt_audience,
                 "HJEMFLYT_JWT_JWKS_FILE": str(self.issuer.jwks_file),
                 "HJEMFLYT_DEV_CLOCK_CONTROL": "true",
+                "HJEMFLYT_CLOCK_SHIFT_SECONDS": repr(self.settings.clock_shift_seconds),
                 "HJEMFLYT_LOG_LEVEL": self.settings.log_level,
                 "HJEMFLYT_DATA_DIR": str(self.data_dir),
             }

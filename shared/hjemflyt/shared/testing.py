@@ -8,6 +8,11 @@
 - `running_service(create_app, settings)`: the app in-process with its lifespan (relay and
   consumers running) behind an httpx client.
 - `issuer` / `auth(...)`: development tokens.
+- The suite's pinned clock: `suite_now()`, `suite_today()`, `suite_clock()`. Every test takes
+  "now" and "today" from it, and every service the tests start (in-process or as a process)
+  runs on the same shifted clock, so the whole suite lives on one day. That day is today at
+  noon in Oslo, or the one `HJEMFLYT_TEST_TODAY` names (`2027-01-01`, or `2027-01-01T00:20`
+  for an hour too; Oslo time), so a failure on a given day is reproduced on any other.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -34,6 +39,7 @@ from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.platform import embedded
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
+from hjemflyt.shared.platform.clock import OSLO, Clock, FixedClock
 from hjemflyt.shared.platform.devissuer import DevIssuer
 from hjemflyt.shared.platform.migrations import upgrade
 from hjemflyt.shared.platform.settings import SERVICES, Environment, Settings
@@ -44,6 +50,64 @@ T = TypeVar("T")
 TEST_DIR = Path(os.environ.get("HJEMFLYT_TEST_DATA_DIR", ".hjemflyt/test"))
 TEMPLATE_DB = "hjemflyt_template"
 ISSUER = "https://dev-issuer.hjemflyt.local"
+
+
+def _pinned_start(setting: str | None, wall: datetime) -> datetime:
+    """The instant the suite starts at: `HJEMFLYT_TEST_TODAY` (a date, or a date and an
+    hour, in Oslo), else the wall clock's date in Oslo at noon, far from midnight so that no
+    run crosses into the next day."""
+    if not setting:
+        return datetime.combine(wall.astimezone(OSLO).date(), time(12), OSLO)
+    try:
+        if "T" in setting or " " in setting:
+            local = datetime.fromisoformat(setting)
+            if local.tzinfo is None:
+                local = local.replace(tzinfo=OSLO)
+            return local
+        return datetime.combine(date.fromisoformat(setting), time(12), OSLO)
+    except ValueError as exc:
+        raise pytest.UsageError(
+            f"HJEMFLYT_TEST_TODAY={setting!r}: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM (Oslo time)"
+        ) from exc
+
+
+# Read once, when the suite starts: the one place the tests look at the system clock.
+_WALL_AT_START = datetime.now(UTC)
+SUITE_START = _pinned_start(os.environ.get("HJEMFLYT_TEST_TODAY"), _WALL_AT_START).astimezone(UTC)
+# How far every clock of the suite is moved from the system clock.
+SUITE_SHIFT = SUITE_START - _WALL_AT_START
+
+
+def suite_clock() -> Clock:
+    """A clock for one in-process service: on the suite's day, running, movable forward by
+    the test that owns it (the default clock of `running_service`)."""
+    return Clock(shift=SUITE_SHIFT)
+
+
+def suite_now() -> datetime:
+    """Now, on the suite's pinned clock (UTC). Use this, never `datetime.now()`."""
+    return datetime.now(UTC) + SUITE_SHIFT
+
+
+def suite_today() -> date:
+    """Today's legal date (Oslo) on the suite's pinned clock. Use this, never `date.today()`."""
+    return suite_now().astimezone(OSLO).date()
+
+
+def fixed_clock(days: int = 0, *, at: time | None = None) -> FixedClock:
+    """A clock standing still `days` after the suite's today, at `at` Oslo time (default: the
+    suite's own hour): for tests that step time by hand."""
+    moment = SUITE_START.astimezone(OSLO)
+    day = moment.date() + timedelta(days=days)
+    return FixedClock(datetime.combine(day, at or moment.timetz().replace(tzinfo=None), OSLO))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    start = SUITE_START.astimezone(OSLO)
+    return (
+        f"hjemflyt test clock: {start:%Y-%m-%d %H:%M} Europe/Oslo ({start:%A}); "
+        f"run as another day with HJEMFLYT_TEST_TODAY=YYYY-MM-DD[THH:MM]"
+    )
 
 
 @dataclass
@@ -89,6 +153,7 @@ def make_settings(infra: Infra, database_url: str, namespace: str, **overrides: 
         "jwt_issuer": ISSUER,
         "jwt_jwks_file": infra.issuer.jwks_file,
         "dev_clock_control": True,
+        "clock_shift_seconds": SUITE_SHIFT.total_seconds(),
         "outbox_poll_seconds": 0.2,
         "consumer_backoff_seconds": [0.2, 0.5, 1.0],
         "consumer_max_deliver": 4,
@@ -152,7 +217,7 @@ async def publish_event(
         source=f"/hjemflyt/{event_type.service}",
         type=event_type.name,
         subject=subject,
-        time=datetime.now(UTC),
+        time=suite_now(),
         dataschema=event_type.dataschema,
         tenant=settings.tenant,
         data=data.model_dump(mode="json"),

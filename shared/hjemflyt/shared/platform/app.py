@@ -197,7 +197,7 @@ def create_service_app(
     spec: ServiceSpec, settings: Settings | None = None, clock: Clock | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
-    clock = clock or Clock()
+    clock = clock or Clock(shift=timedelta(seconds=settings.clock_shift_seconds))
     configure_logging(settings.log_level, spec.name)
 
     @asynccontextmanager

@@ -1,8 +1,10 @@
 """The one source of time. Nothing else calls `datetime.now()`.
 
 Deadlines (evaluation dates, appeal deadlines, acknowledgement deadlines, tertials) are
-computed from `Clock.now()`. Tests and the development clock control move an offset;
-production uses the system clock with no offset and no control endpoint.
+computed from `Clock.now()`. Production uses the system clock as it is. Outside production
+two things may move it: a fixed `shift` from settings (`HJEMFLYT_CLOCK_SHIFT_SECONDS`: the
+test suite pins every process to one day with it) and a forward-only `offset` that tests and
+the development clock control advance.
 """
 
 from __future__ import annotations
@@ -15,14 +17,19 @@ OSLO = ZoneInfo("Europe/Oslo")
 
 
 class Clock:
-    """UTC wall clock with a movable offset (zero unless development clock control moves it)."""
+    """UTC wall clock moved by a fixed shift and a forward-only offset (both zero in production).
 
-    def __init__(self, offset: timedelta = timedelta(0)) -> None:
+    The shift says which day the process lives in (set once, at start); the offset is how far
+    tests and the development clock control have moved time since (`/_dev/clock` reports it).
+    """
+
+    def __init__(self, offset: timedelta = timedelta(0), *, shift: timedelta = timedelta(0)) -> None:
         self._offset = offset
+        self._shift = shift
         self._lock = threading.Lock()
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self._offset
+        return datetime.now(UTC) + self._shift + self._offset
 
     def today(self) -> date:
         """The legal date today, in Norway."""
@@ -31,6 +38,10 @@ class Clock:
     @property
     def offset(self) -> timedelta:
         return self._offset
+
+    @property
+    def shift(self) -> timedelta:
+        return self._shift
 
     def advance(self, delta: timedelta) -> None:
         if delta < timedelta(0):

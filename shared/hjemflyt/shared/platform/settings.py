@@ -136,6 +136,14 @@ class Settings(BaseSettings):
     dev_clock_control: bool = Field(
         default=False, description="Expose POST /_dev/clock to move time (never in production)."
     )
+    clock_shift_seconds: float = Field(
+        default=0.0,
+        description=(
+            "Run the service's clock this many seconds ahead of the system clock (negative: behind); "
+            "never in production. The test suite sets it from HJEMFLYT_TEST_TODAY so that the tests "
+            "and every service live on one pinned day."
+        ),
+    )
 
     # Gateway and the dev stack.
     gateway_host: str = "127.0.0.1"
@@ -155,6 +163,8 @@ class Settings(BaseSettings):
                 problems.append("HJEMFLYT_PII_INDEX_KEY is the development key")
             if self.dev_clock_control:
                 problems.append("HJEMFLYT_DEV_CLOCK_CONTROL must be off")
+            if self.clock_shift_seconds:
+                problems.append("HJEMFLYT_CLOCK_SHIFT_SECONDS must be 0")
             if not self.database_url or not self.nats_url:
                 problems.append("HJEMFLYT_DATABASE_URL and HJEMFLYT_NATS_URL are required")
             if not self.jwt_jwks_url:

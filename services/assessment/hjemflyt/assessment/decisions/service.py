@@ -494,7 +494,7 @@ async def create(
     decision.updated_at = now
     decision.version += 1
     decision.appeal_text = appeal_text(catalogue.municipality, case_office)
-    _price(decision, catalogue)
+    _price(decision, catalogue, ctx.clock.today())
     out = to_out(decision, catalogue)
     after = snapshot(out)
     versions.append(
@@ -584,7 +584,7 @@ async def edit(
     violations = await _violations(session, decision, catalogue)
     if violations:
         raise _refuse(violations)
-    _price(decision, catalogue)
+    _price(decision, catalogue, ctx.clock.today())
     await session.flush()
     out = await _record(ctx, session, principal, decision, catalogue, "amended", snapshot(before_out))
     changed = sorted({c["field"] for c in rules.changes(snapshot(before_out), snapshot(out))})
@@ -601,9 +601,10 @@ def _age_band(ctx: ServiceContext, person: PersonOut, out: DecisionOut) -> AgeBa
     return events.person_age_band(person.identity_number, out.decision_date, ctx.settings.identity_month40)
 
 
-def _price(decision: Decision, catalogue: Catalogue) -> None:
-    """Co-payment per service, fixed when the decision is made or amended."""
-    on = decision.start_date or date.today()  # noqa: DTZ011 - only when no start date, never for a made decision
+def _price(decision: Decision, catalogue: Catalogue, today: date) -> None:
+    """Co-payment per service, fixed when the decision is made or amended: the rates valid on
+    its start date (today, Norway's date, if it has none)."""
+    on = decision.start_date or today
     priced: dict[str, Any] = {}
     for s in decision.services:
         service_type = catalogue.service_types.get(s.service_type)
@@ -666,7 +667,7 @@ async def make(
     decision.updated_at = now
     decision.version += 1
     decision.appeal_text = appeal_text(catalogue.municipality, case_office)
-    _price(decision, catalogue)
+    _price(decision, catalogue, ctx.clock.today())
     await session.flush()
     out = await _record(ctx, session, principal, decision, catalogue, "made", before)
     if person is None:

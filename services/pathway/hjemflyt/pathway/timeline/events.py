@@ -762,7 +762,10 @@ async def on_pathway_opened(session: AsyncSession, event: CloudEvent, data: Path
         person_id=data.person_id,
         district=data.district,
         kind=EntryKind.pathway_opened,
-        occurred_at=data.opened_at,
+        # On its opening date, not when pathway recorded it: a pathway opened late from an
+        # event of an earlier day (a consumer catching up) belongs among that day's steps, and
+        # must not make its district look like the person's latest.
+        occurred_at=moment(data.opened_on, data.opened_at),
         source="pathway",
         reference=data.pathway_id,
         details={
@@ -781,7 +784,7 @@ async def on_pathway_closed(session: AsyncSession, event: CloudEvent, data: Path
         person_id=data.person_id,
         district=data.district,
         kind=EntryKind.pathway_closed,
-        occurred_at=data.closed_at,
+        occurred_at=moment(data.closed_on, data.closed_at),
         source="pathway",
         reference=data.pathway_id,
         details={
