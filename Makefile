@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test lint typecheck check bench bench-assessment bench-visits bench-delivery bench-allocation bench-simulation bench-indicators asyncapi token clean reset
+.PHONY: run test test-calendar lint typecheck check bench bench-assessment bench-visits bench-delivery bench-allocation bench-simulation bench-indicators asyncapi token clean reset
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -24,6 +24,17 @@ run: .venv/.synced
 ## test: the whole test suite (service tests, whole-system and fault tests) on real servers
 test: .venv/.synced
 	$(UV) run pytest
+
+## test-calendar: the date-sensitive tests (marker `calendar`) as if it were each of CALENDAR_DAYS (Oslo time)
+# 00:20 in Oslo: the UTC date is still the day before. Year end, a leap day and the day
+# after it, and the two daylight-saving switch days in Europe/Oslo.
+CALENDAR_DAYS ?= 2026-12-31T00:20 2027-01-01T00:20 2028-02-28T00:20 2028-02-29T00:20 2028-03-01T00:20 2027-03-28T00:20 2027-10-31T00:20
+test-calendar: .venv/.synced
+	@failed=""; for day in $(CALENDAR_DAYS); do \
+		echo "== calendar run as if it were $$day (Europe/Oslo)"; \
+		HJEMFLYT_TEST_TODAY=$$day $(UV) run pytest -m calendar -q -p no:cacheprovider || failed="$$failed $$day"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "calendar runs failed on:$$failed"; exit 1; fi
 
 ## check: lint and type-check
 check: lint typecheck

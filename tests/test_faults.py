@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import date
 
 import pytest
 
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.testing import eventually
+from hjemflyt.shared.testing import eventually, suite_today
 from tests.system import PROVIDER_A, Actor, all_orders, configure_municipality
 
 pytestmark = [pytest.mark.system, pytest.mark.fault]
@@ -45,7 +44,7 @@ async def decide(officer, person_ids: list[str], made: list[str], pause: float) 
         r = await officer.post(
             "/assessment/v1/decisions",
             json=decision_body(
-                person_id, [("home-nursing", str(5 + i % 20), PROVIDER_A)], start=date(2026, 12, 1)
+                person_id, [("home-nursing", str(5 + i % 20), PROVIDER_A)], start=suite_today()
             ),
             headers={"Idempotency-Key": f"decision-{person_id}"},
         )

@@ -8,7 +8,7 @@ in no other provider's.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -17,7 +17,7 @@ from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.devissuer import DevIssuer
-from hjemflyt.shared.testing import eventually
+from hjemflyt.shared.testing import eventually, suite_now, suite_today
 from tests.system import PROVIDER_A, PROVIDER_B, Actor, all_orders, configure_municipality
 
 pytestmark = pytest.mark.system
@@ -50,7 +50,7 @@ async def test_decision_reaches_timeline_budget_and_the_chosen_provider_only(sta
             json=decision_body(
                 person_id,
                 [("home-nursing", "24", PROVIDER_A), ("practical-help", "6.5", PROVIDER_B)],
-                start=date(2026, 12, 1),
+                start=suite_today(),
             ),
         )
         assert r.status_code == 201, r.text
@@ -139,7 +139,7 @@ async def test_bad_input_is_refused_with_problem_json_and_changes_nothing(stack,
         r = await officer.post("/assessment/v1/persons", json=person)
         assert r.status_code == 201
         person_id = r.json()["id"]
-        decision = decision_body(person_id, [("home-nursing", "10", "974760673")], start=date(2026, 12, 1))
+        decision = decision_body(person_id, [("home-nursing", "10", "974760673")], start=suite_today())
         is_problem(await officer.post("/assessment/v1/decisions", json=decision), 422, "unknown-provider")
 
         # Nothing stored, no event: only the one valid person was added, and no order or hours appeared.
@@ -198,3 +198,13 @@ async def test_time_moves_in_every_service_at_once(stack):
         assert all(offset >= before + 86400 for offset in offsets.values())
         backwards = await client.post("/assessment/_dev/clock", json={"offset_seconds": 0})
         assert backwards.status_code == 409
+
+
+async def test_every_process_lives_on_the_suites_pinned_day(stack):
+    # HJEMFLYT_TEST_TODAY reaches the processes: their clock is the suite's, give or take the
+    # seconds of the run, whichever day the suite is pinned to.
+    async with httpx.AsyncClient(base_url=stack.base_url) as client:
+        for service in ("assessment", "pathway", "budget", "notifications"):
+            state = (await client.get(f"/{service}/_dev/clock")).json()
+            now = datetime.fromisoformat(state["now"]) - timedelta(seconds=state["offset_seconds"])
+            assert abs(now - suite_now()) < timedelta(minutes=1), service

@@ -21,7 +21,7 @@ from hjemflyt.shared.contracts.events import (
 )
 from hjemflyt.shared.contracts.registry import REGISTRY, register, stream_name, stream_subjects
 from hjemflyt.shared.platform.auth import ROLE_SCOPES, Role, Scope, principal_from_claims
-from hjemflyt.shared.platform.clock import Clock, FixedClock
+from hjemflyt.shared.platform.clock import OSLO, Clock, FixedClock
 from hjemflyt.shared.platform.consumer import Consumer, Subscription
 from hjemflyt.shared.platform.crypto import FieldCipher
 from hjemflyt.shared.platform.errors import Forbidden, Problem, Unauthorized, problem_response
@@ -109,8 +109,36 @@ def test_clock_only_moves_forward():
     assert clock.offset == timedelta(0)
     clock.advance(timedelta(days=2))
     assert clock.offset == timedelta(days=2)
+    # The one test that reads the system clock: Clock's contract is "system clock, moved".
     assert clock.now() - datetime.now(UTC) > timedelta(days=1, hours=23)
     assert clock.now().tzinfo is not None
+
+
+def test_a_shifted_clock_lives_on_another_day_and_still_moves_forward():
+    shift = timedelta(days=-400, hours=3)
+    clock = Clock(shift=shift)
+    assert clock.shift == shift
+    assert clock.offset == timedelta(0)
+    assert abs(clock.now() - (datetime.now(UTC) + shift)) < timedelta(seconds=5)
+    clock.advance(timedelta(days=1))
+    # The offset the clock control reports is what tests moved, not the shift it started with.
+    assert clock.offset == timedelta(days=1)
+    assert abs(clock.now() - (datetime.now(UTC) + shift + timedelta(days=1))) < timedelta(seconds=5)
+
+
+def test_the_suite_clock_is_pinned_by_hjemflyt_test_today():
+    from hjemflyt.shared.testing import _pinned_start
+
+    wall = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)  # already 7 December in Oslo
+    assert _pinned_start(None, wall) == datetime(2026, 12, 7, 12, 0, tzinfo=OSLO)
+    assert _pinned_start("2028-02-29", wall) == datetime(2028, 2, 29, 12, 0, tzinfo=OSLO)
+    assert _pinned_start("2027-01-01T00:20", wall) == datetime(2026, 12, 31, 23, 20, tzinfo=UTC)
+    # Summer time: 00:20 in Oslo is 22:20 UTC the day before.
+    assert _pinned_start("2027-10-31T00:20", wall) == datetime(2027, 10, 30, 22, 20, tzinfo=UTC)
+    assert _pinned_start("2027-03-28T00:20+00:00", wall) == datetime(2027, 3, 28, 0, 20, tzinfo=UTC)
+    for bad in ("tomorrow", "2027-13-01", "2027-02-29"):
+        with pytest.raises(pytest.UsageError, match="HJEMFLYT_TEST_TODAY"):
+            _pinned_start(bad, wall)
 
 
 def test_fixed_clock_and_the_legal_date_in_oslo():
@@ -326,6 +354,8 @@ def test_production_refuses_development_secrets():
     message = str(refused.value)
     for needle in ("PII_KEY", "PII_INDEX_KEY", "DEV_CLOCK_CONTROL", "DATABASE_URL", "JWKS_URL", "JWT_ISSUER"):
         assert needle in message
+    with pytest.raises(ValidationError, match="CLOCK_SHIFT_SECONDS"):
+        Settings(env=Environment.production, clock_shift_seconds=-86400)
     ok = Settings(
         env=Environment.production,
         pii_key=KEY,
