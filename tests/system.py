@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -37,6 +37,17 @@ async def legal_today(client: httpx.AsyncClient) -> date:
     legal dates. Not the UTC date, which is yesterday's between midnight and 01:00/02:00."""
     now = datetime.fromisoformat((await client.get("/assessment/_dev/clock")).json()["now"])
     return now.astimezone(OSLO).date()
+
+
+async def advance_days(client: httpx.AsyncClient, days: int) -> None:
+    """Move every service's clock `days` calendar days on, to the same hour in Oslo. Not
+    days x 24 hours: across a daylight-saving switch that lands an hour off, and from 00:20
+    on the last Sunday of October on the same date."""
+    now = datetime.fromisoformat((await client.get("/assessment/_dev/clock")).json()["now"])
+    local = now.astimezone(OSLO)
+    target = datetime.combine(local.date() + timedelta(days=days), local.time(), OSLO)
+    r = await client.post("/_dev/clock", json={"advance_seconds": (target - now).total_seconds()})
+    assert r.status_code == 200, r.text
 
 
 async def configure_municipality(integration: httpx.AsyncClient) -> None:

@@ -18,9 +18,9 @@ from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.testing import eventually
-from tests.system import PROVIDER_A, PROVIDER_B, Actor, configure_municipality, legal_today
+from tests.system import PROVIDER_A, PROVIDER_B, Actor, advance_days, configure_municipality, legal_today
 
-pytestmark = pytest.mark.system
+pytestmark = [pytest.mark.system, pytest.mark.calendar]
 
 PRICE = 65_000  # 650.00 kr per hour of home nursing
 
@@ -83,10 +83,7 @@ async def test_delivered_visits_become_a_providers_statement(stack) -> None:
 
         # Time passes (in every service) into the next month, so the visits' month is over.
         following = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-        r = await integration.post(
-            "/_dev/clock", json={"advance_seconds": ((following - today).days + 1) * 86400}
-        )
-        assert r.status_code == 200, r.text
+        await advance_days(integration, (following - today).days + 1)
 
         def at(hour: int) -> datetime:
             return datetime.combine(start, time(hour), OSLO)

@@ -19,20 +19,13 @@ from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.testing import eventually
-from tests.system import Actor, configure_municipality, legal_today
+from tests.system import Actor, advance_days, configure_municipality, legal_today
 
-pytestmark = pytest.mark.system
-
-DAY = 86400
+pytestmark = [pytest.mark.system, pytest.mark.calendar]
 
 
 async def now(client: httpx.AsyncClient) -> datetime:
     return datetime.fromisoformat((await client.get("/assessment/_dev/clock")).json()["now"])
-
-
-async def advance(client: httpx.AsyncClient, days: int) -> None:
-    r = await client.post("/_dev/clock", json={"advance_seconds": days * DAY})
-    assert r.status_code == 200, r.text
 
 
 async def pathways(officer: httpx.AsyncClient, person_id: str) -> list[dict[str, Any]]:
@@ -94,7 +87,7 @@ async def test_pathways_closed_on_time_forgotten_and_past_day_14(stack):
 
         # Day 1: both come home: each gets a pathway 1 from the discharge. The case officer
         # opens a pathway 0 (a follow-up call) for `on_time` by hand.
-        await advance(integration, 1)
+        await advance_days(integration, 1)
         opened_on = await legal_today(officer)
         for person in (forgotten, running):
             r = await officer.post(
@@ -136,7 +129,7 @@ async def test_pathways_closed_on_time_forgotten_and_past_day_14(stack):
         assert r.status_code == 404  # another district's case officer does not see it
 
         # Day 4: the call is made and the pathway closed on time, at the clock's time.
-        await advance(integration, 3)
+        await advance_days(integration, 3)
         r = await officer.post(f"/pathway/v1/pathways/{call['id']}/closure", json={"outcome": "no_services"})
         assert r.status_code == 200, r.text
         closed = r.json()
@@ -148,7 +141,7 @@ async def test_pathways_closed_on_time_forgotten_and_past_day_14(stack):
 
         # Day 16: nobody closed `forgotten`'s pathway 1 (past its planned end on day 15), and
         # `running`'s services go on past day 14 without a decision made in the pathway.
-        await advance(integration, 12)
+        await advance_days(integration, 12)
 
         async def flagged() -> list[dict[str, Any]]:
             r = await officer.get("/pathway/v1/tasks")

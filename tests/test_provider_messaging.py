@@ -28,7 +28,7 @@ from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.embedded import free_port
 from hjemflyt.shared.testing import eventually
-from tests.system import PROVIDER_A, PROVIDER_B, Actor, configure_municipality, legal_today
+from tests.system import PROVIDER_A, PROVIDER_B, Actor, advance_days, configure_municipality, legal_today
 
 pytestmark = [pytest.mark.system]
 
@@ -135,8 +135,7 @@ async def test_a_provider_receives_acknowledges_reports_and_is_answered(stack: D
             with pytest.raises(ApiError) as refused:
                 await provider.confirm_start(order_id, started_on=start, primary_contact=early)
             assert refused.value.status == 422
-            r = await integration.post("/_dev/clock", json={"advance_seconds": 10 * 86400})
-            assert r.status_code == 200, r.text
+            await advance_days(integration, 10)
             await provider.confirm_start(
                 order_id,
                 started_on=start,
