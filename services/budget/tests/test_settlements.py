@@ -140,7 +140,7 @@ def registered(
         version=version,
         service_types=[NURSING, HELP],
         contract_prices_ore_per_hour=PRICES if prices is None else prices,
-        agreement_valid_from=date(2020, 1, 1),
+        agreement_valid_from=date(suite_today().year - 1, 1, 1),  # before every month settled here
         agreement_valid_to=None,
     )
     return envelope(PROVIDER_REGISTERED, data, org)
