@@ -99,6 +99,18 @@ def test_frame_units_get_their_frame_even_without_users_and_activity_units_nothi
     assert result.total() == 100_000_000
 
 
+@pytest.mark.parametrize("year", [2027, 2028])  # a common year and a leap year
+def test_the_tertials_split_the_year_into_three_runs_of_four_months(year):
+    assert [rules.tertial_start(year, t) for t in (1, 2, 3)] == [
+        date(year, 1, 1),
+        date(year, 5, 1),
+        date(year, 9, 1),
+    ]
+    months = [m for t in (1, 2, 3) for m in rules.tertial_months(t)]
+    assert months == list(range(1, 13))  # every month once, February whatever its length
+    assert [rules.remaining_months(t) for t in (1, 2, 3)] == [12, 8, 4]
+
+
 def test_a_tertial_pays_growth_pro_rata_from_the_buffer_and_never_cuts():
     before = rules.allocate(2_000_000_000, STAVANGER_2022, stavanger_unit(U1) + [person(U2, "25")] * 2)
     states = {org: UnitState(org, n.need_ore, before.amounts[org]) for org, n in before.needs.items()}

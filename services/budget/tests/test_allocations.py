@@ -1,12 +1,16 @@
 """Allocations on the real service: decisions arrive as events on the real bus, the
 Stavanger 2022 default is adopted over HTTP, and the allocation, its tertials, the buffer
-ledger, the change log and redistributions are driven and read over HTTP."""
+ledger, the change log and redistributions are driven and read over HTTP.
+
+The scenario lives on the suite's day: decisions are made today and start on the first of
+next month, and the allocation is next year's, made at its first day; its tertials and the
+hours received in them are that year's (a leap year when the suite's day is in 2027)."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -38,11 +42,15 @@ from hjemflyt.shared.contracts.reports import VISITS_REPORTED, ReportedVisit, Vi
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import OSLO
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_now, suite_today
 
 U1, U2 = "912345678", "923456789"  # municipal home-care units
 BASE, L1, L2 = 3_413_328, 28_764_000, 47_940_000  # Stavanger 2022 annual amounts, øre
 T = platform_tables
+TODAY = suite_today()
+START = date(TODAY.year + TODAY.month // 12, TODAY.month % 12 + 1, 1)  # the first of next month
+YEAR = TODAY.year + 1  # the budget year: its budgeting date is 1 January, on or after START
+BUDGETING = {"year": YEAR, "budgeting_date": date(YEAR, 1, 1).isoformat()}
 
 
 @pytest.fixture
@@ -62,7 +70,7 @@ def envelope(event_type, data, subject: str, tenant: str) -> tuple[str, bytes, s
         source=f"/hjemflyt/{event_type.service}",
         type=event_type.name,
         subject=subject,
-        time=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        time=suite_now(),
         dataschema=event_type.dataschema,
         tenant=tenant,
         data=data.model_dump(mode="json"),
@@ -94,14 +102,14 @@ class Municipality:
         service, body, msg = envelope(PROVIDER_REGISTERED, data, org, self.settings.tenant)
         self.events.append((PROVIDER_REGISTERED, body, msg, service))
 
-    def decision(self, org: str, hours: str, start: date = date(2026, 12, 1)) -> uuid.UUID:
+    def decision(self, org: str, hours: str, start: date = START) -> uuid.UUID:
         person, decision = uuid.uuid4(), uuid.uuid4()
         data = DecisionMade(
             decision_id=decision,
             version=1,
             person_id=person,
             district="frogner",
-            decision_date=date(2026, 11, 22),
+            decision_date=TODAY,
             start_date=start,
             services=[
                 DecidedService(
@@ -112,7 +120,7 @@ class Municipality:
                     provider_org=org,
                 )
             ],
-            made_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+            made_at=suite_now(),
         )
         service, body, msg = envelope(DECISION_MADE, data, str(decision), self.settings.tenant)
         self.events.append((DECISION_MADE, body, msg, service))
@@ -125,9 +133,9 @@ class Municipality:
             version=1,
             person_id=self.decisions[decision],
             district="frogner",
-            end_date=date(2026, 12, 31),
+            end_date=date(YEAR, 4, 30),  # leaves at the end of the first tertial
             reason="ended",
-            ended_at=datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+            ended_at=suite_now(),
         )
         service, body, msg = envelope(DECISION_ENDED, data, str(decision), self.settings.tenant)
         self.events.append((DECISION_ENDED, body, msg, service))
@@ -191,14 +199,20 @@ async def test_allocation_by_levels_then_a_tertial_pays_growth_from_the_buffer(
     town.decision(U1, "45")
     leaving = town.decision(U2, "5")
     town.decision(U2, "5")
-    town.decision(U1, "25", start=date(2027, 2, 1))  # starts after the budgeting date
+    town.decision(U1, "25", start=date(YEAR, 2, 1))  # starts after the budgeting date
     await town.publish(client, manager, {U1: 11, U2: 2})
-    for on, persons in ((date(2027, 1, 1), 12), (date(2027, 5, 1), 13)):  # the late starter counts from Feb
+    # The late starter counts from 1 February (not on 31 January), so at tertial 2 (1 May).
+    for on, persons in (
+        (date(YEAR, 1, 1), 12),
+        (date(YEAR, 1, 31), 12),
+        (date(YEAR, 2, 1), 13),
+        (date(YEAR, 5, 1), 13),
+    ):
         async with client.app.state.ctx.sessionmaker() as s:
             assert len(await HoursRepository(s).population(on)) == persons
 
     # Nothing is adopted yet: no rule set in force, and nothing is made.
-    body = {"year": 2027, "budgeting_date": "2027-01-01", "frame_ore": 200_000_000}
+    body = {**BUDGETING, "frame_ore": 200_000_000}
     r = await client.post("/v1/allocations", json=body, headers=manager)
     assert r.status_code == 409, r.text
     assert r.headers["content-type"] == "application/problem+json"
@@ -207,7 +221,7 @@ async def test_allocation_by_levels_then_a_tertial_pays_growth_from_the_buffer(
 
     for bad, slug, code in [
         ({**body, "frame_ore": 0}, "frame-not-positive", 422),
-        ({**body, "budgeting_date": "2026-12-31"}, "budgeting-date-outside-year", 422),
+        ({**body, "budgeting_date": date(YEAR - 1, 12, 31).isoformat()}, "budgeting-date-outside-year", 422),
         ({**body, "rule_set_id": str(uuid.uuid4())}, "unknown-rule-set", 422),
     ]:
         r = await client.post("/v1/allocations", json=bad, headers=manager)
@@ -305,7 +319,7 @@ async def test_growth_beyond_the_buffer_is_covered_by_lowering_the_base_amount_o
         town.decision(U2, "10")
     await town.publish(client, manager, {U1: 10, U2: 11})
     await adopt_stavanger(client, manager)
-    body = {"year": 2027, "budgeting_date": "2027-01-01", "frame_ore": 100_000_000}
+    body = {**BUDGETING, "frame_ore": 100_000_000}
     made = (await client.post("/v1/allocations", json=body, headers=manager)).json()
     allocation_id = made["id"]
     buffer = made["buffer_ore"]
@@ -379,6 +393,7 @@ async def test_growth_beyond_the_buffer_is_covered_by_lowering_the_base_amount_o
     }
 
 
+@pytest.mark.calendar
 async def test_focus_users_are_funded_at_the_tertial_from_the_hours_they_received_outside_pauses(
     client, settings, manager
 ):
@@ -388,19 +403,20 @@ async def test_focus_users_are_funded_at_the_tertial_from_the_hours_they_receive
     await town.publish(client, manager, {U1: 1})
     person = town.decisions[decision]
     await adopt_stavanger(client, manager)
-    body = {"year": 2027, "budgeting_date": "2027-01-01", "frame_ore": 200_000_000}
+    body = {**BUDGETING, "frame_ore": 200_000_000}
     made = (await client.post("/v1/allocations", json=body, headers=manager)).json()
     assert units(made)[U1]["persons_per_level"]["4"] == 1
     assert units(made)[U1]["focus_persons"] == 1
     assert units(made)[U1]["amount_ore"] == 86_292_000  # level 4: 90 h * 799 kr * 12
 
-    # Received January-April: 95, 120, 80 and 130 hours (5-hour visits); in hospital for
-    # most of April (a pause).
+    # Received January-April: 95, 120, 80 and 130 hours (5-hour night visits from 00:30 in
+    # Oslo: the first of each month is still the month before in UTC, 1 January the year
+    # before); in hospital for most of April (a pause).
     order = uuid.uuid4()
     visits = []
     for month, hours in ((1, 95), (2, 120), (3, 80), (4, 130)):
         for day in range(1, hours // 5 + 1):
-            start = datetime(2027, month, day, 7, 0, tzinfo=OSLO)
+            start = datetime.combine(date(YEAR, month, day), time(0, 30), OSLO)
             visits.append(
                 ReportedVisit(
                     visit_id=f"f-{month}-{day}",
@@ -414,11 +430,11 @@ async def test_focus_users_are_funded_at_the_tertial_from_the_hours_they_receive
                 )
             )
     reported = VisitsReported(
-        provider_org=U1, batch_id="b1", chunk=1, chunks=1, visits=visits, reported_at=datetime.now(UTC)
+        provider_org=U1, batch_id="b1", chunk=1, chunks=1, visits=visits, reported_at=suite_now()
     )
     town.add(VISITS_REPORTED, reported, f"{U1}/b1/1")
     stay = uuid.uuid4()
-    admitted_at = datetime(2027, 4, 2, 12, 0, tzinfo=OSLO)
+    admitted_at = datetime(YEAR, 4, 2, 12, 0, tzinfo=OSLO)
     for event_type, data in (
         (
             PERSON_ADMITTED,
@@ -437,7 +453,7 @@ async def test_focus_users_are_funded_at_the_tertial_from_the_hours_they_receive
                 person_id=person,
                 district="frogner",
                 admitted_at=admitted_at,
-                discharged_at=datetime(2027, 4, 29, 12, 0, tzinfo=OSLO),
+                discharged_at=datetime(YEAR, 4, 29, 12, 0, tzinfo=OSLO),
             ),
         ),
     ):
@@ -446,9 +462,9 @@ async def test_focus_users_are_funded_at_the_tertial_from_the_hours_they_receive
 
     async def delivered() -> None:
         async with client.app.state.ctx.sessionmaker() as s:
-            got = await actual_hours(s, year=2027, months=[1, 2, 3, 4])
+            got = await actual_hours(s, year=YEAR, months=[1, 2, 3, 4])
             assert got == {(person, U1): {1: 95, 2: 120, 3: 80, 4: 130}}, got
-            assert await paused_months(s, year=2027, months=[1, 2, 3, 4]) == {person: {4}}
+            assert await paused_months(s, year=YEAR, months=[1, 2, 3, 4]) == {person: {4}}
 
     await eventually(delivered, seconds=30)
 
@@ -476,12 +492,18 @@ async def test_an_activity_model_unit_is_funded_from_the_measures_it_delivered_l
     decision = town.decision(U2, "30")
     await town.publish(client, manager, {U1: 1, U2: 1})
     person = town.decisions[decision]
-    # U2 delivered in 2026: 100 showers (30 min) and 30 times eye drops (10 min) in visits
+    # U2 delivered in the year before: 100 showers (30 min) and 30 times eye drops (10 min) in visits
     # done, plus a cancelled visit and an unknown measure, which earn nothing; a visit
     # reported twice (same content, another measure list: the later list counts).
     order, visits = uuid.uuid4(), []
     for i in range(100):
-        start = datetime(2026, 3, 1, 8, 0, tzinfo=OSLO) + timedelta(days=i)
+        # The first at 00:30 on 1 January in Oslo (still 31 December in UTC): inside the 12
+        # months before the budgeting date, which the estimate looks at.
+        start = (
+            datetime(YEAR - 1, 1, 1, 0, 30, tzinfo=OSLO)
+            if i == 0
+            else datetime(YEAR - 1, 3, 1, 8, 0, tzinfo=OSLO) + timedelta(days=i)
+        )
         measures = ["shower", "eye-drops"] if i < 30 else ["shower"]
         visits.append(
             ReportedVisit(
@@ -500,10 +522,10 @@ async def test_an_activity_model_unit_is_funded_from_the_measures_it_delivered_l
         update={"visit_id": "a-cancelled", "cancelled": True, "cancel_cause": "user_not_home"}
     )
     unknown = visits[50].model_copy(update={"visit_id": "a-unknown", "measures_done": ["talk"]})
-    start = datetime(2025, 12, 20, 8, tzinfo=OSLO)  # before the 12 months the estimate looks at
+    start = datetime(YEAR - 2, 12, 20, 8, tzinfo=OSLO)  # before the 12 months the estimate looks at
     last_year = visits[98].model_copy(
         update={
-            "visit_id": "a-2025",
+            "visit_id": "a-two-years-back",
             "planned_start": start,
             "planned_end": start + timedelta(minutes=45),
             "actual_start": start,
@@ -520,7 +542,7 @@ async def test_an_activity_model_unit_is_funded_from_the_measures_it_delivered_l
                 chunk=1,
                 chunks=1,
                 visits=chunk,
-                reported_at=datetime.now(UTC),
+                reported_at=suite_now(),
             ),
             f"{U2}/a{n}/1",
         )
@@ -528,9 +550,9 @@ async def test_an_activity_model_unit_is_funded_from_the_measures_it_delivered_l
 
     async def delivered() -> None:
         async with client.app.state.ctx.sessionmaker() as s:
-            got = await delivered_measures(s, start=date(2026, 1, 1), end=date(2027, 1, 1))
+            got = await delivered_measures(s, start=date(YEAR - 1, 1, 1), end=date(YEAR, 1, 1))
             assert got == {U2: {"shower": 100, "eye-drops": 30, "talk": 1}}, got
-            assert await delivered_measures(s, start=date(2025, 1, 1), end=date(2026, 1, 1)) == {
+            assert await delivered_measures(s, start=date(YEAR - 2, 1, 1), end=date(YEAR - 1, 1, 1)) == {
                 U2: {"shower": 1}
             }
 
@@ -551,7 +573,7 @@ async def test_an_activity_model_unit_is_funded_from_the_measures_it_delivered_l
     assert (await client.post(f"/v1/rule-sets/{r.json()['id']}/adoption", headers=manager)).status_code == 200
     made = await client.post(
         "/v1/allocations",
-        json={"year": 2027, "budgeting_date": "2027-01-01", "frame_ore": 200_000_000},
+        json={**BUDGETING, "frame_ore": 200_000_000},
         headers=manager,
     )
     assert made.status_code == 201, made.text

@@ -1,13 +1,15 @@
 """Decided hours follow a decision through its life: made (only granted and partly granted
 services with hours count; a provider may not be chosen yet), amended (versions replace each
 other, stale ones are ignored), ended (stops counting for good) and the person's provider
-choice (moves the hours). Events go over the real bus; results are read over HTTP."""
+choice (moves the hours). Events go over the real bus; results are read over HTTP.
+
+The decisions are made on the suite's day and start on the first of next month."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,11 +38,13 @@ from hjemflyt.shared.contracts.events import (
 from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_now, suite_today
 
 P1 = "812345672"
 P2 = "900000006"
 T = platform_tables
+TODAY = suite_today()
+START = date(TODAY.year + TODAY.month // 12, TODAY.month % 12 + 1, 1)  # the first of next month
 Event = tuple[EventType[Any], dict[str, Any]]
 
 
@@ -65,7 +69,7 @@ def envelope(event_type: EventType[Any], data: BaseModel, subject: uuid.UUID) ->
         source=f"/hjemflyt/{event_type.service}",
         type=event_type.name,
         subject=str(subject),
-        time=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        time=suite_now(),
         dataschema=event_type.dataschema,
         tenant="0301",
         data=data.model_dump(mode="json"),
@@ -104,11 +108,11 @@ def made(
         version=version,
         person_id=person_id,
         district=district,
-        decision_date=date(2026, 11, 22),
-        start_date=date(2026, 12, 1),
-        evaluation_date=date(2027, 3, 1),
+        decision_date=TODAY,
+        start_date=START,
+        evaluation_date=START + timedelta(days=90),
         services=list(services),
-        made_at=datetime(2026, 11, 22, 10, version, tzinfo=UTC),
+        made_at=suite_now(),
     )
     return envelope(DECISION_MADE, data, decision_id)
 
@@ -121,10 +125,10 @@ def amended(
         version=version,
         person_id=person_id,
         district=district,
-        start_date=date(2026, 12, 1),
+        start_date=START,
         services=list(services),
         changes=["services"],
-        amended_at=datetime(2026, 11, 25, 10, version, tzinfo=UTC),
+        amended_at=suite_now(),
     )
     return envelope(DECISION_AMENDED, data, decision_id)
 
@@ -135,9 +139,9 @@ def ended(person_id: uuid.UUID, decision_id: uuid.UUID, version: int, district="
         version=version,
         person_id=person_id,
         district=district,
-        end_date=date(2026, 12, 31),
+        end_date=START + timedelta(days=30),
         reason="ended",
-        ended_at=datetime(2026, 11, 28, 10, 0, tzinfo=UTC),
+        ended_at=suite_now(),
     )
     return envelope(DECISION_ENDED, data, decision_id)
 
@@ -147,7 +151,7 @@ def chosen(
     decision_id: uuid.UUID,
     service_type: str,
     provider: str | None,
-    chosen_on: date | None = date(2026, 11, 24),
+    chosen_on: date | None = TODAY,
     *,
     code: str = "15",
 ) -> Event:
@@ -158,7 +162,7 @@ def chosen(
         service_type=service_type,
         service_code=code,
         provider_org=provider,
-        informed_date=date(2026, 11, 23),
+        informed_date=TODAY,
         chosen_date=chosen_on if provider else None,
     )
     return envelope(PROVIDER_CHOSEN, data, decision_id)
@@ -353,8 +357,8 @@ async def test_a_provider_choice_moves_the_hours(client, issuer, settings, bus):
         bus,
         settings,
         amended(person_id, decision_id, 2, svc("home-nursing", "12"), svc("practical-help", "5", code="1")),
-        chosen(person_id, decision_id, "practical-help", P2, date(2026, 12, 10), code="1"),
-        chosen(person_id, decision_id, "practical-help", P1, date(2026, 12, 1), code="1"),
+        chosen(person_id, decision_id, "practical-help", P2, START + timedelta(days=9), code="1"),
+        chosen(person_id, decision_id, "practical-help", P1, START, code="1"),
     )
     assert await person_hours(client, issuer, person_id) == {
         "home-nursing": (2, Decimal(12), P1),

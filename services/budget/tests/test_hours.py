@@ -1,11 +1,12 @@
 """Decided hours per provider unit, built from `decision.made` and `provider.registered`
-events on the real bus; stale decision versions never overwrite newer ones."""
+events on the real bus; stale decision versions never overwrite newer ones. The decisions
+are made on the suite's day and start on the first of next month."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -26,11 +27,13 @@ from hjemflyt.shared.contracts.events import (
 from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_now, suite_today
 
 P1 = "812345672"
 P2 = "900000006"
 T = platform_tables
+TODAY = suite_today()
+START = date(TODAY.year + TODAY.month // 12, TODAY.month % 12 + 1, 1)  # the first of next month
 
 
 async def consumer_info(ctx, producer: str, durable: str):
@@ -63,7 +66,7 @@ def envelope(event_type: EventType, data, subject: str) -> dict:
         source=f"/hjemflyt/{event_type.service}",
         type=event_type.name,
         subject=subject,
-        time=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        time=suite_now(),
         dataschema=event_type.dataschema,
         tenant="0301",
         data=data.model_dump(mode="json"),
@@ -83,15 +86,15 @@ def decision(
         version=version,
         person_id=person_id,
         district="frogner",
-        decision_date=date(2026, 11, 22),
-        start_date=date(2026, 12, 1),
+        decision_date=TODAY,
+        start_date=START,
         services=[
             DecidedService(
                 service_code=code, service_name=f"service {code}", hours_per_month=hours, provider_org=org
             )
             for code, hours, org in services
         ],
-        made_at=datetime(2026, 11, 22, 10, version, tzinfo=UTC),
+        made_at=suite_now(),
     )
     return DECISION_MADE, envelope(DECISION_MADE, data, str(decision_id))
 

@@ -69,9 +69,15 @@ async def test_a_new_version_takes_over_from_its_valid_from_and_the_old_one_stay
         ).status_code == 200
     on = {
         d: (await client.get("/v1/rule-sets/in-force", params={"on": d}, headers=manager)).json()["id"]
-        for d in ("2022-06-01", "2023-06-01")
+        for d in ("2022-06-01", "2022-12-31", "2023-01-01", "2023-06-01")
     }
-    assert on == {"2022-06-01": first["id"], "2023-06-01": second["id"]}
+    # The new version is in force from its valid_from, the old one up to the day before.
+    assert on == {
+        "2022-06-01": first["id"],
+        "2022-12-31": first["id"],
+        "2023-01-01": second["id"],
+        "2023-06-01": second["id"],
+    }
     listed = (await client.get("/v1/rule-sets", params={"key": "levels"}, headers=manager)).json()
     assert [(r["version"], r["body"]["name"]) for r in listed] == [
         (1, STAVANGER_2022.name),

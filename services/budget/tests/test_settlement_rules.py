@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hjemflyt.budget.deliveries.rules import admitted_days, hours, month_bounds, paused
+from hjemflyt.budget.deliveries.rules import admitted_days, hours, month_bounds, month_key, paused, visit_date
 from hjemflyt.budget.settlements.rules import (
     Agreement,
     Visit,
@@ -75,6 +76,40 @@ def test_months_can_be_drafted_from_their_start_and_closed_after_their_end():
     assert not month_started("2026-12", today)
 
 
+@pytest.mark.parametrize(
+    ("today", "ended", "running", "ahead"),
+    [
+        (date(2026, 12, 31), "2026-11", "2026-12", "2027-01"),  # the year's last day
+        (date(2027, 1, 1), "2026-12", "2027-01", "2027-02"),  # the year's first day
+        (date(2028, 2, 29), "2028-01", "2028-02", "2028-03"),
+        (date(2028, 3, 1), "2028-02", "2028-03", "2028-04"),
+    ],
+)
+def test_months_turn_over_at_the_year_and_after_a_leap_day(today, ended, running, ahead):
+    assert month_ended(ended, today)
+    assert month_started(running, today)
+    assert not month_ended(running, today)
+    assert not month_started(ahead, today)
+
+
+@pytest.mark.parametrize(
+    ("planned_start", "day"),
+    [
+        # 00:30 in Oslo is the day before in UTC: the visit is Oslo's day (and month, and year).
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), date(2027, 1, 1)),
+        (datetime(2028, 2, 29, 23, 30, tzinfo=UTC), date(2028, 3, 1)),  # a leap day's end, UTC+1
+        (datetime(2027, 3, 31, 22, 30, tzinfo=UTC), date(2027, 4, 1)),  # summer time: UTC+2
+        (datetime(2027, 3, 28, 0, 30, tzinfo=UTC), date(2027, 3, 28)),  # before the switch at 01:00 UTC
+        (datetime(2027, 10, 30, 22, 30, tzinfo=UTC), date(2027, 10, 31)),  # the day summer time ends
+        (datetime(2027, 10, 31, 22, 59, tzinfo=UTC), date(2027, 10, 31)),  # 23:59 in Oslo, UTC+1 again
+        (datetime.combine(date(2027, 1, 31), time(23, 59), OSLO), date(2027, 1, 31)),
+    ],
+)
+def test_a_visit_belongs_to_the_day_and_month_it_was_planned_in_norway(planned_start, day):
+    assert visit_date(planned_start) == day
+    assert month_key(visit_date(planned_start)) == f"{day.year:04d}-{day.month:02d}"
+
+
 def test_a_month_is_paused_when_admitted_more_than_half_of_its_days():
     first, following = month_bounds(2026, 2)  # 28 days
 
@@ -87,6 +122,30 @@ def test_a_month_is_paused_when_admitted_more_than_half_of_its_days():
     # Open stays run to the end; overlapping stays count a day once; a day visit counts none.
     assert admitted_days([(at(20), None), (at(22), at(25)), (at(3), at(3))], first, following) == 9
     assert admitted_days([(datetime(2026, 1, 10, tzinfo=OSLO), None)], first, following) == 28
+
+
+def test_months_have_their_own_length_in_leap_years_and_december_ends_the_year():
+    assert month_bounds(2026, 12) == (date(2026, 12, 1), date(2027, 1, 1))
+    first, following = month_bounds(2028, 2)  # 29 days
+    assert following == date(2028, 3, 1)
+    assert admitted_days([(datetime(2028, 1, 10, tzinfo=OSLO), None)], first, following) == 29
+
+    def at(d: int) -> datetime:
+        return datetime(2028, 2, d, 8, 0, tzinfo=OSLO)
+
+    # From 15 February to 1 March: 15 of 29 days, more than half (in 2026, 14 of 28: not).
+    stay = [(at(15), datetime(2028, 3, 1, 8, 0, tzinfo=OSLO))]
+    assert admitted_days(stay, first, following) == 15
+    assert paused(15, first, following)
+    assert not paused(14, first, following)
+    # A stay from the evening of 31 December to 3 January: one December day, two January days.
+    new_year = [(datetime(2026, 12, 31, 22, 0, tzinfo=OSLO), datetime(2027, 1, 3, 10, 0, tzinfo=OSLO))]
+    assert admitted_days(new_year, *month_bounds(2027, 1)) == 2
+    assert admitted_days(new_year, *month_bounds(2026, 12)) == 1
+    # Admitted 00:30 on 1 March in Oslo (29 February in UTC): not a February day.
+    late = [(datetime(2028, 2, 29, 23, 30, tzinfo=UTC), None)]
+    assert admitted_days(late, first, following) == 0
+    assert admitted_days(late, *month_bounds(2028, 3)) == 31
 
 
 def test_hours_are_shown_to_four_places():

@@ -1,12 +1,17 @@
 """Delivered visits, pauses and monthly provider settlement: events go over the real bus
 (`visits.reported`, `provider.registered`, `person.admitted`/`discharged`), statements are
-drawn up, read, issued and disputed over HTTP. Amounts are computed by hand in the comments."""
+drawn up, read, issued and disputed over HTTP. Amounts are computed by hand in the comments.
+
+Months are counted back from the suite's today (a statement closes a month that is over), so
+the module runs on any day; the tests marked `calendar` are run again on the days calendars
+break (31 December, 1 January, 29 February, the daylight-saving days), near midnight in Oslo."""
 
 from __future__ import annotations
 
+import calendar
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -35,7 +40,7 @@ from hjemflyt.shared.contracts.reports import VISITS_REPORTED, ReportedVisit, Vi
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import OSLO
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_now, suite_today
 
 A = "812345672"  # private
 B = "900000006"  # private
@@ -47,11 +52,14 @@ PRICES = {NURSING: 65_000, HELP: 65_001}  # 650.00 and 650.01 kr per hour
 
 
 def months_back(n: int) -> tuple[int, int]:
-    today = datetime.now(OSLO).date()
-    y, m = today.year, today.month - n
-    while m < 1:
-        y, m = y - 1, m + 12
-    return y, m
+    """(year, month) `n` months before the suite's month in Oslo (negative: ahead)."""
+    today = suite_today()
+    y, m0 = divmod(today.year * 12 + today.month - 1 - n, 12)
+    return y, m0 + 1
+
+
+def last_day(y: int, m: int) -> date:
+    return date(y, m, calendar.monthrange(y, m)[1])
 
 
 def key(y: int, m: int) -> str:
@@ -82,7 +90,7 @@ def envelope(
         source=f"/hjemflyt/{event_type.service}",
         type=event_type.name,
         subject=subject,
-        time=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        time=suite_now(),
         dataschema=event_type.dataschema,
         tenant="0301",
         data=data.model_dump(mode="json"),
@@ -132,7 +140,7 @@ def registered(
         version=version,
         service_types=[NURSING, HELP],
         contract_prices_ore_per_hour=PRICES if prices is None else prices,
-        agreement_valid_from=date(2020, 1, 1),
+        agreement_valid_from=date(suite_today().year - 1, 1, 1),  # before every month settled here
         agreement_valid_to=None,
     )
     return envelope(PROVIDER_REGISTERED, data, org)
@@ -147,12 +155,12 @@ def visit(
     minutes: int,
     service_type: str | None = NURSING,
     *,
-    start_hour: int = 9,
+    at: time = time(9),
     cancelled: bool = False,
     person_id: uuid.UUID = PERSON,
     order_id: uuid.UUID = ORDER,
 ) -> ReportedVisit:
-    start = datetime(day.year, day.month, day.day, start_hour, 0, tzinfo=OSLO)
+    start = datetime.combine(day, at, OSLO)
     return ReportedVisit(
         visit_id=visit_id,
         order_id=order_id,
@@ -178,7 +186,7 @@ def reported(
         chunk=1,
         chunks=1,
         visits=list(visits),
-        reported_at=datetime.now(UTC),
+        reported_at=suite_now(),
     )
     return envelope(VISITS_REPORTED, data, f"{org}/{data.batch_id}/1", event_id)
 
@@ -220,10 +228,12 @@ async def lines(client, headers, settlement_id: str) -> list[dict[str, Any]]:
             return out
 
 
+@pytest.mark.calendar
 async def test_a_statement_line_by_line_with_hand_computed_amounts(client, issuer, settings, bus):
     y, m = months_back(1)
     month = key(y, m)
     d = date(y, m, 3)
+    ny, nm = months_back(0)
     await publish_all(
         client,
         bus,
@@ -231,16 +241,20 @@ async def test_a_statement_line_by_line_with_hand_computed_amounts(client, issue
         registered(A),
         reported(
             A,
-            # 3 visits of 1 h 30 min at 650.00 kr/h: 3 x 975.00 = 2,925.00 kr.
-            visit("v1", d, 90),
-            visit("v2", d, 90, start_hour=14),
+            # 3 visits of 1 h 30 min at 650.00 kr/h: 3 x 975.00 = 2,925.00 kr. The first is
+            # planned 00:30 on the month's first day in Oslo (the month before in UTC): the month's.
+            visit("v1", date(y, m, 1), 90, at=time(0, 30)),
+            visit("v2", d, 90, at=time(14)),
             visit("v3", d + timedelta(days=1), 90),
             # 30 min at 650.01 kr/h = 325.005 kr: half an øre, rounded up to 325.01 kr.
             visit("v4", d + timedelta(days=2), 30, HELP),
             visit("v5", d + timedelta(days=3), 45, None),  # no service type: unpriced
-            visit("v6", d + timedelta(days=4), 60, "meals"),  # no price for it: unpriced
+            # No price for it: unpriced. Late on the month's last day (28th to 31st): the month's.
+            visit("v6", last_day(y, m), 60, "meals", at=time(23, 30)),
             visit("v7", d + timedelta(days=5), 0, cancelled=True),  # not delivered: not on it
-            visit("v8", date(y + 1, 1, 5), 60),  # another month
+            # Planned 00:30 on the next month's first day in Oslo (the month's last day in UTC):
+            # the next month's, not on this statement.
+            visit("v8", date(ny, nm, 1), 60, at=time(0, 30)),
         ),
     )
     settlement = await draft(client, issuer, A, month)
@@ -279,7 +293,7 @@ async def test_a_statement_line_by_line_with_hand_computed_amounts(client, issue
     assert [x["unpriced_reason"] for x in got] == [None] * 4 + ["no-service-type", "no-contract-price"]
     first = got[0]
     assert (first["visit_date"], first["order_id"], first["person_id"], first["planned_hours"]) == (
-        d.isoformat(),
+        date(y, m, 1).isoformat(),
         str(ORDER),
         str(PERSON),
         "1.0000",
@@ -327,6 +341,7 @@ async def test_redelivered_and_repeated_visits_change_nothing(client, issuer, se
     assert (settlement["lines"], settlement["amount_ore"]) == (2, 97_500 + 65_001)
 
 
+@pytest.mark.calendar
 async def test_a_closed_month_never_changes_and_corrections_go_on_the_next_statement(
     client, issuer, settings, bus
 ):
@@ -503,6 +518,7 @@ async def test_disputes_are_answered_and_accepted_ones_adjust_the_next_statement
     assert r.json()["adjusted_in"] == following["id"]
 
 
+@pytest.mark.calendar
 async def test_bad_requests(client, issuer, settings, bus):
     await publish_all(client, bus, settings, registered(A), registered(MUNICIPAL, ProviderKind.municipal))
     y, m = months_back(1)
@@ -542,9 +558,12 @@ async def test_bad_requests(client, issuer, settings, bus):
     await draft(client, issuer, A, key(y, m))
 
 
+@pytest.mark.calendar
 async def test_actual_hours_and_paused_months(client, issuer, settings, bus):
-    kari, ola, per = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-    adm = [uuid.uuid4() for _ in range(4)]
+    # The suite's year: a leap year on the calendar runs in 2028.
+    year = suite_today().year
+    kari, ola, per, eva = uuid.uuid4(), uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    adm = [uuid.uuid4() for _ in range(5)]
 
     def admitted(i: int, person: uuid.UUID, at: datetime) -> Event:
         data = PersonAdmitted(
@@ -563,7 +582,7 @@ async def test_actual_hours_and_paused_months(client, issuer, settings, bus):
         return envelope(PERSON_DISCHARGED, data, str(person))
 
     def t(mm: int, dd: int) -> datetime:
-        return datetime(2026, mm, dd, 12, 0, tzinfo=OSLO)
+        return datetime(year, mm, dd, 12, 0, tzinfo=OSLO)
 
     await publish_all(
         client,
@@ -580,6 +599,10 @@ async def test_actual_hours_and_paused_months(client, issuer, settings, bus):
         # Per: two stays in March, 10 + 8 = 18 of 31 days (paused).
         admitted(3, per, t(3, 1)),
         discharged(3, per, t(3, 1), t(3, 11)),
+        # Eva: from 15 February to 1 March, 14 of 28 days (exactly half: not paused), but in a
+        # leap year 15 of 29 (paused).
+        admitted(4, eva, t(2, 15)),
+        discharged(4, eva, t(2, 15), t(3, 1)),
         copies=2,
     )
     extra = uuid.uuid4()
@@ -597,24 +620,25 @@ async def test_actual_hours_and_paused_months(client, issuer, settings, bus):
         envelope(PERSON_DISCHARGED, out, str(per)),
         reported(
             A,
-            visit("h1", date(2026, 3, 2), 90, person_id=kari),
-            visit("h2", date(2026, 3, 31), 45, person_id=kari, start_hour=23),  # planned in March (Oslo)
-            visit("h3", date(2026, 4, 1), 60, person_id=kari),
-            visit("h4", date(2026, 3, 3), 60, person_id=kari, cancelled=True),
-            visit("h5", date(2026, 3, 3), 20, person_id=ola),
+            visit("h1", date(year, 3, 2), 90, person_id=kari),
+            visit("h2", date(year, 3, 31), 45, person_id=kari, at=time(23)),  # planned in March (Oslo)
+            # Planned 00:30 on 1 April in Oslo, still 31 March in UTC: April's.
+            visit("h3", date(year, 4, 1), 60, person_id=kari, at=time(0, 30)),
+            visit("h4", date(year, 3, 3), 60, person_id=kari, cancelled=True),
+            visit("h5", date(year, 3, 3), 20, person_id=ola),
         ),
-        reported(B, visit("h1", date(2026, 3, 4), 60, person_id=kari)),
+        reported(B, visit("h1", date(year, 3, 4), 60, person_id=kari)),
     )
     async with client.app.state.ctx.sessionmaker() as s:
-        assert await actual_hours(s, year=2026, months=[3, 4]) == {
+        assert await actual_hours(s, year=year, months=[3, 4]) == {
             (kari, A): {3: Decimal("2.2500"), 4: Decimal("1.0000")},
             (ola, A): {3: Decimal("0.3333")},
             (kari, B): {3: Decimal("1.0000")},
         }
-        assert await actual_hours(s, year=2026, months=[5]) == {}
-        assert await paused_months(s, year=2026, months=[3, 4, 5, 6, 12]) == {
-            ola: {4, 6, 12},
-            per: {3},
-        }
+        assert await actual_hours(s, year=year, months=[5]) == {}
+        expected = {ola: {4, 6, 12}, per: {3}}
+        if calendar.isleap(year):
+            expected[eva] = {2}
+        assert await paused_months(s, year=year, months=[2, 3, 4, 5, 6, 12]) == expected
         with pytest.raises(ValueError, match="month 13"):
-            await actual_hours(s, year=2026, months=[13])
+            await actual_hours(s, year=year, months=[13])

@@ -263,6 +263,11 @@ def test_kostra_cost_is_split_over_functions_by_hours_and_users_counted_once():
         (date(1947, 1, 1), date(2026, 12, 31), "67-79"),
         (date(1946, 12, 31), date(2026, 12, 31), "80+"),
         (None, date(2026, 12, 31), None),
+        # Born on a leap day: a year older on 1 March in common years, on 29 February in leap ones.
+        (date(1960, 2, 29), date(2027, 2, 28), "0-66"),
+        (date(1960, 2, 29), date(2027, 3, 1), "67-79"),
+        (date(1948, 2, 29), date(2028, 2, 28), "67-79"),
+        (date(1948, 2, 29), date(2028, 2, 29), "80+"),
     ],
 )
 def test_age_bands_turn_on_the_birthday(birth, on, expected):

@@ -1,11 +1,12 @@
 """Simulation, cliffs, KOSTRA figures and pictures over HTTP, on decided hours that arrived as
-events on the real bus, with the Stavanger 2022 default adopted."""
+events on the real bus, with the Stavanger 2022 default adopted. The decisions started a
+month before the suite's day; figures are asked for as of the suite's day and year."""
 
 from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,11 +27,14 @@ from hjemflyt.shared.contracts.events import (
     ProviderRegistered,
 )
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.testing import auth, eventually, publish_event, running_service
+from hjemflyt.shared.testing import auth, eventually, publish_event, running_service, suite_now, suite_today
 
 UNIT_A, UNIT_B = "812345672", "900000006"
 NAMES = {UNIT_A: "Hjemmetjenesten Nord", UNIT_B: "Omsorgspartner Sør AS"}
-ON = "2027-01-15"
+TODAY = suite_today()
+START = TODAY - timedelta(days=30)  # the decisions are in force from
+ON = TODAY.isoformat()
+YEAR = TODAY.year
 BASE, LEVEL_1 = 3_413_328, 28_764_000
 LOW, HIGH = 2 * 79_900 * 12, 6 * 79_900 * 12  # the split base band: 2 and 6 funded hours
 # person -> (unit, hours of home nursing, district, age band)
@@ -61,8 +65,8 @@ async def client(settings, issuer):
                 version=1,
                 person_id=pid(n),
                 district=district,
-                decision_date=date(2026, 11, 22),
-                start_date=date(2026, 12, 1),
+                decision_date=START - timedelta(days=7),
+                start_date=START,
                 services=[
                     DecidedService(
                         service_code="15",
@@ -72,7 +76,7 @@ async def client(settings, issuer):
                         provider_org=org,
                     )
                 ],
-                made_at=datetime(2026, 11, 22, 10, tzinfo=UTC),
+                made_at=suite_now(),
                 age_band=band,
             )
             await publish_event(settings, DECISION_MADE, made, subject=str(made.decision_id))
@@ -214,9 +218,14 @@ async def test_a_split_base_band_shows_who_gains_and_who_loses(client, issuer):
     )
     assert (r.json()["totals"]["difference_ore"], r.json()["totals"]["unchanged"]) == (0, 5)
 
+    # Without a date: as of the service's today, the suite's day.
+    r = await client.post("/v1/simulations", json={"alternative": split_base_band()}, headers=manager)
+    assert (r.json()["on"], r.json()["totals"]) == (ON, out["totals"])
+
     # Before the decisions start there is no one to simulate.
+    before = (START - timedelta(days=1)).isoformat()
     r = await client.post(
-        "/v1/simulations", json={"alternative": split_base_band(), "on": "2026-11-30"}, headers=manager
+        "/v1/simulations", json={"alternative": split_base_band(), "on": before}, headers=manager
     )
     assert r.json()["totals"]["persons"] == 0
 
@@ -306,7 +315,7 @@ async def test_kostra_figures_per_function_unit_district_and_age_band(client, is
         "254",
         "234",
     )
-    r = await client.get("/v1/population/2027", headers=manager)
+    r = await client.get(f"/v1/population/{YEAR}", headers=manager)
     assert_problem(r, 404)
 
     population = {
@@ -315,13 +324,16 @@ async def test_kostra_figures_per_function_unit_district_and_age_band(client, is
             {"district": "sagene", "inhabitants": {"0-66": 40_000, "67-79": 3_000, "80+": 2_000}},
         ]
     }
-    r = await client.put("/v1/population/2027", json=population, headers=manager)
+    r = await client.put(f"/v1/population/{YEAR}", json=population, headers=manager)
     assert r.status_code == 200, r.text
-    assert (await client.get("/v1/population/2027", headers=manager)).json() == {"year": 2027, **population}
+    assert (await client.get(f"/v1/population/{YEAR}", headers=manager)).json() == {
+        "year": YEAR,
+        **population,
+    }
     bad = {"districts": [{"district": "frogner", "inhabitants": {"90+": 1}}]}
-    assert_problem(await client.put("/v1/population/2027", json=bad, headers=manager), 422)
+    assert_problem(await client.put(f"/v1/population/{YEAR}", json=bad, headers=manager), 422)
 
-    r = await client.get("/v1/kostra/figures", params={"year": 2027, "on": ON}, headers=manager)
+    r = await client.get("/v1/kostra/figures", params={"year": YEAR, "on": ON}, headers=manager)
     assert r.status_code == 200, r.text
     out = r.json()
     total = 3 * BASE + 2 * LEVEL_1
@@ -350,11 +362,11 @@ async def test_kostra_figures_per_function_unit_district_and_age_band(client, is
     # The municipality moves home nursing to another function: the figures follow.
     r = await client.put("/v1/kostra/functions", json={"functions": {"15": "253"}}, headers=manager)
     assert r.status_code == 200, r.text
-    r = await client.get("/v1/kostra/figures", params={"year": 2027, "on": ON}, headers=manager)
+    r = await client.get("/v1/kostra/figures", params={"year": YEAR, "on": ON}, headers=manager)
     assert [f["function"] for f in r.json()["functions"]] == ["253"]
     bad_mapping = {"functions": {"15": "25"}}
     assert_problem(await client.put("/v1/kostra/functions", json=bad_mapping, headers=manager), 422)
-    r = await client.put("/v1/population/2027", json=population, headers=auth(issuer, Role.integration))
+    r = await client.put(f"/v1/population/{YEAR}", json=population, headers=auth(issuer, Role.integration))
     assert r.status_code == 403
 
 
@@ -368,13 +380,13 @@ async def an_allocation(client, rule_set_id: str) -> uuid.UUID:
     """An allocation's rows as the allocations module writes them (its API is another issue's)."""
     from hjemflyt.budget.allocations.models import Allocation, AllocationUnit
 
-    allocation_id, now = uuid.uuid4(), datetime.now(UTC)
+    allocation_id, now = uuid.uuid4(), suite_now()
     async with client.app.state.ctx.sessionmaker() as s, s.begin():
         s.add(
             Allocation(
                 id=allocation_id,
-                year=2027,
-                budgeting_date=date(2027, 1, 1),
+                year=YEAR,
+                budgeting_date=date(YEAR, 1, 1),
                 rule_set_id=uuid.UUID(rule_set_id),
                 frame_ore=10_000_000_00,
                 general_ore=0,
@@ -456,14 +468,16 @@ async def test_pictures_come_as_svg_or_png(client, issuer):
 
 
 async def test_the_population_is_each_person_at_each_unit_in_force_on_the_date(client, settings):
-    # A second decision for person 1 at the same unit: its hours add to the same code.
+    # A second decision for person 1 at the same unit, from 10 days ago: its hours add to the
+    # same code.
+    second = TODAY - timedelta(days=10)
     more = DecisionMade(
         decision_id=uuid.uuid4(),
         version=1,
         person_id=pid(1),
         district="frogner",
-        decision_date=date(2026, 11, 22),
-        start_date=date(2027, 1, 1),
+        decision_date=second - timedelta(days=3),
+        start_date=second,
         services=[
             DecidedService(
                 service_code="15", service_name="home nursing", hours_per_month="2.5", provider_org=UNIT_A
@@ -472,7 +486,7 @@ async def test_the_population_is_each_person_at_each_unit_in_force_on_the_date(c
                 service_code="1", service_name="practical help", hours_per_month="3", provider_org=UNIT_A
             ),
         ],
-        made_at=datetime(2026, 11, 22, 10, tzinfo=UTC),
+        made_at=suite_now(),
     )
     await publish_event(settings, DECISION_MADE, more, subject=str(more.decision_id))
 
@@ -484,7 +498,7 @@ async def test_the_population_is_each_person_at_each_unit_in_force_on_the_date(c
             ]
 
     async def arrived():
-        assert len((await read(date(2027, 1, 15)))[0][4]) == 2
+        assert len((await read(TODAY))[0][4]) == 2
 
     await eventually(arrived)
     kinds = {UNIT_A: "municipal", UNIT_B: "private"}
@@ -494,10 +508,12 @@ async def test_the_population_is_each_person_at_each_unit_in_force_on_the_date(c
     )
     expected[0] = (pid(1), UNIT_A, "municipal", "frogner", {"15": Decimal("7.5"), "1": Decimal(3)})
     # Ordered by unit, then person; hours per code summed over the person's decisions.
-    assert await read(date(2027, 1, 15)) == sorted(expected, key=lambda p: (p[1], str(p[0])))
+    assert await read(TODAY) == sorted(expected, key=lambda p: (p[1], str(p[0])))
+    assert await read(second) == await read(TODAY)  # in force from its start date
     # Before the second decision starts, only the first counts; before any start, no one.
-    assert (await read(date(2026, 12, 15)))[0][4] == {"15": Decimal(5)}
-    assert await read(date(2026, 11, 30)) == []
+    assert (await read(second - timedelta(days=1)))[0][4] == {"15": Decimal(5)}
+    assert (await read(START))[0][4] == {"15": Decimal(5)}
+    assert await read(START - timedelta(days=1)) == []
     assert len(await read(None)) == len(PEOPLE)
 
 
@@ -506,7 +522,7 @@ async def test_kostra_prices_hourly_units_at_their_contract_price_by_service_typ
     r = await client.post("/v1/rule-sets/defaults/purchaser-provider", headers=manager)
     assert r.status_code == 201, r.text
     assert (await client.post(f"/v1/rule-sets/{r.json()['id']}/adoption", headers=manager)).status_code == 200
-    r = await client.get("/v1/kostra/figures", params={"year": 2027, "on": ON}, headers=manager)
+    r = await client.get("/v1/kostra/figures", params={"year": YEAR, "on": ON}, headers=manager)
     units = {u["provider_org"]: u for u in r.json()["units"]}
     # The private unit has no agreement prices yet: 0, flagged, not an error.
     assert units[UNIT_B]["cost_ore"] == 0
@@ -525,7 +541,7 @@ async def test_kostra_prices_hourly_units_at_their_contract_price_by_service_typ
     await publish_event(settings, PROVIDER_REGISTERED, data, subject=UNIT_B)
 
     async def priced():
-        r = await client.get("/v1/kostra/figures", params={"year": 2027, "on": ON}, headers=manager)
+        r = await client.get("/v1/kostra/figures", params={"year": YEAR, "on": ON}, headers=manager)
         units = {u["provider_org"]: u for u in r.json()["units"]}
         # Decided hours * 12 * the price of home nursing (IPLOS 15): (25 + 19) h * 600 kr * 12.
         assert units[UNIT_B]["cost_ore"] == 44 * 60_000 * 12
