@@ -13,6 +13,9 @@ from hjemflyt_provider import InvalidSignature, WebhookReceiver, sign, verify
 
 SECRET = "whsec_" + "a" * 43
 OLD = "whsec_" + "b" * 43
+# `time.time()` below is deliberate: Hjemflyt-Timestamp is wall time by design, and `verify`
+# checks it against the system clock (a five-minute replay window), not the suite's pinned
+# clock, so these tests must sign with the system clock too.
 
 
 def message(n: int = 1, key: str = "p1") -> bytes:

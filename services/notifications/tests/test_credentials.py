@@ -8,6 +8,7 @@ client gets no new token.
 from __future__ import annotations
 
 import base64
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote_plus
@@ -234,6 +235,23 @@ async def test_failed_attempts_are_bounded_per_caller(settings, issuer):
         assert r.status_code == 200, r.text
         # The token's times are wall-clock times (what every verifier checks), not the moved clock.
         assert (await client.get("/v1/inbox", headers=bearer(r.json()["access_token"]))).status_code == 200
+
+
+async def test_a_service_living_on_another_day_still_issues_tokens_that_verify(settings, issuer):
+    # The suite pins every service to one day with a clock shift (days away from the system
+    # clock on the calendar runs); here three more days, so the shift is never near zero.
+    shifted = settings.model_copy(update={"clock_shift_seconds": settings.clock_shift_seconds + 3 * 86400.0})
+    async with running_service(create_app, shifted) as client:
+        await register(client, issuer)
+        cred = await create_credential(client, issuer)
+        r = await token_request(client, grant(cred))
+        assert r.status_code == 200, r.text
+        token = r.json()["access_token"]
+        assert (await client.get("/v1/inbox", headers=bearer(token))).status_code == 200
+        claims = jwt.decode(token, options={"verify_signature": False})
+        # JWT iat/exp are wall time by design (every verifier checks them against the system
+        # clock), so this one comparison reads the system clock, not the suite's.
+        assert abs(claims["iat"] - time.time()) < 60
 
 
 async def test_managing_credentials(client, issuer, settings):

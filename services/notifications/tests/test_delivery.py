@@ -40,13 +40,16 @@ from hjemflyt.shared.contracts.events import (
 )
 from hjemflyt.shared.contracts.orders import ORDER_ACKNOWLEDGED, ORDER_CHANGED, ORDER_ENDED, ORDER_PAUSED
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.testing import auth, eventually, publish_event, running_service
+from hjemflyt.shared.testing import auth, eventually, publish_event, running_service, suite_now, suite_today
 
 PROVIDER = make_org_number("81234567")
 OTHER = make_org_number("90000000")
 NUMBER = next(n for n, cls in VALID_NUMBERS if cls == "tenor_birth_number")
 T = platform_tables
 SECRET = re.compile(r"^whsec_[A-Za-z0-9_-]{43}$")
+TODAY = suite_today()  # the suite's pinned day, Norway's legal date (the service's too)
+# Orders start a week after they are issued, as assessment issues them ahead of the start.
+START = TODAY + timedelta(days=7)
 
 
 # --- a webhook receiver ------------------------------------------------------------------
@@ -184,10 +187,10 @@ async def issue(
                 provider_org=org,
             )
         ],
-        start_date=date(2026, 12, 1),
+        start_date=START,
         end_date=end_date,
         case_office_contact="Forvaltning Frogner, 23 00 00 00",
-        issued_at=datetime(2026, 11, 22, tzinfo=UTC),
+        issued_at=suite_now(),
     )
     await publish_event(settings, ORDER_ISSUED, data, subject=f"{decision_id}/{org}", event_id=event_id)
 
@@ -235,9 +238,8 @@ async def test_orders_are_pushed_signed_in_person_order_with_what_changed(client
     await issue(settings, decision_id=d_anna, person_id=anna)
     await issue(settings, decision_id=d_bo, person_id=bo)
     await issue(settings, decision_id=d_anna, person_id=anna, version=2, kind="changed", hours="20")
-    await issue(
-        settings, decision_id=d_anna, person_id=anna, version=3, kind="ended", end_date=date(2027, 1, 31)
-    )
+    end = START + timedelta(days=60)
+    await issue(settings, decision_id=d_anna, person_id=anna, version=3, kind="ended", end_date=end)
 
     async def all_pushed():
         assert len(receiver.received) == 4
@@ -250,6 +252,8 @@ async def test_orders_are_pushed_signed_in_person_order_with_what_changed(client
         assert verify(secret, headers, body) == [True]
         message = json.loads(body)
         assert headers["hjemflyt-message-id"] == message["id"]
+        # Wall time by design (the receiver's replay window checks it against its own clock),
+        # so this compares with the system clock, not the suite's.
         assert abs(int(headers["hjemflyt-timestamp"]) - datetime.now(UTC).timestamp()) < 300
         by_person.setdefault(message["person_id"], []).append(message)
     assert [m["kind"] for m in by_person[str(anna)]] == ["order.new", "order.changed", "order.ended"]
@@ -279,7 +283,7 @@ async def test_orders_are_pushed_signed_in_person_order_with_what_changed(client
         }
     }
     assert ended["ack"]["required"] is False
-    assert ended["data"]["end_date"] == "2027-01-31"
+    assert ended["data"]["end_date"] == end.isoformat()
 
     # The case office sees each message's delivery; the order's status and newest ack.
     r = await client.get(f"/v1/orders/{new['order_id']}/messages", headers=officer(issuer))
@@ -544,13 +548,15 @@ async def test_an_admission_pauses_the_persons_running_orders_and_a_discharge_re
     [accepted] = await messages(client, provider_org=OTHER)
     assert (await ack(client, issuer, accepted.id, {"accepted": True}, org=OTHER)).status_code == 201
 
+    # Admitted two days ago, expected home in five days; discharged now (the service's today).
+    expected_back = TODAY + timedelta(days=5)
     admitted = PersonAdmitted(
         admission_id=admission,
         person_id=person,
         district="frogner",
-        admitted_at=datetime(2026, 12, 5, 8, tzinfo=UTC),
+        admitted_at=suite_now() - timedelta(days=2),
         institution_kind="hospital",
-        expected_discharge_date=date(2026, 12, 12),
+        expected_discharge_date=expected_back,
     )
     await publish_event(settings, PERSON_ADMITTED, admitted, subject=str(person))
     await publish_event(settings, PERSON_ADMITTED, admitted, subject=str(person))  # re-issued, new id
@@ -560,7 +566,7 @@ async def test_an_admission_pauses_the_persons_running_orders_and_a_discharge_re
         m.order_id for m in await messages(client, kind="order.new", person_id=person)
     } - {m.order_id for m in await messages(client, kind="order.ended")}
     assert all(m.ack_status is None for m in paused)
-    assert paused[0].body["pause"]["expected_discharge_date"] == "2026-12-12"
+    assert paused[0].body["pause"]["expected_discharge_date"] == expected_back.isoformat()
     assert "institution_kind" not in paused[0].body["pause"]
     r = await client.get(
         "/v1/orders", params={"person_id": str(person), "status": "paused"}, headers=officer(issuer)
@@ -572,7 +578,7 @@ async def test_an_admission_pauses_the_persons_running_orders_and_a_discharge_re
         person_id=person,
         district="frogner",
         admitted_at=admitted.admitted_at,
-        discharged_at=datetime(2026, 12, 10, 14, tzinfo=UTC),
+        discharged_at=suite_now(),
     )
     await publish_event(settings, PERSON_DISCHARGED, discharged, subject=str(person))
     await publish_event(settings, PERSON_DISCHARGED, discharged, subject=str(person))

@@ -9,7 +9,7 @@ import socket
 import threading
 import uuid
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,7 +22,7 @@ from hjemflyt.notifications.messages.delivery import DeliveryWorker
 from hjemflyt.notifications.messages.models import Message
 from hjemflyt.shared.contracts.events import ORDER_ISSUED, DecidedService, OrderIssued, OrderRecipient
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.testing import auth, eventually, publish_event, running_service
+from hjemflyt.shared.testing import auth, eventually, publish_event, running_service, suite_now, suite_today
 
 pytestmark = pytest.mark.fault
 
@@ -132,8 +132,8 @@ async def issue(settings, decision_id: uuid.UUID, person_id: uuid.UUID, version:
                 provider_org=PROVIDER,
             )
         ],
-        start_date=date(2026, 12, 1),
-        issued_at=datetime(2026, 11, 22, tzinfo=UTC),
+        start_date=suite_today() + timedelta(days=7),
+        issued_at=suite_now(),
     )
     await publish_event(settings, ORDER_ISSUED, data, subject=f"{decision_id}/{PROVIDER}")
 

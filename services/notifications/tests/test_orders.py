@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -36,13 +36,15 @@ from hjemflyt.shared.contracts.events import (
 )
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_now, suite_today
 
 PROVIDER = make_org_number("81234567")
 OTHER_PROVIDER = make_org_number("90000000")
 UNKNOWN_PROVIDER = "974760673"
 RECIPIENT_NUMBER = next(n for n, cls in VALID_NUMBERS if cls == "tenor_birth_number")
 T = platform_tables
+# Orders start a week after the suite's day (Norway's date), as assessment issues them ahead.
+START = suite_today() + timedelta(days=7)
 
 
 async def consumer_info(ctx, producer: str, durable: str):
@@ -102,6 +104,7 @@ def order_event(
     hours: str = "12.5",
 ) -> dict:
     decision_id = decision_id or uuid.uuid4()
+    issued = suite_now()
     data = OrderIssued(
         decision_id=decision_id,
         decision_version=version,
@@ -122,16 +125,16 @@ def order_event(
                 provider_org=provider_org,
             )
         ],
-        start_date=date(2026, 12, 1),
+        start_date=START,
         case_office_contact="Forvaltning Frogner",
-        issued_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        issued_at=issued,
     )
     event = CloudEvent(
         id=event_id or uuid.uuid4(),
         source="/hjemflyt/assessment",
         type=ORDER_ISSUED.name,
         subject=f"{decision_id}/{provider_org}",
-        time=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        time=issued,
         dataschema=ORDER_ISSUED.dataschema,
         tenant="0301",
         data=data.model_dump(mode="json"),
@@ -326,7 +329,7 @@ async def test_an_issued_order_reaches_only_that_providers_inbox(client, issuer,
     assert order["kind"] == "new"
     assert order["recipient"]["identity_number"] == RECIPIENT_NUMBER
     assert order["services"][0]["service_code"] == "15"
-    assert order["start_date"] == "2026-12-01"
+    assert order["start_date"] == START.isoformat()
     assert order["case_office_contact"] == "Forvaltning Frogner"
 
     # Another provider, a case officer and the fagsystem see nothing of it.

@@ -7,6 +7,7 @@ contacts and the agreement period; reading one entry, and a provider reading its
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 
 import pytest
 from identity_corpus import INVALID_ORGANISATION_NUMBERS, make_org_number
@@ -17,11 +18,14 @@ from hjemflyt.notifications.main import create_app
 from hjemflyt.notifications.providers.rules import agreement_problems, normalise_email, normalise_phone
 from hjemflyt.shared.contracts.events import PROVIDER_REGISTERED
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_today
 
 PROVIDER = make_org_number("81234567")
 OTHER = make_org_number("90000000")
 T = platform_tables
+# A framework agreement from the start of the suite's year through three more years.
+VALID_FROM = date(suite_today().year, 1, 1)
+VALID_TO = date(suite_today().year + 3, 12, 31)
 
 
 @pytest.fixture
@@ -50,8 +54,8 @@ def body(**changes: object) -> dict:
             },
             {"role": "on_call", "name": "Vakttelefon", "phone": "+47 915 55 555"},
         ],
-        "agreement_valid_from": "2026-01-01",
-        "agreement_valid_to": "2029-12-31",
+        "agreement_valid_from": VALID_FROM.isoformat(),
+        "agreement_valid_to": VALID_TO.isoformat(),
         **changes,
     }
 
@@ -149,6 +153,24 @@ def test_agreement_rules():
     assert agreement_problems(**{**ok, "private": False, "prices": []}) is None  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("valid_from", "valid_to", "broken"),
+    [
+        (date(2026, 1, 1), date(2026, 1, 1), False),  # one day
+        (date(2027, 1, 1), date(2026, 12, 31), True),  # across new year, ends the day before
+        (date(2028, 2, 29), date(2029, 2, 28), False),  # from a leap day
+        (date(2028, 3, 1), date(2028, 2, 29), True),
+        (date(2026, 1, 1), None, False),  # open-ended
+        (None, date(2026, 12, 31), False),
+    ],
+)
+def test_the_agreement_period_does_not_end_before_it_starts(valid_from, valid_to, broken):
+    problem = agreement_problems(
+        private=False, service_types=[], prices=[], valid_from=valid_from, valid_to=valid_to
+    )
+    assert (problem is not None and problem.slug == "invalid-agreement-period") is broken
+
+
 # --- the registry over HTTP ------------------------------------------------------------
 
 
@@ -170,7 +192,10 @@ async def test_the_agreement_is_stored_normalised_and_announced_without_contact_
     }
     assert entry["contacts"][1]["phone"] == "+4791555555"
     assert entry["contacts"][1]["email"] is None
-    assert (entry["agreement_valid_from"], entry["agreement_valid_to"]) == ("2026-01-01", "2029-12-31")
+    assert (entry["agreement_valid_from"], entry["agreement_valid_to"]) == (
+        VALID_FROM.isoformat(),
+        VALID_TO.isoformat(),
+    )
 
     r = await client.get(
         f"/v1/providers/{PROVIDER}", headers=auth(issuer, Role.case_officer, districts=["grorud"])
@@ -197,7 +222,10 @@ async def test_the_agreement_is_stored_normalised_and_announced_without_contact_
     assert data["contract_prices_ore_per_hour"] == {"home-nursing": 73_000, "practical-help": 54_900}
     assert data["service_types"] == ["home-nursing", "practical-help"]
     assert data["contact_roles"] == ["contract_manager", "on_call"]
-    assert (data["agreement_valid_from"], data["agreement_valid_to"]) == ("2026-01-01", "2029-12-31")
+    assert (data["agreement_valid_from"], data["agreement_valid_to"]) == (
+        VALID_FROM.isoformat(),
+        VALID_TO.isoformat(),
+    )
     raw = json.dumps(events)
     for personal in ("Kari", "kari@", "4722334455", "91555555"):
         assert personal not in raw
@@ -275,11 +303,14 @@ async def test_a_municipal_unit_needs_no_prices_and_old_clients_send_none(client
             "missing-contract-price",
         ),
         (
-            {"agreement_valid_from": "2026-01-01", "agreement_valid_to": "2025-12-31"},
+            {
+                "agreement_valid_from": VALID_FROM.isoformat(),
+                "agreement_valid_to": (VALID_FROM - timedelta(days=1)).isoformat(),
+            },
             422,
             "invalid-agreement-period",
         ),
-        ({"agreement_valid_to": "31.12.2029"}, 422, "validation-error"),
+        ({"agreement_valid_to": f"{VALID_TO:%d.%m.%Y}"}, 422, "validation-error"),
         ({"contacts": [{"role": "boss", "name": "X"}]}, 422, "validation-error"),
         ({"contacts": [{"role": "on_call", "name": "X", "phone": "12345678"}]}, 422, "validation-error"),
         ({"contacts": [{"role": "on_call", "name": "X", "email": "x@localhost"}]}, 422, "validation-error"),

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from identity_corpus import VALID_NUMBERS, make_org_number
@@ -33,14 +33,13 @@ from hjemflyt.shared.contracts.reports import (
     URGENT_REQUEST_SENT,
 )
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.platform.clock import OSLO
-from hjemflyt.shared.testing import auth, eventually, publish_event, running_service
+from hjemflyt.shared.testing import auth, eventually, publish_event, running_service, suite_now, suite_today
 
 PROVIDER = make_org_number("81234567")
 OTHER = make_org_number("90000000")
 RECIPIENT_NUMBER = next(n for n, cls in VALID_NUMBERS if cls == "tenor_birth_number")
 T = platform_tables
-TODAY = datetime.now(OSLO).date()  # the services' legal date is Norway's
+TODAY = suite_today()  # the suite's pinned day, Norway's legal date (the services' too)
 
 
 @pytest.fixture
@@ -102,7 +101,7 @@ async def issue(
         ],
         start_date=TODAY - timedelta(days=30),
         end_date=end,
-        issued_at=datetime.now(UTC),
+        issued_at=suite_now(),
     )
     await publish_event(settings, ORDER_ISSUED, data, subject=f"{decision_id}/{org}")
 
@@ -216,6 +215,7 @@ async def test_start_is_confirmed_once_per_order_version(client, issuer, orders)
     assert_problem(r, 404, "not-found")
 
 
+@pytest.mark.calendar
 async def test_start_confirmation_bad_input(client, issuer, orders):
     mine, _ = orders
     contact = {"staff_id": "staff-1", "name": "Ola Hansen", "phone": "+4790000000"}
@@ -254,6 +254,13 @@ async def test_start_confirmation_bad_input(client, issuer, orders):
     )
     assert_problem(r, 403, "forbidden")
     assert await events(client, START_CONFIRMED) == []
+    # Today is Norway's date: not in the future, also just after midnight (when UTC's is yesterday).
+    r = await client.post(
+        f"/v1/orders/{mine}/start",
+        json={"started_on": TODAY.isoformat(), "primary_contact": contact},
+        headers=provider(issuer),
+    )
+    assert r.status_code == 201, r.text
 
 
 # --- deviations ------------------------------------------------------------------------------
@@ -261,7 +268,8 @@ async def test_start_confirmation_bad_input(client, issuer, orders):
 
 async def test_deviations_and_serious_ones_become_tasks(client, issuer, orders):
     mine, theirs = orders
-    at = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    occurred = suite_now() - timedelta(hours=2)
+    at = occurred.isoformat()
     low = {
         "severity": "low",
         "category": "late_visit",
@@ -297,7 +305,7 @@ async def test_deviations_and_serious_ones_become_tasks(client, issuer, orders):
         assert_problem(await client.get(f"/v1/deviations/{dev_id}", headers=headers), 404, "not-found")
         assert (await client.get("/v1/deviations", headers=headers)).json()["items"] == []
 
-    future = {**low, "occurred_at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
+    future = {**low, "occurred_at": (suite_now() + timedelta(days=1)).isoformat()}
     assert_problem(
         await client.post(f"/v1/orders/{mine}/deviations", json=future, headers=provider(issuer)),
         422,
@@ -305,7 +313,7 @@ async def test_deviations_and_serious_ones_become_tasks(client, issuer, orders):
     )
     for bad in (
         {**low, "severity": "catastrophic"},
-        {**low, "occurred_at": "2026-11-01T10:00:00"},
+        {**low, "occurred_at": occurred.replace(tzinfo=None).isoformat()},  # no offset
         {**low, "x": 1},
     ):
         r = await client.post(f"/v1/orders/{mine}/deviations", json=bad, headers=provider(issuer))
@@ -383,18 +391,20 @@ async def test_a_change_of_need_is_a_task_answered_back_to_the_provider(client, 
         assert_problem(r, 422, "validation-error")
 
 
-async def test_no_change_of_need_or_mastery_for_an_ended_order(client, issuer, settings, orders):
+async def ended_order(client, settings, end: date) -> uuid.UUID:
+    """An order issued, then ended on `end` (version 2)."""
     decision_id, person_id = uuid.uuid4(), uuid.uuid4()
     order_id = await issue(client, settings, decision_id=decision_id, person_id=person_id)
     await issue(
-        client,
-        settings,
-        decision_id=decision_id,
-        person_id=person_id,
-        version=2,
-        kind="ended",
-        end=TODAY - timedelta(days=2),
+        client, settings, decision_id=decision_id, person_id=person_id, version=2, kind="ended", end=end
     )
+    return order_id
+
+
+@pytest.mark.calendar
+async def test_no_change_of_need_or_mastery_for_an_ended_order(client, issuer, settings, orders):
+    # Ended yesterday (Norway's date; just after midnight UTC's date is still that day).
+    order_id = await ended_order(client, settings, TODAY - timedelta(days=1))
     body = {"observation": "x", "proposed_change": "y"}
     r = await client.post(f"/v1/orders/{order_id}/change-of-need", json=body, headers=provider(issuer))
     assert_problem(r, 409, "order-ended")
@@ -404,6 +414,14 @@ async def test_no_change_of_need_or_mastery_for_an_ended_order(client, issuer, s
         headers=provider(issuer),
     )
     assert_problem(r, 409, "order-ended")
+    # An order ending today still runs today: its last day is open to reports.
+    last_day = await ended_order(client, settings, TODAY)
+    r = await client.post(
+        f"/v1/orders/{last_day}/masters-daily-life",
+        json={"observed_on": TODAY.isoformat(), "note": "x"},
+        headers=provider(issuer),
+    )
+    assert r.status_code == 201, r.text
 
 
 # --- masters daily life ----------------------------------------------------------------------------
@@ -436,6 +454,7 @@ async def test_masters_daily_life_is_a_task_to_consider_ending(client, issuer, o
 # --- clarifications ------------------------------------------------------------------------------
 
 
+@pytest.mark.calendar
 async def test_clarifications_both_ways_with_deadlines(client, issuer, orders):
     mine, theirs = orders
     ctx = client.app.state.ctx
@@ -671,18 +690,8 @@ async def test_urgent_request_declined_or_unanswered_escalates(client, issuer, s
     assert r.json()["note"] == "Ikke vår bruker lenger"
     assert len(await tasks(client, "urgent_request_escalated")) == 3
 
-    # An ended order takes no urgent requests.
-    decision_id, person_id = uuid.uuid4(), uuid.uuid4()
-    ended = await issue(client, settings, decision_id=decision_id, person_id=person_id)
-    await issue(
-        client,
-        settings,
-        decision_id=decision_id,
-        person_id=person_id,
-        version=2,
-        kind="ended",
-        end=TODAY - timedelta(days=1),
-    )
+    # An order that ended yesterday takes no urgent requests.
+    ended = await ended_order(client, settings, TODAY - timedelta(days=1))
     r = await client.post(
         "/v1/urgent-requests", json={**body, "order_id": str(ended)}, headers=officer(issuer)
     )

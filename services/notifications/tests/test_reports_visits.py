@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from identity_corpus import VALID_NUMBERS, make_org_number
@@ -19,13 +19,13 @@ from hjemflyt.shared.contracts.events import ORDER_ISSUED, DecidedService, Order
 from hjemflyt.shared.contracts.reports import VISITS_REPORTED
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO
-from hjemflyt.shared.testing import auth, eventually, publish_event, running_service
+from hjemflyt.shared.testing import auth, eventually, publish_event, running_service, suite_now, suite_today
 
 PROVIDER = make_org_number("81234567")
 OTHER = make_org_number("90000000")
 RECIPIENT_NUMBER = next(n for n, cls in VALID_NUMBERS if cls == "tenor_birth_number")
 T = platform_tables
-TODAY = datetime.now(OSLO).date()  # the services' legal date is Norway's
+TODAY = suite_today()  # the suite's pinned day, Norway's legal date (the services' too)
 
 
 @pytest.fixture
@@ -89,7 +89,7 @@ async def issue(
         ],
         start_date=start or TODAY - timedelta(days=60),
         end_date=end,
-        issued_at=datetime.now(UTC),
+        issued_at=suite_now(),
     )
     await publish_event(settings, ORDER_ISSUED, data, subject=f"{decision_id}/{org}")
 
@@ -111,9 +111,12 @@ async def issue(
     return await eventually(stored)
 
 
-def visit(order_id: uuid.UUID, n: int, *, day: date | None = None, **changes: object) -> dict:
+def visit(
+    order_id: uuid.UUID, n: int, *, day: date | None = None, at: time = time(8), **changes: object
+) -> dict:
+    """Visit `n`, planned on `day` (Norway's date) from `at` Oslo time, plus n minutes."""
     day = day or TODAY - timedelta(days=3)
-    start = datetime(day.year, day.month, day.day, 8, 0, tzinfo=UTC) + timedelta(minutes=n % 600)
+    start = datetime.combine(day, at, OSLO) + timedelta(minutes=n % 600)
     out = {
         "visit_id": f"v-{n}",
         "order_id": str(order_id),
@@ -193,7 +196,8 @@ async def test_a_batch_is_stored_once_and_announced_in_chunks(client, issuer, or
             cancel_cause="user_not_home",
         )
     )
-    r = await put(client, provider(issuer), "2026-11-batch-1", visits)
+    batch_id = f"{TODAY:%Y-%m}-batch-1"
+    r = await put(client, provider(issuer), batch_id, visits)
     assert r.status_code == 201, r.text
     receipt = r.json()
     assert receipt["visits"] == 10
@@ -201,19 +205,19 @@ async def test_a_batch_is_stored_once_and_announced_in_chunks(client, issuer, or
     assert receipt["orders"] == 2
     assert receipt["persons"] == 2
     assert receipt["events"] == 3
-    assert r.headers["location"] == "/v1/visit-batches/2026-11-batch-1"
+    assert r.headers["location"] == f"/v1/visit-batches/{batch_id}"
     assert await stored_visits(client) == 10
 
     # The same batch again (also with the JSON written differently): the receipt, nothing more.
     again = await client.put(
-        "/v1/visit-batches/2026-11-batch-1",
+        f"/v1/visit-batches/{batch_id}",
         content=json.dumps({"visits": visits}, indent=2).encode(),
         headers={**provider(issuer), "content-type": "application/json"},
     )
     assert again.status_code == 200, again.text
     assert again.json() == receipt
     assert await stored_visits(client) == 10
-    r = await client.get("/v1/visit-batches/2026-11-batch-1", headers=provider(issuer))
+    r = await client.get(f"/v1/visit-batches/{batch_id}", headers=provider(issuer))
     assert r.status_code == 200
     assert r.json() == receipt
 
@@ -286,7 +290,7 @@ async def test_malformed_visits_are_named_by_index_and_nothing_is_stored(client,
         visit(mine, 1, planned_start="tomorrow"),
         {k: v for k, v in visit(mine, 2).items() if k != "order_id"},
         visit(mine, 3, cancel_cause="bored", cancelled=True),
-        visit(mine, 4, planned_start="2026-11-01T08:00:00"),  # no timezone
+        visit(mine, 4, planned_start=datetime.combine(TODAY, time(8)).isoformat()),  # no timezone
         visit(mine, 5, surprise=True),
         visit(mine, 6, staff_id="Ola Nordmann"),
     ]
@@ -296,8 +300,7 @@ async def test_malformed_visits_are_named_by_index_and_nothing_is_stored(client,
     assert body["rows_total"] == 6
     assert body["rows"][1]["errors"][0]["field"] == "order_id"
 
-    day = TODAY - timedelta(days=2)
-    start = datetime(day.year, day.month, day.day, 9, tzinfo=UTC)
+    start = datetime.combine(TODAY - timedelta(days=2), time(9), OSLO)
     rules = [
         visit(
             mine, 10, planned_end=(start - timedelta(hours=1)).isoformat(), planned_start=start.isoformat()
@@ -418,8 +421,10 @@ async def test_visits_after_the_order_ended_are_refused(client, issuer, settings
         client, settings, decision_id=decision_id, person_id=person_id, version=2, kind="ended", end=end
     )
     assert same == order_id
-    before = visit(order_id, 1, day=end)
-    after = visit(order_id, 2, day=end + timedelta(days=1))
+    # A visit belongs to the day it was planned on in Norway: late on the last day is in time,
+    # just after midnight the day after is not (though in UTC that is still the last day).
+    before = visit(order_id, 1, day=end, at=time(23, 30))
+    after = visit(order_id, 2, day=end + timedelta(days=1), at=time(0, 20))
     r = await put(client, provider(issuer), "late", [before, after])
     body = assert_problem(r, 422, "invalid-visits")
     assert body["rows"][0]["index"] == 1
@@ -453,7 +458,7 @@ async def test_a_visit_names_one_of_its_orders_service_types(client, issuer, set
                 for t in service_types
             ],
             start_date=TODAY - timedelta(days=60),
-            issued_at=datetime.now(UTC),
+            issued_at=suite_now(),
         )
         await publish_event(settings, ORDER_ISSUED, data, subject=f"{decision_id}/{PROVIDER}")
 

@@ -7,7 +7,7 @@ Providers: A works in frogner and gamle-oslo, B in grorud, C in frogner only.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from identity_corpus import make_org_number
@@ -16,11 +16,12 @@ from sqlalchemy import select
 from hjemflyt.notifications.db import platform_tables
 from hjemflyt.notifications.main import create_app
 from hjemflyt.notifications.messages.sweep import sweep_once
-from hjemflyt.notifications.routines.rules import effective
+from hjemflyt.notifications.routines.rules import ack_deadline, effective
 from hjemflyt.notifications.routines.service import routines_reference
 from hjemflyt.notifications.routines.worker import sweep_reminders
 from hjemflyt.shared.contracts.routines import ROUTINE_ACKNOWLEDGED, ROUTINE_PUBLISHED
 from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.testing import auth, running_service
 
 A = make_org_number("81234567")
@@ -109,6 +110,12 @@ async def outbox(client, event_type) -> list[dict]:
         return [json.loads(e)["data"] for e in rows]
 
 
+def advance_to(clock, day: date, at: time = time(12)) -> None:
+    """Move the service's clock forward to `day` at `at`, Norway's time. (Whole days of 24 hours
+    land an hour off when a daylight saving switch lies between: from 00:20, on the day before.)"""
+    clock.advance(datetime.combine(day, at, OSLO) - clock.now())
+
+
 async def reference(client, district: str):
     async with client.app.state.ctx.sessionmaker() as s:
         return await routines_reference(s, district)
@@ -124,6 +131,28 @@ def test_effective_set_prefers_the_districts_override():
     }
 
 
+@pytest.mark.parametrize(
+    ("published", "days", "deadline"),
+    [
+        # Summer time ends on 31 October 2027 at 03:00: a week from 00:20 that morning is 00:20
+        # on 7 November, not 23:20 on the 6th (7 x 24 hours).
+        (datetime(2027, 10, 31, 0, 20, tzinfo=OSLO), 7, datetime(2027, 11, 7, 0, 20, tzinfo=OSLO)),
+        # Summer time starts on 28 March 2027: a week from 23:30 on the 27th is 23:30 on
+        # 3 April, not 00:30 on the 4th.
+        (datetime(2027, 3, 27, 23, 30, tzinfo=OSLO), 7, datetime(2027, 4, 3, 23, 30, tzinfo=OSLO)),
+        (datetime(2027, 3, 28, 0, 20, tzinfo=OSLO), 1, datetime(2027, 3, 29, 0, 20, tzinfo=OSLO)),
+        (datetime(2026, 12, 31, 0, 20, tzinfo=OSLO), 7, datetime(2027, 1, 7, 0, 20, tzinfo=OSLO)),
+        (datetime(2028, 2, 28, 0, 20, tzinfo=OSLO), 1, datetime(2028, 2, 29, 0, 20, tzinfo=OSLO)),
+        (datetime(2028, 2, 29, 0, 20, tzinfo=OSLO), 7, datetime(2028, 3, 7, 0, 20, tzinfo=OSLO)),
+    ],
+)
+def test_the_acknowledgement_deadline_is_days_on_norways_calendar(published, days, deadline):
+    got = ack_deadline(published.astimezone(UTC), days)  # the service's clock is in UTC
+    assert got == deadline
+    assert got.astimezone(OSLO).date() == deadline.date()
+
+
+@pytest.mark.calendar
 async def test_a_template_from_draft_through_comments_to_publication(client, settings):
     clock = client.app.state.clock
     routine = await create(client)
@@ -175,7 +204,7 @@ async def test_a_template_from_draft_through_comments_to_publication(client, set
 
     # Not published while the period is open; no comments once it closed.
     assert_problem(await publish(client, rid, 1), 409, "comment-period-open")
-    clock.advance(timedelta(days=8))
+    advance_to(clock, until + timedelta(days=1))
     r = await client.post(
         f"/v1/routines/{rid}/versions/1/comments", json={"text": "Sent"}, headers=provider(C)
     )
@@ -196,11 +225,12 @@ async def test_a_template_from_draft_through_comments_to_publication(client, set
         assert message["reference_id"] == published["id"]
         assert message["ack"]["required"] is True
         assert message["ack"]["status"] == "awaiting"
-        deadline = message["ack"]["deadline"]
-        assert abs((published_deadline := _parse(deadline)) - (now + timedelta(days=7))) < timedelta(
-            minutes=1
-        )
-        assert published_deadline > now
+        deadline = _parse(message["ack"]["deadline"])
+        # The same time of day in Norway, `routine_ack_days` calendar days later.
+        expected = now.astimezone(OSLO) + timedelta(days=settings.routine_ack_days)
+        assert abs(deadline - expected) < timedelta(minutes=1)
+        assert deadline.astimezone(OSLO).date() == expected.date()
+        assert deadline > now
     [event] = await outbox(client, ROUTINE_PUBLISHED)
     assert event["routine_id"] == rid
     assert event["number"] == 1
@@ -268,12 +298,18 @@ async def test_overrides_and_the_district_version(client):
     ]
 
 
+@pytest.mark.calendar
 async def test_acknowledgements_reminders_and_escalation(client, settings):
     clock = client.app.state.clock
     routine = await create(client)
     rid = routine["id"]
     assert (await publish(client, rid, 1)).status_code == 200
     message = {org: (await inbox(client, org, "routine.published"))[0] for org in (A, B, C)}
+    # Due `routine_ack_days` later on Norway's calendar (published on the night summer time
+    # ends, 7 x 24 hours would be due the evening before).
+    for m in message.values():
+        deadline = _parse(m["ack"]["deadline"]).astimezone(OSLO)
+        assert deadline.date() == clock.today() + timedelta(days=settings.routine_ack_days)
 
     # A accepts, B rejects with a reason (a task for the case office), C stays silent.
     r = await client.post(

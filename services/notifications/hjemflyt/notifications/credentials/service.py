@@ -173,8 +173,9 @@ async def token(
     now = ctx.clock.now()
     credential.last_used_at = now
     await session.flush()
-    # The verifiers compare `exp` with the system clock, not the movable clock.
-    wall = now - ctx.clock.offset
+    # The verifiers compare `exp` with the system clock, not the service's clock: take both
+    # the fixed shift (a test run pinned to another day) and the offset moved since back out.
+    wall = now - ctx.clock.offset - ctx.clock.shift
     access_token, ttl = tokens.issue(
         ctx.settings,
         key,

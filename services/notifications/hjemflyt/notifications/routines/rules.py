@@ -4,10 +4,11 @@ the effective set of a district (templates merged with its overrides)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
+from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.platform.errors import Conflict, RuleViolation
 
 
@@ -62,6 +63,13 @@ def check_publishable(status: str, until: date | None, today: date) -> None:
         raise Conflict(
             "The comment period is still open.", slug="comment-period-open", comment_until=until.isoformat()
         )
+
+
+def ack_deadline(published_at: datetime, days: int) -> datetime:
+    """The acknowledgement deadline `days` days after a publication: the same time of day in
+    Norway that many calendar days later. (Days of 24 hours would move it an hour when
+    daylight saving time starts or ends in between, across midnight for a late publication.)"""
+    return (published_at.astimezone(OSLO) + timedelta(days=days)).astimezone(UTC)
 
 
 def concerned_districts(

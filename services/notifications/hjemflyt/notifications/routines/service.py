@@ -426,7 +426,7 @@ async def publish(
     version.updated_at = now
     await session.flush()
 
-    deadline = now + timedelta(days=ctx.settings.routine_ack_days)
+    deadline = rules.ack_deadline(now, ctx.settings.routine_ack_days)
     concerned = await _providers_concerned(session, repo, routine)
     acknowledgements = []
     for provider, districts in concerned:
