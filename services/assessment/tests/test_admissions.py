@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -16,10 +16,11 @@ from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.contracts.events import PERSON_ADMITTED, PERSON_DISCHARGED
 from hjemflyt.shared.identity import SyntheticSource, synthetic_identity_number
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.platform.clock import FixedClock
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, fixed_clock, running_service
 
-NOW = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+# The service's clock stands still on the suite's day and hour (HJEMFLYT_TEST_TODAY).
+NOW = fixed_clock().now()
+TODAY = fixed_clock().today()
 
 
 async def drain_outbox(client) -> None:
@@ -54,7 +55,7 @@ async def logged_persons(client, resource: str) -> set[uuid.UUID]:
 
 @pytest.fixture
 async def client(settings, issuer):
-    async with running_service(create_app, settings, clock=FixedClock(NOW)) as client:
+    async with running_service(create_app, settings, clock=fixed_clock()) as client:
         r = await client.post("/v1/config/presets/oslo", headers=auth(issuer, Role.integration))
         assert r.status_code == 200, r.text
         yield client
@@ -78,7 +79,7 @@ async def test_admission_and_discharge_are_published_once(client, issuer):
         json={
             "admitted_at": admitted_at,
             "institution_kind": "hospital",
-            "expected_discharge_date": "2026-11-09",
+            "expected_discharge_date": str(TODAY + timedelta(days=7)),
         },
         headers=officer,
     )
@@ -105,9 +106,8 @@ async def test_admission_and_discharge_are_published_once(client, issuer):
         await client.post(url, json={"discharged_at": future}, headers=officer), 422, "discharge-in-future"
     )
     # A naive time is a payload error.
-    assert (
-        await client.post(url, json={"discharged_at": "2026-11-02T08:00:00"}, headers=officer)
-    ).status_code == 422
+    naive = (NOW - timedelta(hours=1)).replace(tzinfo=None).isoformat(timespec="seconds")
+    assert (await client.post(url, json={"discharged_at": naive}, headers=officer)).status_code == 422
 
     r = await client.post(url, json={"discharged_at": NOW.isoformat()}, headers=officer)
     assert r.status_code == 200, r.text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from identity_corpus import VALID_NUMBERS
@@ -21,10 +21,10 @@ from hjemflyt.assessment.db import platform_tables
 from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.clock import OSLO, Clock
 from hjemflyt.shared.testing import auth, eventually, running_service
 
 NUMBERS = [n for n, cls in VALID_NUMBERS if cls.startswith("tenor")]
-START = date(2026, 12, 1)
 APPEAL_BODY = "Statsforvalteren i Oslo og Akershus"
 GROUNDS = "Jeg trenger hjelp til dusj tre ganger i uken, ikke to."
 
@@ -38,6 +38,24 @@ def test_the_deadline_is_the_sent_letters_or_the_decision_date_plus_the_weeks():
     assert rules.deadline(appeal_deadline=None, decision_date=made, weeks=4) == date(2026, 11, 30)
     assert rules.deadline(appeal_deadline=None, decision_date=made, weeks=6) == date(2026, 12, 14)
     assert rules.deadline(appeal_deadline=None, decision_date=None) is None
+
+
+@pytest.mark.parametrize(
+    ("made", "expected"),
+    [
+        (date(2026, 12, 3), date(2026, 12, 31)),
+        (date(2026, 12, 4), date(2027, 1, 1)),  # over the year end
+        (date(2028, 2, 1), date(2028, 2, 29)),  # onto the leap day
+        (date(2028, 2, 29), date(2028, 3, 28)),  # from the leap day
+        (date(2027, 2, 1), date(2027, 3, 1)),  # no 29 February in 2027
+        (date(2027, 3, 28), date(2027, 4, 25)),  # made the day summer time starts: 28 days, not 672 hours
+        (date(2027, 10, 3), date(2027, 10, 31)),  # due the day summer time ends
+    ],
+)
+def test_four_weeks_are_28_calendar_days_across_the_calendars_edges(made, expected):
+    assert rules.deadline(appeal_deadline=None, decision_date=made, weeks=4) == expected
+    assert rules.is_late(expected, expected) is False
+    assert rules.is_late(expected + timedelta(days=1), expected) is True
 
 
 def test_an_appeal_on_the_deadline_is_in_time_and_one_day_after_is_late():
@@ -99,6 +117,13 @@ def assert_problem(r, status: int, slug: str) -> dict:
     return body
 
 
+def move_to_day(clock: Clock, day: date) -> None:
+    """Move the service's clock forward to `day` in Oslo, at the same time of day: whole days
+    of 24 hours land an hour off (and on the wrong day near midnight) across a DST switch."""
+    at = datetime.combine(day, clock.now().astimezone(OSLO).time(), OSLO)
+    clock.advance(at - clock.now())
+
+
 def tag(resource: dict) -> dict[str, str]:
     return {"If-Match": f'"{resource["version"]}"'}
 
@@ -114,7 +139,9 @@ async def register_person(client, issuer, *, district="gamle-oslo", number=NUMBE
 
 
 async def decision(client, issuer, person_id: str, *, make: bool = True) -> dict:
-    body = decision_body(person_id, [("home-nursing", "20", None)], start=START, make=make)
+    """A decision starting today, on the service's (the suite's) clock."""
+    start = client.app.state.clock.today()
+    body = decision_body(person_id, [("home-nursing", "20", None)], start=start, make=make)
     r = await client.post("/v1/decisions", json=body, headers=auth(issuer, Role.integration))
     assert r.status_code == 201, r.text
     return r.json()
@@ -170,10 +197,12 @@ async def access_rows(client, resource: str) -> list[tuple[str, str, str]]:
         return [(a, p, str(person)) for a, p, person in rows]
 
 
+@pytest.mark.calendar
 async def test_an_upheld_appeal_is_forwarded_and_the_appeal_bodys_outcome_closes_it(client, issuer):
     integration = auth(issuer, Role.integration)
     out = await made(client, issuer)
     today = client.app.state.clock.today()
+    assert out["decision_date"] == today.isoformat()  # Norway's date, also just after midnight
     registered = await appeal(client, issuer, out["id"])
     assert registered["status"] == "received"
     assert registered["awaiting"] == "reassess"
@@ -315,14 +344,17 @@ async def test_the_municipality_gives_the_person_what_they_asked_and_links_the_n
     ).status_code == 201
 
 
+@pytest.mark.calendar
 async def test_a_late_appeal_is_flagged_never_refused(client, issuer):
     integration = auth(issuer, Role.integration)
     late_one = await made(client, issuer)
     in_time_one = await made(client, issuer, number=NUMBERS[1])
+    sent_on = client.app.state.clock.today()
     deadlines = []
     for out in (late_one, in_time_one):
         sent = await client.post(f"/v1/decisions/{out['id']}/send", headers=integration)
         deadlines.append(sent.json()["appeal_deadline"])
+    assert deadlines == [str(sent_on + timedelta(weeks=4))] * 2  # four weeks from the day it was sent
     client.app.state.clock.advance(timedelta(weeks=5))
 
     late = await appeal(client, issuer, late_one["id"])
@@ -503,11 +535,12 @@ async def test_case_officers_see_only_appeals_in_their_districts(client, issuer)
     assert_problem(await client.post(f"{url}/reassess", headers=service_lead), 403, "forbidden")
 
 
+@pytest.mark.calendar
 async def test_the_worklist_lists_open_appeals_oldest_first_with_what_each_awaits(client, issuer):
     integration = auth(issuer, Role.integration)
     decisions = [await made(client, issuer, number=NUMBERS[i]) for i in range(4)]
     first_day = client.app.state.clock.today()
-    client.app.state.clock.advance(timedelta(days=3))
+    move_to_day(client.app.state.clock, first_day + timedelta(days=3))
     # Registered in another order than received.
     received = {2: 0, 0: 1, 3: 2, 1: 3}  # decision index -> days after the decisions were made
     appeals = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from identity_corpus import VALID_NUMBERS
@@ -21,7 +21,8 @@ from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_number
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service
+from hjemflyt.shared.platform.clock import OSLO, Clock
+from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service, suite_today
 
 PROVIDER = "320000009"  # approved for services 1 and 15 in frogner
 OTHER_PROVIDER = "974760673"  # never registered
@@ -76,7 +77,17 @@ async def register(client, issuer, district: str = "frogner", number: str = NUMB
     return r.json()["id"]
 
 
-START = date(2026, 12, 1)
+# The suite's day (HJEMFLYT_TEST_TODAY), the day the services live on; decisions start a week later.
+TODAY = suite_today()
+START = TODAY + timedelta(days=7)
+INFORMED = str(TODAY - timedelta(days=2))  # the person was told they may choose a provider
+
+
+def move_to_day(clock: Clock, day: date) -> None:
+    """Move the service's clock forward to `day` in Oslo, at the same time of day: whole days
+    of 24 hours land an hour off (and on the wrong day near midnight) across a DST switch."""
+    at = datetime.combine(day, clock.now().astimezone(OSLO).time(), OSLO)
+    clock.advance(at - clock.now())
 
 
 def assert_problem(r, status: int, slug: str) -> dict:
@@ -196,6 +207,7 @@ async def test_scope_follows_the_districts_organisation_model(client, issuer):
     assert service["hours_per_month"] == "13.04"
 
 
+@pytest.mark.calendar
 async def test_lifecycle_transitions_and_conflicts(client, issuer):
     integration = auth(issuer, Role.integration)
     out = await made(client, issuer)
@@ -210,19 +222,25 @@ async def test_lifecycle_transitions_and_conflicts(client, issuer):
     sent = await client.post(f"{url}/send", headers={**integration, **tag(out)})
     assert sent.status_code == 200, sent.text
     today = client.app.state.clock.today()
+    assert today == TODAY
+    assert out["decision_date"] == today.isoformat()  # Norway's date, also just after midnight
     assert sent.json()["appeal_deadline"] == (today + timedelta(weeks=4)).isoformat()
     assert sent.headers["etag"] == f'"{sent.json()["version"]}"'
-    if today < START:
-        assert_problem(await client.post(f"{url}/activate", headers=integration), 409, "not-started")
-        client.app.state.clock.advance(START - today + timedelta(days=1))
+    # Not before its start date: the day before it is refused, on the day it becomes active.
+    move_to_day(client.app.state.clock, START - timedelta(days=1))
+    assert_problem(await client.post(f"{url}/activate", headers=integration), 409, "not-started")
+    move_to_day(client.app.state.clock, START)
     active = await client.post(f"{url}/activate", headers=integration)
+    assert active.status_code == 200, active.text
     assert active.json()["status"] == "active"
+    end_date = str(START + timedelta(days=60))
     ended = await client.post(
-        f"{url}/end", json={"end_date": "2027-01-31", "reason": "masters_daily_life"}, headers=integration
+        f"{url}/end", json={"end_date": end_date, "reason": "masters_daily_life"}, headers=integration
     )
     assert ended.json()["status"] == "ended"
+    assert ended.json()["end_date"] == end_date
     assert_problem(
-        await client.post(f"{url}/end", json={"end_date": "2027-01-31"}, headers=integration),
+        await client.post(f"{url}/end", json={"end_date": end_date}, headers=integration),
         409,
         "invalid-transition",
     )
@@ -274,7 +292,7 @@ async def test_a_running_decision_is_amended_only_in_the_persons_favour(client, 
             ]
         },
         {"services": [{**services[0], "measures": services[0]["measures"][:1]}]},
-        {"end_date": "2027-03-01"},
+        {"end_date": str(START + timedelta(days=90))},
         {"services": []},
     ):
         body = assert_problem(
@@ -313,7 +331,7 @@ async def test_provider_choice_is_recorded_and_orders_the_chosen_provider(client
     url = f"/v1/decisions/{out['id']}/provider-choices"
     assert await outbox_types(client) == ["decision.made.v1"]
     informed = await client.post(
-        url, json={"service_type": "home-nursing", "informed_date": "2026-11-20"}, headers=integration
+        url, json={"service_type": "home-nursing", "informed_date": INFORMED}, headers=integration
     )
     assert informed.status_code == 200, informed.text
     assert_problem(
@@ -321,7 +339,7 @@ async def test_provider_choice_is_recorded_and_orders_the_chosen_provider(client
             url,
             json={
                 "service_type": "home-nursing",
-                "informed_date": "2026-11-20",
+                "informed_date": INFORMED,
                 "provider_org": OTHER_PROVIDER,
             },
             headers=integration,
@@ -330,9 +348,7 @@ async def test_provider_choice_is_recorded_and_orders_the_chosen_provider(client
         "unknown-provider",
     )
     assert_problem(
-        await client.post(
-            url, json={"service_type": "bpa", "informed_date": "2026-11-20"}, headers=integration
-        ),
+        await client.post(url, json={"service_type": "bpa", "informed_date": INFORMED}, headers=integration),
         422,
         "service-not-granted",
     )
@@ -340,7 +356,7 @@ async def test_provider_choice_is_recorded_and_orders_the_chosen_provider(client
         url,
         json={
             "service_type": "home-nursing",
-            "informed_date": "2026-11-20",
+            "informed_date": INFORMED,
             "provider_org": PROVIDER,
             "chosen_by": "person",
         },
@@ -377,8 +393,8 @@ async def test_a_new_provider_choice_ends_the_order_of_the_provider_it_replaces(
             url,
             json={
                 "service_type": service_type,
-                "informed_date": "2026-11-20",
-                "chosen_date": "2026-12-10",
+                "informed_date": INFORMED,
+                "chosen_date": str(TODAY),
                 "provider_org": org,
                 "chosen_by": "person",
             },
@@ -399,7 +415,7 @@ async def test_a_new_provider_choice_ends_the_order_of_the_provider_it_replaces(
     orders = await orders_after(client, version)
     assert orders == {
         second: ("new", ["home-nursing", "practical-help"], None),
-        PROVIDER: ("ended", ["practical-help"], "2026-12-10"),
+        PROVIDER: ("ended", ["practical-help"], str(TODAY)),
     }
 
 
@@ -480,13 +496,22 @@ async def test_a_configuration_change_applies_to_the_next_decision_whoever_made_
     assert (await stored(client))["decision"] == before["decision"] + 1
 
 
+@pytest.mark.calendar
 async def test_evaluations_due_is_the_reassessment_backlog(client, issuer):
     integration = auth(issuer, Role.integration)
     out = await made(client, issuer)
     due = await client.get("/v1/worklists/evaluations-due", headers=integration)
     assert due.json()["items"] == []
     evaluation = date.fromisoformat(out["evaluation_date"])
-    client.app.state.clock.advance(evaluation - client.app.state.clock.today() + timedelta(days=1))
+    assert evaluation == START + timedelta(days=60)
+    # Due within a week: listed when asked for a week ahead, not before.
+    move_to_day(client.app.state.clock, evaluation - timedelta(days=7))
+    due = await client.get("/v1/worklists/evaluations-due?within_days=6", headers=integration)
+    assert due.json()["items"] == []
+    due = await client.get("/v1/worklists/evaluations-due?within_days=7", headers=integration)
+    assert [d["id"] for d in due.json()["items"]] == [out["id"]]
+    # On the evaluation date itself it is due.
+    move_to_day(client.app.state.clock, evaluation)
     due = await client.get("/v1/worklists/evaluations-due", headers=integration)
     assert [d["id"] for d in due.json()["items"]] == [out["id"]]
     assert_problem(
@@ -506,13 +531,18 @@ def _born(birth: date) -> str:
     raise AssertionError("no number")
 
 
+@pytest.mark.calendar
 async def test_decision_made_and_amended_carry_the_age_band_at_the_decision_date(client, issuer):
     """Budget's KOSTRA figures count users per age band; the event says the band, not the birth date."""
     integration = auth(issuer, Role.integration)
     today = client.app.state.ctx.clock.today()
+    tomorrow = today + timedelta(days=1)
     cases = [
         (date(today.year - 85, 1, 1), "80+"),
         (date(today.year - 70, 1, 1), "67-79"),
+        # 80 years back is a leap year when this one is: 29 February exists there too.
+        (date(today.year - 80, today.month, today.day), "80+"),  # 80 today, Norway's date
+        (date(tomorrow.year - 80, tomorrow.month, tomorrow.day), "67-79"),  # 80 tomorrow
         (date(today.year - 66, 12, 31), "0-66"),
     ]
     for birth, _ in cases:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,14 +23,17 @@ from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service
+from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service, suite_today
 
 URL = "/v1/imports/persons"
 PROVIDER = "320000009"  # approved for IPLOS services 1 and 15 in gamle-oslo and frogner
 UNKNOWN_PROVIDER = "974760673"
 NUMBERS = list(synthetic_identity_numbers(40, seed=7))
-START = date(2026, 12, 1)
-DECIDED = date(2026, 11, 2)
+# Counted from the suite's day (HJEMFLYT_TEST_TODAY): made in the case system two weeks ago,
+# started a week later.
+TODAY = suite_today()
+DECIDED = TODAY - timedelta(days=14)
+START = DECIDED + timedelta(days=7)
 
 
 @pytest.fixture
@@ -231,12 +234,12 @@ async def test_invalid_items_are_rejected_with_the_rule_named_while_valid_ones_a
         person(4, decision("V4", [("massage", "20", None)])),
         no_district,
         person(6, district="atlantis"),
-        person(7, decision("V7", decision_date=(date.today() + timedelta(days=30)).isoformat())),
+        person(7, decision("V7", decision_date=(TODAY + timedelta(days=1)).isoformat())),
         person(8, decision("V8", [("home-nursing", "0", None)])),
         person(9, decision("V9", hours_per_month="many")),
         person(0, external_id="P0-again"),  # the same identity number again
         person(10, decision("V0")),  # a decision id the first item already uses
-        person(11),
+        person(11, decision("V11", decision_date=TODAY.isoformat())),  # made today: not in the future
     ]
     result = await send(client, issuer, items)
     assert statuses(result) == ["created", *["rejected"] * 11, "created"]
