@@ -1,12 +1,16 @@
 """Every step of a person's case on their timeline, and pathway's read model of their
 decisions: assessment's events (referral to appeal) and notifications' orders, published on
-the real bus; redelivered copies, stale versions and other districts' readers included."""
+the real bus; redelivered copies, stale versions and other districts' readers included.
+
+The case is dated relative to the suite's today (`HJEMFLYT_TEST_TODAY`): it starts ten days
+before it, so every step arrives after the day it is dated (as a consumer catching up sees
+them), and the service, on the suite's clock, lives on the same days as the scenario."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -45,15 +49,36 @@ from hjemflyt.shared.contracts.events import (
 from hjemflyt.shared.contracts.registry import REGISTRY, EventType
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.platform.clock import OSLO
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_today
 
 PROVIDER = "812345672"
 T = platform_tables
 Event = tuple[EventType[Any], dict[str, Any]]
 
 
-def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
+# Day 0 of the case: ten days before the suite's today. Pathway 1, opened from its hospital
+# referral, runs 14 days: no deadline task of it falls due while these tests run.
+DAY0 = suite_today() - timedelta(days=10)
+
+
+def day(n: int) -> date:
+    """The case's day n (a legal date)."""
+    return DAY0 + timedelta(days=n)
+
+
+def at(n: int, hour: int, minute: int = 0) -> datetime:
+    """`hour:minute` Oslo time on the case's day n, as the UTC instant events carry."""
+    return datetime.combine(day(n), time(hour, minute), OSLO).astimezone(UTC)
+
+
+def start_of(d: date) -> datetime:
+    """Midnight in Oslo opening the legal date `d` (UTC)."""
+    return datetime.combine(d, time(0), OSLO).astimezone(UTC)
+
+
+def instant(value: str) -> datetime:
+    return datetime.fromisoformat(value)
 
 
 @pytest.fixture
@@ -130,7 +155,7 @@ def service(
     )
 
 
-def made(person_id, decision_id, *, version=1, district="frogner", evaluation=date(2027, 3, 1)) -> Event:
+def made(person_id, decision_id, *, version=1, district="frogner", evaluation: date | None = None) -> Event:
     return event(
         DECISION_MADE,
         DecisionMade(
@@ -138,18 +163,18 @@ def made(person_id, decision_id, *, version=1, district="frogner", evaluation=da
             version=version,
             person_id=person_id,
             district=district,
-            decision_date=date(2026, 11, 23),
-            start_date=date(2026, 12, 1),
-            evaluation_date=evaluation,
+            decision_date=day(3),
+            start_date=day(11),
+            evaluation_date=evaluation or day(100),
             services=[
                 service("15", "home-nursing", "12", provider=None),
                 service("1", "practical-help", "0", provider=None, outcome="refused"),
             ],
-            made_at=at(23, 9, version),
+            made_at=at(3, 10, version),
             legal_basis=["hol-3-2-6a"],
         ),
         decision_id,
-        recorded=at(23, 9, version),
+        recorded=at(3, 10, version),
     )
 
 
@@ -161,14 +186,14 @@ def amended(person_id, decision_id, version: int, evaluation: date, district="fr
             version=version,
             person_id=person_id,
             district=district,
-            start_date=date(2026, 12, 1),
+            start_date=day(11),
             evaluation_date=evaluation,
             services=[service("15", "home-nursing", "16")],
             changes=["services[home-nursing].hours_per_month"],
-            amended_at=at(26, 10, version),
+            amended_at=at(6, 11, version),
         ),
         decision_id,
-        recorded=at(26, 10, version),
+        recorded=at(6, 11, version),
     )
 
 
@@ -180,12 +205,12 @@ def ended(person_id, decision_id, version: int, district="frogner") -> Event:
             version=version,
             person_id=person_id,
             district=district,
-            end_date=date(2026, 12, 31),
+            end_date=day(41),
             reason="masters_daily_life",
-            ended_at=at(28, 14),
+            ended_at=at(8, 15),
         ),
         decision_id,
-        recorded=at(28, 14),
+        recorded=at(8, 15),
     )
 
 
@@ -202,10 +227,10 @@ def case(person_id: uuid.UUID, district: str = "frogner") -> dict[str, Any]:
                 district=district,
                 source="hospital",
                 requested_services=["home-nursing"],
-                received_at=at(20, 8),
+                received_at=at(0, 9),
             ),
             referral_id,
-            recorded=at(20, 8),
+            recorded=at(0, 9),
         ),
         # Registered the same (Oslo) day: placed by its record time, after the referral.
         "application": event(
@@ -216,11 +241,11 @@ def case(person_id: uuid.UUID, district: str = "frogner") -> dict[str, Any]:
                 district=district,
                 referral_id=referral_id,
                 services=["home-nursing", "practical-help"],
-                received_date=date(2026, 11, 20),
-                deadline_date=date(2026, 12, 20),
+                received_date=day(0),
+                deadline_date=day(30),
             ),
             application_id,
-            recorded=at(20, 8, 30),
+            recorded=at(0, 9, 30),
         ),
         "assessment": event(
             ASSESSMENT_COMPLETED,
@@ -229,14 +254,14 @@ def case(person_id: uuid.UUID, district: str = "frogner") -> dict[str, Any]:
                 person_id=person_id,
                 district=district,
                 application_id=application_id,
-                visit_date=date(2026, 11, 21),
+                visit_date=day(1),
                 iplos_version="2025",
                 scores={"bathing": 4, "dressing": 3},
                 goals=2,
-                completed_at=at(21, 15),
+                completed_at=at(1, 16),
             ),
             assessment_id,
-            recorded=at(21, 15),
+            recorded=at(1, 16),
         ),
         "made": made(person_id, decision_id, district=district),
         # Chosen on a later day than it was recorded: placed at the start of that day.
@@ -249,11 +274,11 @@ def case(person_id: uuid.UUID, district: str = "frogner") -> dict[str, Any]:
                 service_type="home-nursing",
                 service_code="15",
                 provider_org=PROVIDER,
-                informed_date=date(2026, 11, 23),
-                chosen_date=date(2026, 11, 24),
+                informed_date=day(3),
+                chosen_date=day(4),
             ),
             decision_id,
-            recorded=at(25, 11),
+            recorded=at(5, 12),
         ),
         "order": event(
             ORDER_CREATED,
@@ -263,10 +288,10 @@ def case(person_id: uuid.UUID, district: str = "frogner") -> dict[str, Any]:
                 decision_version=1,
                 person_id=person_id,
                 provider_org=PROVIDER,
-                created_at=at(25, 11, 1),
+                created_at=at(5, 12, 1),
             ),
             order_id,
-            recorded=at(25, 11, 1),
+            recorded=at(5, 12, 1),
         ),
         "appeal": event(
             APPEAL_RECEIVED,
@@ -275,13 +300,13 @@ def case(person_id: uuid.UUID, district: str = "frogner") -> dict[str, Any]:
                 decision_id=decision_id,
                 person_id=person_id,
                 district=district,
-                received_date=date(2026, 11, 25),
+                received_date=day(5),
                 late=False,
             ),
             appeal_id,
-            recorded=at(25, 13),
+            recorded=at(5, 14),
         ),
-        "amended": amended(person_id, decision_id, 2, date(2027, 2, 1), district),
+        "amended": amended(person_id, decision_id, 2, day(73), district),
         "appeal-decided": event(
             APPEAL_DECIDED,
             AppealDecided(
@@ -291,11 +316,11 @@ def case(person_id: uuid.UUID, district: str = "frogner") -> dict[str, Any]:
                 district=district,
                 stage="municipality",
                 outcome="changed",
-                decided_date=date(2026, 11, 26),
+                decided_date=day(6),
                 forwarded=False,
             ),
             appeal_id,
-            recorded=at(26, 12),
+            recorded=at(6, 13),
         ),
         "ended": ended(person_id, decision_id, 2, district),
     }
@@ -354,10 +379,10 @@ async def test_every_step_of_a_case_is_on_the_timeline_once(client, issuer, sett
 
     # occurred_at comes from the payload; a date-only step recorded that day keeps its record
     # time, one recorded on a later day sits at the start of its date (Oslo).
-    assert by_kind["referral-received"]["occurred_at"] == "2026-11-20T08:00:00Z"
-    assert by_kind["application-registered"]["occurred_at"] == "2026-11-20T08:30:00Z"
-    assert by_kind["provider-chosen"]["occurred_at"] == "2026-11-23T23:00:00Z"
-    assert by_kind["decision-ended"]["occurred_at"] == "2026-11-28T14:00:00Z"
+    assert instant(by_kind["referral-received"]["occurred_at"]) == at(0, 9)
+    assert instant(by_kind["application-registered"]["occurred_at"]) == at(0, 9, 30)
+    assert instant(by_kind["provider-chosen"]["occurred_at"]) == start_of(day(4))
+    assert instant(by_kind["decision-ended"]["occurred_at"]) == at(8, 15)
 
     decision_id = str(flow["decision_id"])
     assert by_kind["decision-made"]["reference"] == decision_id
@@ -371,11 +396,11 @@ async def test_every_step_of_a_case_is_on_the_timeline_once(client, issuer, sett
         "from": "hospital",
         "requested_services": ["home-nursing"],
     }
-    assert by_kind["application-registered"]["details"]["deadline_date"] == "2026-12-20"
+    assert by_kind["application-registered"]["details"]["deadline_date"] == day(30).isoformat()
     assessment = by_kind["assessment-completed"]["details"]
     assert assessment == {
         "application_id": steps["application"][1]["data"]["application_id"],
-        "visit_date": "2026-11-21",
+        "visit_date": day(1).isoformat(),
         "iplos_version": "2025",
         "goals": 2,
     }  # the function scores stay in assessment
@@ -389,7 +414,7 @@ async def test_every_step_of_a_case_is_on_the_timeline_once(client, issuer, sett
     assert by_kind["decision-amended"]["details"]["changes"] == ["services[home-nursing].hours_per_month"]
     assert by_kind["decision-ended"]["details"] == {
         "decision_version": 2,
-        "end_date": "2026-12-31",
+        "end_date": day(41).isoformat(),
         "reason": "masters_daily_life",
         "superseded_by": None,
     }
@@ -452,10 +477,10 @@ async def test_the_timeline_and_decisions_are_scoped_to_the_persons_district(cli
             district="gamle-oslo",
             source="gp",
             requested_services=["home-nursing"],
-            received_at=at(27, 9),
+            received_at=at(7, 10),
         ),
         "moved",
-        recorded=at(27, 9),
+        recorded=at(7, 10),
     )
     await publish_all(client, bus, settings, moved)
     assert len((await timeline(client, person_id, gamle))["entries"]) == 4
@@ -478,6 +503,75 @@ async def test_the_timeline_and_decisions_are_scoped_to_the_persons_district(cli
         assert (await client.get(path)).status_code == 401
 
 
+@pytest.mark.calendar
+async def test_a_pathway_opened_late_sits_on_its_referrals_day_and_the_timeline_follows_a_move(
+    client, issuer, settings, bus
+):
+    # A hospital referral dated ten days ago reaches pathway only now (its consumer catching
+    # up): pathway 1 opens dated the referral's day, and its `pathway-opened` entry belongs on
+    # that day, not at the moment pathway recorded it. Placed at that moment (today), it would
+    # be the person's latest entry and hold the timeline in the old district: a move to
+    # another district, dated before today but after the referral, would not be followed.
+    person_id = uuid.uuid4()
+    referral_id = uuid.uuid4()
+    referred = event(
+        REFERRAL_RECEIVED,
+        ReferralReceived(
+            referral_id=referral_id,
+            person_id=person_id,
+            district="frogner",
+            source="hospital",
+            requested_services=["home-nursing"],
+            received_at=at(0, 9),
+        ),
+        referral_id,
+        recorded=at(0, 9),
+    )
+    await publish_all(client, bus, settings, referred)
+    integration = auth(issuer, Role.integration)
+
+    async def pathway_opened() -> dict[str, Any]:
+        (entry,) = (await timeline(client, person_id, integration, kind="pathway-opened"))["entries"]
+        return entry
+
+    opened = await eventually(pathway_opened)
+    assert (opened["district"], opened["details"]["opened_on"]) == ("frogner", day(0).isoformat())
+    # On the referral's day (at its start: pathway recorded it on a later day), before the
+    # service's now by days.
+    assert instant(opened["occurred_at"]) == start_of(day(0))
+    assert instant(opened["occurred_at"]).astimezone(OSLO).date() == day(0) < suite_today()
+    frogner = auth(issuer, Role.case_officer, districts=["frogner"])
+    gamle = auth(issuer, Role.case_officer, districts=["gamle-oslo"])
+    kinds = ["referral-received", "pathway-opened"]
+    assert len((await timeline(client, person_id, frogner, kind=kinds))["entries"]) == 2
+
+    # Three days before today the person was referred in gamle-oslo (from the GP: no new
+    # pathway). That is later than anything dated on the old district: the timeline follows.
+    moved_id = uuid.uuid4()
+    moved = event(
+        REFERRAL_RECEIVED,
+        ReferralReceived(
+            referral_id=moved_id,
+            person_id=person_id,
+            district="gamle-oslo",
+            source="gp",
+            requested_services=["home-nursing"],
+            received_at=at(7, 10),
+        ),
+        moved_id,
+        recorded=at(7, 10),
+    )
+    await publish_all(client, bus, settings, moved)
+    assert (await timeline(client, person_id, frogner, kind=kinds))["entries"] == []
+    found = (await timeline(client, person_id, gamle, kind=kinds))["entries"]
+    assert sorted((e["kind"], e["district"]) for e in found) == [
+        ("pathway-opened", "frogner"),
+        ("referral-received", "frogner"),
+        ("referral-received", "gamle-oslo"),
+    ]
+    assert found[-1]["reference"] == str(moved_id)
+
+
 async def test_the_decisions_read_model_follows_versions_and_stays_ended(client, issuer, settings, bus):
     person_id, decision_id, late_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     reader = auth(issuer, Role.service_lead, districts=["frogner"])
@@ -486,18 +580,18 @@ async def test_the_decisions_read_model_follows_versions_and_stays_ended(client,
         bus,
         settings,
         made(person_id, decision_id),
-        amended(person_id, decision_id, 3, date(2027, 1, 15)),
-        amended(person_id, decision_id, 2, date(2027, 2, 1)),  # stale: arrives after version 3
+        amended(person_id, decision_id, 3, day(56)),
+        amended(person_id, decision_id, 2, day(73)),  # stale: arrives after version 3
     )
     [d] = await decisions(client, person_id, reader)
     assert (d["decision_id"], d["version"], d["status"], d["evaluation_date"], d["district"]) == (
         str(decision_id),
         3,
         "amended",
-        "2027-01-15",
+        day(56).isoformat(),
         "frogner",
     )
-    assert d["start_date"] == "2026-12-01"
+    assert d["start_date"] == day(11).isoformat()
 
     # Ended is final: no version arriving afterwards opens it again, stale or not.
     await publish_all(
@@ -505,18 +599,18 @@ async def test_the_decisions_read_model_follows_versions_and_stays_ended(client,
         bus,
         settings,
         ended(person_id, decision_id, 3),
-        amended(person_id, decision_id, 2, date(2027, 2, 1)),
-        amended(person_id, decision_id, 4, date(2027, 4, 1)),
+        amended(person_id, decision_id, 2, day(73)),
+        amended(person_id, decision_id, 4, day(132)),
         made(person_id, decision_id, version=5),
     )
     [d] = await decisions(client, person_id, reader)
     assert (d["version"], d["status"], d["end_date"], d["end_reason"]) == (
         3,
         "ended",
-        "2026-12-31",
+        day(41).isoformat(),
         "masters_daily_life",
     )
-    assert d["evaluation_date"] == "2027-01-15"
+    assert d["evaluation_date"] == day(56).isoformat()
 
     # An end handled before the decision it ends (redelivered out of order) holds as well.
     await publish_all(client, bus, settings, ended(person_id, late_id, 1), made(person_id, late_id))
@@ -536,6 +630,21 @@ def test_a_date_only_step_is_placed_by_its_record_time_on_that_day_only():
     assert moment(date(2026, 1, 15), recorded) == datetime(2026, 1, 14, 23, 0, tzinfo=UTC)
     # Before the start of the day it is dated: recorded in advance, still placed on its date.
     assert moment(date(2026, 4, 2), recorded - timedelta(days=1)) == datetime(2026, 4, 1, 22, 0, tzinfo=UTC)
+    # Where calendars break: the year's turn, a leap day, and both daylight-saving switches
+    # (Oslo's midnight is 23:00 UTC in winter, 22:00 in summer).
+    new_year = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)  # 00:30 on 1 January 2027 in Oslo
+    assert moment(date(2027, 1, 1), new_year) == new_year
+    assert moment(date(2026, 12, 31), new_year) == datetime(2026, 12, 30, 23, 0, tzinfo=UTC)
+    assert moment(date(2028, 2, 29), new_year) == datetime(2028, 2, 28, 23, 0, tzinfo=UTC)
+    assert moment(date(2028, 3, 1), new_year) == datetime(2028, 2, 29, 23, 0, tzinfo=UTC)
+    spring = datetime(2027, 3, 28, 0, 30, tzinfo=UTC)  # 01:30 CET, half an hour before the switch
+    assert moment(date(2027, 3, 28), spring) == spring
+    assert moment(date(2027, 3, 28), spring - timedelta(hours=2)) == datetime(2027, 3, 27, 23, 0, tzinfo=UTC)
+    assert moment(date(2027, 3, 29), spring) == datetime(2027, 3, 28, 22, 0, tzinfo=UTC)
+    autumn = datetime(2027, 10, 30, 22, 20, tzinfo=UTC)  # 00:20 CEST on the 31st: UTC is a day behind
+    assert moment(date(2027, 10, 31), autumn) == autumn
+    assert moment(date(2027, 10, 30), autumn) == datetime(2027, 10, 29, 22, 0, tzinfo=UTC)
+    assert moment(date(2027, 11, 1), autumn) == datetime(2027, 10, 31, 23, 0, tzinfo=UTC)
 
 
 def test_every_kind_has_a_handler():

@@ -1,6 +1,10 @@
 """Indicators from a generated year of a small city's events on the real bus, compared with
 the same figures computed here in plain Python from the generated data (not by the
-service's code); repeated and out-of-order events; bad input; pictures; the quality board."""
+service's code); repeated and out-of-order events; bad input; pictures; the quality board.
+
+The year is the twelve months before the suite's running month (`HJEMFLYT_TEST_TODAY`), and
+the service stands still on the suite's today at the suite's hour: on 1 January at 00:20 the
+running month is one day old and its stock figures are taken that day."""
 
 from __future__ import annotations
 
@@ -39,21 +43,39 @@ from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.contracts.reports import VISITS_REPORTED, ReportedVisit, VisitsReported
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
-from hjemflyt.shared.platform.clock import FixedClock
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, fixed_clock, running_service
 
 OSLO = ZoneInfo("Europe/Oslo")
-NOW = datetime(2027, 1, 20, 11, 0, tzinfo=UTC)  # Oslo: 20 January 2027
-TODAY = date(2027, 1, 20)
+NOW = fixed_clock().now()  # the suite's today at the suite's hour
+TODAY = NOW.astimezone(OSLO).date()
 DISTRICTS = ["nord", "sor", "ost"]
 PROVIDERS = ["911111111", "922222222"]
-MONTHS = [date(2026, m, 1) for m in range(1, 13)] + [date(2027, 1, 1)]
+
+
+def next_first(first: date) -> date:
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+# The generated year: the twelve whole months before the running month; then the running one.
+RUNNING = TODAY.replace(day=1)
+YEAR_START = RUNNING.replace(year=RUNNING.year - 1)
+MONTHS = [YEAR_START]
+while MONTHS[-1] < RUNNING:
+    MONTHS.append(next_first(MONTHS[-1]))
+assert len(MONTHS) == 13
+# Visits are reported up to five days before today (a few come late, up to two days before).
+VISITS_UNTIL = TODAY - timedelta(days=5)
 T = platform_tables
+
+
+def year_month(n: int) -> str:
+    """The generated year's month n (0: its first; 12: the running month), as YYYY-MM."""
+    return f"{MONTHS[n]:%Y-%m}"
 
 
 @pytest.fixture
 async def client(settings):
-    async with running_service(create_app, settings, clock=FixedClock(NOW)) as client:
+    async with running_service(create_app, settings, clock=fixed_clock()) as client:
         yield client
 
 
@@ -117,8 +139,8 @@ class City:
     notification_events: list[tuple[EventType[Any], dict[str, Any]]] = field(default_factory=list)
 
 
-def day_in_2026(rng: random.Random) -> date:
-    return date(2026, 1, 1) + timedelta(days=rng.randrange(365))
+def day_in_year(rng: random.Random) -> date:
+    return YEAR_START + timedelta(days=rng.randrange((RUNNING - YEAR_START).days))
 
 
 def oslo_moment(day: date, rng: random.Random) -> datetime:
@@ -145,7 +167,7 @@ def generate(seed: int = 7, persons: int = 220) -> City:
     for _ in range(persons):
         person = new_id()
         district = rng.choice(DISTRICTS)
-        referral_days = sorted(day_in_2026(rng) for _ in range(rng.choice([0, 1, 1, 1, 2])))
+        referral_days = sorted(day_in_year(rng) for _ in range(rng.choice([0, 1, 1, 1, 2])))
         for day in referral_days:
             rid = new_id()
             at = oslo_moment(day, rng)
@@ -162,7 +184,7 @@ def generate(seed: int = 7, persons: int = 220) -> City:
         # Decisions: one after each referral (mostly), or one from before the year.
         starts = [d + timedelta(days=rng.randrange(0, 40)) for d in referral_days if rng.random() < 0.85]
         if not referral_days:
-            starts = [date(2025, 1, 1) + timedelta(days=rng.randrange(300))]
+            starts = [YEAR_START - timedelta(days=365 - rng.randrange(300))]
         for decision_date in starts:
             did = new_id()
             start = decision_date + timedelta(days=rng.randrange(0, 8))
@@ -206,7 +228,7 @@ def generate(seed: int = 7, persons: int = 220) -> City:
                 )
                 decision.evaluation, decision.codes = evaluation, codes
             if rng.random() < 0.3:
-                ended_on = max(start, date(2026, 1, 1)) + timedelta(days=rng.randrange(0, 200))
+                ended_on = max(start, YEAR_START) + timedelta(days=rng.randrange(0, 200))
                 ended = DecisionEnded(
                     decision_id=did,
                     version=2,
@@ -243,8 +265,8 @@ def generate(seed: int = 7, persons: int = 220) -> City:
                     city.appeals.append((district, decided, stage, outcome))
             # Visits from the start to the end (or a few days past it: late reports happen).
             org = rng.choice(PROVIDERS)
-            last = min(decision.ended_on or decision.end or date(2027, 1, 15), date(2027, 1, 15))
-            day = max(start, date(2026, 1, 1))
+            last = min(decision.ended_on or decision.end or VISITS_UNTIL, VISITS_UNTIL)
+            day = max(start, YEAR_START)
             gap = rng.choice([1, 2, 3, 5])
             team = rng.sample(staff[(org, district)], rng.randint(2, 10))
             while day <= last + timedelta(days=rng.choice([0, 0, 3])):
@@ -286,7 +308,7 @@ def generate(seed: int = 7, persons: int = 220) -> City:
                 chunk=n,
                 chunks=len(chunks),
                 visits=chunk,
-                reported_at=datetime(2027, 1, 16, 8, tzinfo=UTC),
+                reported_at=NOW - timedelta(days=4),
             )
             city.notification_events.append((VISITS_REPORTED, envelope(VISITS_REPORTED, report, f"b-{org}")))
         changed = []
@@ -304,7 +326,7 @@ def generate(seed: int = 7, persons: int = 220) -> City:
             chunk=1,
             chunks=1,
             visits=changed,
-            reported_at=datetime(2027, 1, 18, 8, tzinfo=UTC),
+            reported_at=NOW - timedelta(days=2),
         )
         corrections.append((VISITS_REPORTED, envelope(VISITS_REPORTED, report, f"c-{org}")))
     city.notification_events[:0] = corrections
@@ -322,7 +344,7 @@ def pathway_rows(city: City, seed: int = 11) -> list[dict[str, Any]]:
         if rng.random() > 0.5:
             continue
         kind = rng.randint(0, 3)
-        opened = day_in_2026(rng)
+        opened = day_in_year(rng)
         planned = {
             0: opened + timedelta(days=7),
             1: opened + timedelta(days=14),
@@ -476,9 +498,20 @@ async def fact_counts(client) -> dict[str, int]:
         }
 
 
-@pytest.mark.parametrize("seed", [7, 2026])
-async def test_a_generated_year_gives_the_figures_computed_independently(client, issuer, settings, bus, seed):
-    city = generate(seed)
+@pytest.mark.parametrize(
+    ("seed", "persons"),
+    [
+        pytest.param(7, 220, id="7"),
+        pytest.param(2026, 220, id="2026"),
+        # A smaller city for the calendar days (each of them gives it another year): the
+        # running month one day old on 1 January, a leap year's February, DST months.
+        pytest.param(11, 40, id="11-small", marks=pytest.mark.calendar),
+    ],
+)
+async def test_a_generated_year_gives_the_figures_computed_independently(
+    client, issuer, settings, bus, seed, persons
+):
+    city = generate(seed, persons)
     pathways = pathway_rows(city)
     async with client.app.state.ctx.sessionmaker() as s, s.begin():
         if pathways:
@@ -518,14 +551,16 @@ async def test_a_generated_year_gives_the_figures_computed_independently(client,
     async with client.app.state.ctx.sessionmaker() as s:
         assert await s.scalar(select(func.count()).select_from(T.dead_letter)) == 0
 
-    # Indicators for 2026 and the running month (stocks on today's date).
+    # Indicators for the year and the running month (stocks on today's date).
     r = await client.get(
-        "/v1/indicators", params={"from": "2026-01", "to": "2027-01"}, headers=auth(issuer, Role.manager)
+        "/v1/indicators",
+        params={"from": year_month(0), "to": year_month(12)},
+        headers=auth(issuer, Role.manager),
     )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["today"] == TODAY.isoformat()
-    assert (body["from"], body["to"]) == ("2026-01", "2027-01")
+    assert (body["from"], body["to"]) == (year_month(0), year_month(12))
     got = {(row["district"], row["month"]): row for row in body["districts"]}
     exp = expected(city, await all_pathways(client))
     checked = 0
@@ -569,19 +604,20 @@ async def test_a_generated_year_gives_the_figures_computed_independently(client,
             assert found is not None
             assert found["persons"] == len(staff)
             assert found["mean_distinct_staff"] == pytest.approx(statistics.fmean(staff))
-    assert sum(len(e["continuity"][None]) for e in exp.values()) > 200  # the figures are not trivially empty
+    # The figures are not trivially empty.
+    assert sum(len(e["continuity"][None]) for e in exp.values()) > persons
 
     # One district and one unit: the same rows, filtered.
     r = await client.get(
         "/v1/indicators",
-        params={"from": "2026-03", "to": "2026-04", "district": "nord", "unit": PROVIDERS[0]},
+        params={"from": year_month(2), "to": year_month(3), "district": "nord", "unit": PROVIDERS[0]},
         headers=auth(issuer, Role.service_lead, districts=["nord"]),
     )
     assert r.status_code == 200, r.text
     one = r.json()
     assert {(row["district"], row["month"]) for row in one["districts"]} <= {
-        ("nord", "2026-03"),
-        ("nord", "2026-04"),
+        ("nord", year_month(2)),
+        ("nord", year_month(3)),
     }
     assert {u["unit"] for u in one["units"]} <= {PROVIDERS[0]}
     for row in one["districts"]:
@@ -589,13 +625,13 @@ async def test_a_generated_year_gives_the_figures_computed_independently(client,
     # A case officer sees only their districts; another district is not there for them.
     r = await client.get(
         "/v1/indicators",
-        params={"from": "2026-01", "to": "2026-12"},
+        params={"from": year_month(0), "to": year_month(11)},
         headers=auth(issuer, Role.case_officer, districts=["sor"]),
     )
     assert {row["district"] for row in r.json()["districts"]} == {"sor"}
     r = await client.get(
         "/v1/indicators",
-        params={"from": "2026-01", "to": "2026-12", "district": "nord"},
+        params={"from": year_month(0), "to": year_month(11), "district": "nord"},
         headers=auth(issuer, Role.case_officer, districts=["sor"]),
     )
     assert r.status_code == 404
@@ -603,7 +639,7 @@ async def test_a_generated_year_gives_the_figures_computed_independently(client,
     # Pictures of the trends per district.
     r = await client.get(
         "/v1/indicators/pictures/continuity",
-        params={"from": "2026-01", "to": "2026-12", "format": "svg"},
+        params={"from": year_month(0), "to": year_month(11), "format": "svg"},
         headers=auth(issuer, Role.manager),
     )
     assert r.status_code == 200, r.text
@@ -613,7 +649,7 @@ async def test_a_generated_year_gives_the_figures_computed_independently(client,
     assert all(d in words for d in DISTRICTS), words
     r = await client.get(
         "/v1/indicators/pictures/pathway_share",
-        params={"from": "2026-01", "to": "2026-12"},
+        params={"from": year_month(0), "to": year_month(11)},
         headers={**auth(issuer, Role.manager), "Accept": "image/png"},
     )
     assert r.status_code == 200, r.text
@@ -631,36 +667,41 @@ async def test_out_of_order_decision_versions_and_ends_settle_on_the_same_facts(
 ):
     person = uuid.uuid4()
     did = uuid.uuid4()
+    decided = TODAY - timedelta(days=300)
+
+    def on(days: int) -> date:
+        return decided + timedelta(days=days)
+
     made = DecisionMade(
         decision_id=did,
         version=1,
         person_id=person,
         district="nord",
-        decision_date=date(2026, 3, 2),
-        start_date=date(2026, 3, 3),
-        evaluation_date=date(2026, 6, 1),
+        decision_date=decided,
+        start_date=on(1),
+        evaluation_date=on(91),
         services=[service("1")],
-        made_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
+        made_at=datetime.combine(decided, time(10), OSLO),
     )
     amended = DecisionAmended(
         decision_id=did,
         version=2,
         person_id=person,
         district="nord",
-        start_date=date(2026, 3, 3),
-        evaluation_date=date(2026, 9, 1),
+        start_date=on(1),
+        evaluation_date=on(183),
         services=[service("15")],
         changes=["services"],
-        amended_at=datetime(2026, 4, 2, 9, tzinfo=UTC),
+        amended_at=datetime.combine(on(31), time(10), OSLO),
     )
     ended = DecisionEnded(
         decision_id=did,
         version=2,
         person_id=person,
         district="nord",
-        end_date=date(2026, 10, 31),
+        end_date=on(243),
         reason="ended",
-        ended_at=datetime(2026, 10, 31, 9, tzinfo=UTC),
+        ended_at=datetime.combine(on(243), time(10), OSLO),
     )
     # The end first, then the amendment, then the decision it amends, then the end again.
     steps: list[tuple[EventType[Any], Any]] = [
@@ -682,9 +723,9 @@ async def test_out_of_order_decision_versions_and_ends_settle_on_the_same_facts(
     row = await eventually(settled)
     assert row["content_version"] == 2
     assert row["service_codes"] == ["15"]
-    assert row["evaluation_date"] == date(2026, 9, 1)
-    assert row["ended_on"] == date(2026, 10, 31)
-    assert row["decision_date"] == date(2026, 3, 2)
+    assert row["evaluation_date"] == on(183)
+    assert row["ended_on"] == on(243)
+    assert row["decision_date"] == decided
 
 
 @pytest.mark.parametrize(
@@ -708,7 +749,7 @@ async def test_bad_periods_are_refused(client, issuer, params, status):
 
 async def test_pictures_negotiate_and_refuse_what_they_cannot_give(client, issuer):
     headers = auth(issuer, Role.manager)
-    params = {"from": "2026-01", "to": "2026-03"}
+    params = {"from": year_month(0), "to": year_month(2)}
     r = await client.get("/v1/indicators/pictures/overdue_share", params=params, headers=headers)
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("image/svg+xml")
@@ -729,6 +770,7 @@ async def test_pictures_negotiate_and_refuse_what_they_cannot_give(client, issue
     assert r.status_code == 403
 
 
+@pytest.mark.calendar
 async def test_the_weekly_quality_board(client, issuer, settings, bus):
     person, other = uuid.uuid4(), uuid.uuid4()
     for p, district in [(person, "nord"), (other, "sor")]:
@@ -738,10 +780,10 @@ async def test_the_weekly_quality_board(client, issuer, settings, bus):
             version=1,
             person_id=p,
             district=district,
-            decision_date=date(2027, 1, 4),
-            start_date=date(2027, 1, 5),
+            decision_date=TODAY - timedelta(days=16),
+            start_date=TODAY - timedelta(days=15),
             services=[service("15")],
-            made_at=datetime(2027, 1, 4, 9, tzinfo=UTC),
+            made_at=datetime.combine(TODAY - timedelta(days=16), time(10), OSLO),
         )
         await publish(bus, settings, DECISION_MADE, envelope(DECISION_MADE, made, str(did)))
 
@@ -749,7 +791,10 @@ async def test_the_weekly_quality_board(client, issuer, settings, bus):
         assert (await fact_counts(client))["decision_fact"] == 2
 
     await eventually(known)
-    week = "2027-W03"  # 18-24 January 2027: this week on the fixed clock
+    # This week on the clock: the ISO week's year is not always the date's (1 January 2027,
+    # a Friday, is in 2026-W53).
+    iso_year, iso_week, _ = TODAY.isocalendar()
+    week = f"{iso_year:04d}-W{iso_week:02d}"
     lead = auth(issuer, Role.service_lead, districts=["nord"], subject="lead-nord")
     r = await client.put(
         f"/v1/persons/{person}/quality-board/{week}",

@@ -1,12 +1,17 @@
 """Pathways on a real PostgreSQL and NATS: opened and closed by events and by hand,
 repeated and out-of-order events counted once, bad input refused, and the deadline sweep
-with the clock moved (pathway 1 at day 14, pathway 2 at two months, forgotten closures)."""
+with the clock moved (pathway 1 at day 14, pathway 2 at two months, forgotten closures).
+
+Each test's service stands still on the suite's today at the suite's hour (`HJEMFLYT_TEST_TODAY`;
+00:20 on the calendar days, when the UTC date is still the day before) and is moved by whole
+legal days; every expected date is computed from that day."""
 
 from __future__ import annotations
 
+import calendar
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,18 +41,37 @@ from hjemflyt.shared.contracts.reports import MASTERS_DAILY_LIFE_REPORTED, Maste
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import OSLO, FixedClock
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, fixed_clock, running_service
 
 T = platform_tables
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # Monday 2 November 2026, 10:00 in Oslo
-DAY0 = date(2026, 11, 2)
+START = fixed_clock().now()  # the suite's today at the suite's hour (UTC)
+DAY0 = START.astimezone(OSLO).date()
 PROVIDER = "812345672"
 Event = tuple[EventType[Any], dict[str, Any]]
 
 
+def day(n: int) -> date:
+    return DAY0 + timedelta(days=n)
+
+
+def months_later(d: date, months: int) -> date:
+    """The same day `months` later, or that month's last day when it is shorter."""
+    year, month = divmod(d.month - 1 + months, 12)
+    year, month = d.year + year, month + 1
+    return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
+
+
+def to_day(clock: FixedClock, n: int) -> None:
+    """Move the clock to day n at the hour it started: n legal days on, which is not n times
+    24 hours when a daylight-saving switch lies between (00:20 on 31 October 2027 plus 24
+    hours is 23:20 the same day)."""
+    target = datetime.combine(day(n), START.astimezone(OSLO).time(), OSLO)
+    clock.advance(target - clock.now())
+
+
 @pytest.fixture
 def clock() -> FixedClock:
-    return FixedClock(START)
+    return fixed_clock()
 
 
 @pytest.fixture
@@ -201,6 +225,7 @@ async def pathways_of(client, issuer, person_id) -> list[dict[str, Any]]:
     return r.json()["items"]
 
 
+@pytest.mark.calendar
 async def test_a_hospital_referral_and_a_discharge_open_one_pathway_1_however_often_they_come(
     client, issuer, settings, bus
 ):
@@ -240,7 +265,7 @@ async def test_a_discharge_opens_pathway_1_once_and_a_stale_one_opens_nothing(
     # The same discharge under another event id: the fact opened its pathway already.
     again = ev(PERSON_DISCHARGED, PersonDischarged(**discharged(person, admission)[1]["data"]), admission)
     # An older discharge that arrives late (out of order) is older than the pathway: nothing.
-    clock.advance(timedelta(days=3))
+    to_day(clock, 3)
     await publish(client, bus, settings, again)
     r = await client.post(
         "/v1/pathways",
@@ -254,29 +279,32 @@ async def test_a_discharge_opens_pathway_1_once_and_a_stale_one_opens_nothing(
     assert await outbox_count(client, PATHWAY_OPENED) == 2
 
 
+@pytest.mark.calendar
 async def test_by_hand_one_open_per_kind_no_date_before_the_referral_and_closures_once(
     client, issuer, settings, bus, clock
 ):
     person = uuid.uuid4()
     ref = referral(person, source="gp", at=START)
     await publish(client, bus, settings, ref)
-    clock.advance(timedelta(days=2))
+    to_day(clock, 2)
     body = {"person_id": str(person), "district": "frogner", "kind": 2}
-    r = await client.post("/v1/pathways", json={**body, "opened_on": "2026-11-01"}, headers=officer(issuer))
+    # The day before the referral; a day in the future.
+    r = await client.post("/v1/pathways", json={**body, "opened_on": str(day(-1))}, headers=officer(issuer))
     assert r.status_code == 422, r.text
     assert r.json()["type"].endswith("/pathway-date")
-    r = await client.post("/v1/pathways", json={**body, "opened_on": "2026-11-30"}, headers=officer(issuer))
+    r = await client.post("/v1/pathways", json={**body, "opened_on": str(day(3))}, headers=officer(issuer))
     assert r.status_code == 422, r.text
     headers = {**officer(issuer), "Idempotency-Key": "open-1"}
-    r = await client.post("/v1/pathways", json={**body, "opened_on": "2026-11-02"}, headers=headers)
+    r = await client.post("/v1/pathways", json={**body, "opened_on": str(DAY0)}, headers=headers)
     assert r.status_code == 201, r.text
     p = r.json()
     # The integrator's retry with the same key gets the same answer and opens nothing more.
-    r = await client.post("/v1/pathways", json={**body, "opened_on": "2026-11-02"}, headers=headers)
+    r = await client.post("/v1/pathways", json={**body, "opened_on": str(DAY0)}, headers=headers)
     assert r.status_code == 201, r.text
     assert r.headers["Idempotency-Replayed"] == "true"
     assert r.json()["id"] == p["id"]
-    assert p["planned_end"] == "2027-01-02"
+    assert p["opened_on"] == DAY0.isoformat()
+    assert p["planned_end"] == months_later(DAY0, 2).isoformat()
     assert p["referral_id"] == ref[1]["data"]["referral_id"]
     r = await client.post("/v1/pathways", json=body, headers=officer(issuer))
     assert r.status_code == 409, r.text
@@ -315,13 +343,13 @@ async def test_by_hand_one_open_per_kind_no_date_before_the_referral_and_closure
     # Back-dating is a recorded correction with a reason, never a silent change.
     r = await client.post(
         f"/v1/pathways/{p['id']}/corrections",
-        json={"field": "closed_on", "new_value": "2026-11-03", "reason": ""},
+        json={"field": "closed_on", "new_value": str(day(1)), "reason": ""},
         headers=officer(issuer),
     )
     assert r.status_code == 422
     r = await client.post(
         f"/v1/pathways/{p['id']}/corrections",
-        json={"field": "closed_on", "new_value": "2026-11-01", "reason": "Call made on the 1st"},
+        json={"field": "closed_on", "new_value": str(day(-1)), "reason": "Call made the day before"},
         headers=officer(issuer),
     )
     assert r.status_code == 422  # before the opening and the referral
@@ -329,18 +357,18 @@ async def test_by_hand_one_open_per_kind_no_date_before_the_referral_and_closure
         f"/v1/pathways/{p['id']}/corrections",
         json={
             "field": "closed_on",
-            "new_value": "2026-11-03",
-            "reason": "Call made on the 3rd, recorded late",
+            "new_value": str(day(1)),
+            "reason": "Call made the day after the opening, recorded late",
         },
         headers=officer(issuer),
     )
     assert r.status_code == 201, r.text
     r = await client.get(f"/v1/pathways/{p['id']}", headers=officer(issuer))
     detail = r.json()
-    assert detail["closed_on"] == "2026-11-03"
+    assert detail["closed_on"] == day(1).isoformat()
     assert datetime.fromisoformat(detail["closed_at"]) == clock.now()  # the clock's time stays
     [c] = detail["corrections"]
-    assert (c["field"], c["old_value"], c["new_value"]) == ("closed_on", "2026-11-04", "2026-11-03")
+    assert (c["field"], c["old_value"], c["new_value"]) == ("closed_on", closed["closed_on"], str(day(1)))
 
     async with client.app.state.ctx.sessionmaker() as s:
         logged = await s.scalar(
@@ -360,8 +388,8 @@ async def test_masters_daily_life_closes_once_and_not_a_later_pathway(client, is
         discharged(person, uuid.uuid4()),
         made(person, decision, decided=DAY0, end=None),
     )
-    clock.advance(timedelta(days=6))
-    report = masters(person, DAY0 + timedelta(days=6))
+    to_day(clock, 6)
+    report = masters(person, day(6))
     await publish(client, bus, settings, report, copies=2)
     [p] = await pathways_of(client, issuer, person)
     assert (p["status"], p["outcome"]) == ("closed", "no_services")
@@ -376,7 +404,7 @@ async def test_masters_daily_life_closes_once_and_not_a_later_pathway(client, is
             version=2,
             person_id=person,
             district="frogner",
-            end_date=DAY0 + timedelta(days=7),
+            end_date=day(7),
             reason="masters_daily_life",
             ended_at=clock.now(),
         ),
@@ -386,18 +414,20 @@ async def test_masters_daily_life_closes_once_and_not_a_later_pathway(client, is
     assert await outbox_count(client, PATHWAY_CLOSED) == 1
 
     # A report observed before a new pathway opened does not close it (out of order).
-    clock.advance(timedelta(days=2))
+    to_day(clock, 8)
     r = await client.post(
         "/v1/pathways",
         json={"person_id": str(person), "district": "frogner", "kind": 0},
         headers=officer(issuer),
     )
     assert r.status_code == 201, r.text
-    await publish(client, bus, settings, masters(person, DAY0 + timedelta(days=5)))
+    assert r.json()["opened_on"] == day(8).isoformat()
+    await publish(client, bus, settings, masters(person, day(5)))
     r = await client.get(f"/v1/pathways/{r.json()['id']}", headers=officer(issuer))
     assert r.json()["status"] == "open"
 
 
+@pytest.mark.calendar
 async def test_the_sweep_flags_day_14_two_months_and_forgotten_closures_once(
     client, issuer, settings, bus, clock
 ):
@@ -409,11 +439,11 @@ async def test_the_sweep_flags_day_14_two_months_and_forgotten_closures_once(
         client,
         bus,
         settings,
-        made(running, uuid.uuid4(), decided=DAY0 - timedelta(days=30), end=None),
+        made(running, uuid.uuid4(), decided=day(-30), end=None),
         discharged(running, uuid.uuid4()),
         discharged(quiet, uuid.uuid4()),
         discharged(covered, uuid.uuid4()),
-        made(covered, uuid.uuid4(), decided=DAY0 + timedelta(days=1), end=None),
+        made(covered, uuid.uuid4(), decided=day(1), end=None),
     )
     r = await client.post(
         "/v1/pathways",
@@ -421,27 +451,31 @@ async def test_the_sweep_flags_day_14_two_months_and_forgotten_closures_once(
         headers=officer(issuer, "grorud"),
     )
     assert r.status_code == 201, r.text
+    # Pathway 2 runs two months: to the same day two months on (the month's last day when
+    # that is shorter: opened 31 December, it ends 28 February).
+    two_months = months_later(DAY0, 2)
+    assert (r.json()["planned_end"], r.json()["decision_due"]) == (str(two_months), str(two_months))
     await publish(
         client,
         bus,
         settings,
-        made(reablement, uuid.uuid4(), decided=DAY0, end=date(2027, 1, 2), district="grorud"),
+        made(reablement, uuid.uuid4(), decided=DAY0, end=two_months, district="grorud"),
     )
     [p_running] = await pathways_of(client, issuer, running)
     assert p_running["has_active_services"] is True
 
     # The service's own sweep runs too (every few seconds): sweep here, then look at the tasks.
-    clock.advance(timedelta(days=13))
+    to_day(clock, 13)
     await sweep_once(ctx)
     r = await client.get("/v1/tasks", headers=officer(issuer))
     assert r.json() == []
-    clock.advance(timedelta(days=1))  # day 14
+    to_day(clock, 14)
     await sweep_once(ctx)
     r = await client.get("/v1/tasks", headers=officer(issuer))
     assert [(t["kind"], t["person_id"], t["due"]) for t in r.json()] == [
-        ("decision_required", str(running), "2026-11-16")
+        ("decision_required", str(running), str(day(14)))
     ]
-    clock.advance(timedelta(days=1))  # day 15: both pathway 1s are past their planned end
+    to_day(clock, 15)  # the pathway 1s are past their planned end
     await sweep_once(ctx)
     assert await sweep_once(ctx) == 0
     r = await client.get("/v1/tasks", headers=officer(issuer))
@@ -473,11 +507,16 @@ async def test_the_sweep_flags_day_14_two_months_and_forgotten_closures_once(
     assert sorted(t["person_id"] for t in r.json()) == sorted([str(quiet), str(covered)])
 
     # Pathway 2 at two months with its decision ending then: a new decision is required.
-    clock.set_offset(timedelta(days=61))  # 2 January 2027
+    to_day(clock, (two_months - DAY0).days - 1)
+    await sweep_once(ctx)
+    r = await client.get("/v1/tasks", headers=auth(issuer, Role.manager))
+    assert str(reablement) not in {t["person_id"] for t in r.json()}
+    to_day(clock, (two_months - DAY0).days)
     await sweep_once(ctx)
     r = await client.get("/v1/tasks", headers=auth(issuer, Role.manager))
     kinds = {(t["kind"], t["person_id"]) for t in r.json()}
     assert ("new_decision_required", str(reablement)) in kinds
+    assert ("overdue", str(reablement)) not in kinds  # on its last day, not past it
     assert await outbox_count(client, PATHWAY_TASK_OPENED) == 5
 
 
@@ -500,7 +539,7 @@ async def test_templates_default_to_stavanger_and_changes_are_new_versions(
         json={"person_id": str(person), "district": "frogner", "kind": 1},
         headers=officer(issuer),
     )
-    assert r.json()["planned_end"] == "2026-11-16"
+    assert r.json()["planned_end"] == day(14).isoformat()
     change = {
         "kind": 1,
         "name": "Pathway 1, ten days",
@@ -536,9 +575,9 @@ async def test_templates_default_to_stavanger_and_changes_are_new_versions(
         json={"person_id": str(other), "district": "frogner", "kind": 1},
         headers=officer(issuer),
     )
-    assert (r.json()["planned_end"], r.json()["template_version"]) == ("2026-11-12", 1)
+    assert (r.json()["planned_end"], r.json()["template_version"]) == (day(10).isoformat(), 1)
     [p] = await pathways_of(client, issuer, person)
-    assert (p["planned_end"], p["template_version"]) == ("2026-11-16", 0)
+    assert (p["planned_end"], p["template_version"]) == (day(14).isoformat(), 0)
 
 
 async def test_a_decision_that_overtakes_the_discharge_still_satisfies_the_requirement(
@@ -552,7 +591,7 @@ async def test_a_decision_that_overtakes_the_discharge_still_satisfies_the_requi
     [p] = await pathways_of(client, issuer, person)
     assert p["has_active_services"] is True
     assert p["decision_covered"] is True
-    clock.advance(timedelta(days=14))
+    to_day(clock, 14)
     await sweep_once(ctx)
     r = await client.get("/v1/tasks", headers=officer(issuer))
     assert r.json() == []

@@ -1,11 +1,12 @@
 """A person's timeline, built from `decision.made` (assessment) and `order.created`
-(notifications) events on the real bus, and scoped to the reader's districts."""
+(notifications) events on the real bus, and scoped to the reader's districts. The decision
+is dated two weeks before the suite's today (`HJEMFLYT_TEST_TODAY`)."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from nats.js.errors import NotFoundError
@@ -25,10 +26,14 @@ from hjemflyt.shared.contracts.events import (
 from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.platform.clock import OSLO
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_today
 
 PROVIDER = "812345672"
 T = platform_tables
+DECIDED = suite_today() - timedelta(days=14)
+MADE_AT = datetime.combine(DECIDED, time(11), OSLO).astimezone(UTC)
+EVALUATION = DECIDED + timedelta(days=100)
 
 
 async def consumer_info(ctx, producer: str, durable: str):
@@ -62,7 +67,7 @@ def envelope(event_type: EventType, data, subject: str, event_id: uuid.UUID | No
         source=f"/hjemflyt/{event_type.service}",
         type=event_type.name,
         subject=subject,
-        time=datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        time=MADE_AT,
         dataschema=event_type.dataschema,
         tenant="0301",
         data=data.model_dump(mode="json"),
@@ -78,9 +83,9 @@ def decision_made(
         version=1,
         person_id=person_id,
         district=district,
-        decision_date=date(2026, 11, 22),
-        start_date=date(2026, 12, 1),
-        evaluation_date=date(2027, 3, 1),
+        decision_date=DECIDED,
+        start_date=DECIDED + timedelta(days=9),
+        evaluation_date=EVALUATION,
         services=[
             DecidedService(
                 service_code="15",
@@ -89,7 +94,7 @@ def decision_made(
                 provider_org=PROVIDER,
             )
         ],
-        made_at=made_at or datetime(2026, 11, 22, 10, 0, tzinfo=UTC),
+        made_at=made_at or MADE_AT,
     )
     return envelope(DECISION_MADE, data, str(decision_id))
 
@@ -137,7 +142,7 @@ async def test_a_decision_appears_on_the_timeline_of_its_district(client, issuer
     assert entry["source"] == "assessment"
     assert entry["reference"] == event["data"]["decision_id"]
     assert entry["details"]["decision_version"] == 1
-    assert entry["details"]["evaluation_date"] == "2027-03-01"
+    assert entry["details"]["evaluation_date"] == EVALUATION.isoformat()
     assert entry["details"]["services"][0]["provider_org"] == PROVIDER
 
     assert await entries(client, person_id, auth(issuer, Role.integration)) == [entry]
@@ -168,7 +173,7 @@ async def test_a_decision_appears_on_the_timeline_of_its_district(client, issuer
 
 async def test_orders_join_the_timeline_in_time_order(client, issuer, settings, bus):
     person_id = uuid.uuid4()
-    made = decision_made(person_id, made_at=datetime(2026, 11, 22, 10, 0, tzinfo=UTC))
+    made = decision_made(person_id, made_at=MADE_AT)
     order_id = uuid.uuid4()
     created = envelope(
         ORDER_CREATED,
@@ -178,7 +183,7 @@ async def test_orders_join_the_timeline_in_time_order(client, issuer, settings, 
             decision_version=1,
             person_id=person_id,
             provider_org=PROVIDER,
-            created_at=datetime(2026, 11, 22, 10, 5, tzinfo=UTC),
+            created_at=MADE_AT + timedelta(minutes=5),
         ),
         str(order_id),
     )

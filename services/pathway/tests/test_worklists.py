@@ -1,13 +1,16 @@
 """Worklists, named responsibility and the whole timeline, from events on the real bus.
 
 Each worklist kind with repeated and out-of-order events (never counted twice), the
-responsibility gaps, district isolation (404 or filtered) and the access-log rows."""
+responsibility gaps, district isolation (404 or filtered) and the access-log rows.
+
+The service runs on the suite's clock (`HJEMFLYT_TEST_TODAY`); every date and time of the
+scenarios is taken from that clock too (`suite_now()`, `suite_today()`)."""
 
 from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pytest
@@ -77,7 +80,8 @@ from hjemflyt.shared.contracts.reports import (
 )
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.platform.clock import OSLO
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_now, suite_today
 
 PROVIDER = "812345672"
 T = platform_tables
@@ -106,7 +110,7 @@ def event(event_type: EventType[Any], data: BaseModel, subject: object) -> Event
         source=f"/hjemflyt/{event_type.service}",
         type=event_type.name,
         subject=str(subject),
-        time=datetime.now(UTC),
+        time=suite_now(),
         dataschema=event_type.dataschema,
         tenant="0301",
         data=data.model_dump(mode="json"),
@@ -153,6 +157,8 @@ async def publish_all(client, bus: Bus, settings, *events: Event, copies: int = 
 
 def made(person_id, *, district="frogner", evaluation: date | None, decision_id=None, version=1) -> Event:
     decision_id = decision_id or uuid.uuid4()
+    # Made some months ago and in force since (its evaluation date is the scenario's).
+    decided = suite_today() - timedelta(days=120)
     return event(
         DECISION_MADE,
         DecisionMade(
@@ -160,15 +166,15 @@ def made(person_id, *, district="frogner", evaluation: date | None, decision_id=
             version=version,
             person_id=person_id,
             district=district,
-            decision_date=date(2026, 1, 5),
-            start_date=date(2026, 1, 10),
+            decision_date=decided,
+            start_date=decided + timedelta(days=5),
             evaluation_date=evaluation,
             services=[
                 DecidedService(
                     service_code="15", service_name="Helsetjenester i hjemmet", hours_per_month="12"
                 )
             ],
-            made_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+            made_at=datetime.combine(decided, time(10), OSLO),
         ),
         decision_id,
     )
@@ -258,7 +264,7 @@ def start_confirmed(
             person_id=person_id,
             provider_org=PROVIDER,
             district=district,
-            started_on=at.date(),
+            started_on=at.astimezone(OSLO).date(),
             primary_contact_staff_id=staff_id,
             confirmed_at=at,
         ),
@@ -309,6 +315,7 @@ async def access_rows(client) -> list[dict]:
         return [dict(r._mapping) for r in await s.execute(select(T.access_log).order_by(T.access_log.c.id))]
 
 
+@pytest.mark.calendar
 async def test_reassessment_due_by_district_with_isolation_and_access_log(client, issuer, settings, bus):
     today = client.app.state.ctx.clock.today()
     due, other, later, ended_p, amended_p = (uuid.uuid4() for _ in range(5))
@@ -328,7 +335,7 @@ async def test_reassessment_due_by_district_with_isolation_and_access_log(client
             district="frogner",
             end_date=today - timedelta(days=1),
             reason="ended",
-            ended_at=datetime.now(UTC),
+            ended_at=suite_now(),
         ),
         decision_id_of(ended_made),
     )
@@ -382,8 +389,9 @@ async def test_reassessment_due_by_district_with_isolation_and_access_log(client
     }
 
 
+@pytest.mark.calendar
 async def test_change_of_need_unanswered_once_whatever_the_order(client, issuer, settings, bus):
-    now = datetime.now(UTC)
+    now = suite_now()
     person = uuid.uuid4()
     answered, early_answer, open_one = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     reported = con_reported(person, open_one, at=now - timedelta(days=20))
@@ -415,7 +423,7 @@ async def test_change_of_need_unanswered_once_whatever_the_order(client, issuer,
 
 
 async def test_orders_unacknowledged_past_the_deadline_or_escalated(client, issuer, settings, bus):
-    now = datetime.now(UTC)
+    now = suite_now()
     long_ago, recently = now - timedelta(days=5), now - timedelta(hours=1)
     person = uuid.uuid4()
     decision = made(person, evaluation=None)
@@ -511,6 +519,7 @@ async def test_orders_unacknowledged_past_the_deadline_or_escalated(client, issu
     assert [i["reference_id"] for i in items] == [str(changed)]
 
 
+@pytest.mark.calendar
 async def test_overdue_pathways_are_listed(client, issuer, settings, bus):
     today = client.app.state.ctx.clock.today()
     person = uuid.uuid4()
@@ -543,7 +552,7 @@ async def test_overdue_pathways_are_listed(client, issuer, settings, bus):
 
 
 async def test_named_responsibility_gaps_and_personal_worklists(client, issuer, settings, bus):
-    now = datetime.now(UTC)
+    now = suite_now()
     today = client.app.state.ctx.clock.today()
     nobody, led, complete, done, elsewhere = (uuid.uuid4() for _ in range(5))
     complete_order, ended_order = uuid.uuid4(), uuid.uuid4()
@@ -663,7 +672,8 @@ async def test_named_responsibility_gaps_and_personal_worklists(client, issuer, 
 async def test_the_timeline_holds_every_event_about_the_person_in_order(client, issuer, settings, bus):
     person, neighbour = uuid.uuid4(), uuid.uuid4()
     order_id, admission = uuid.uuid4(), uuid.uuid4()
-    base = datetime(2026, 11, 2, 8, tzinfo=UTC)
+    # Three days ago, from 09:00 Oslo time on.
+    base = datetime.combine(suite_today() - timedelta(days=3), time(9), OSLO)
 
     def t(minutes: int) -> datetime:
         return base + timedelta(minutes=minutes)
@@ -721,7 +731,7 @@ async def test_the_timeline_holds_every_event_about_the_person_in_order(client, 
                 clarification_id=clar,
                 direction="provider_to_case_office",
                 **common,
-                due_date=date(2026, 11, 5),
+                due_date=base.date() + timedelta(days=3),
                 requested_at=t(205),
             ),
             clar,
@@ -743,7 +753,7 @@ async def test_the_timeline_holds_every_event_about_the_person_in_order(client, 
                 clarification_id=uuid.uuid4(),
                 direction="case_office_to_provider",
                 **common,
-                due_date=date(2026, 11, 2),
+                due_date=base.date(),
                 overdue_at=t(207),
             ),
             clar,
@@ -810,7 +820,7 @@ async def test_the_timeline_holds_every_event_about_the_person_in_order(client, 
         event(
             MASTERS_DAILY_LIFE_REPORTED,
             MastersDailyLifeReported(
-                report_id=uuid.uuid4(), **common, observed_on=date(2026, 11, 2), reported_at=t(213)
+                report_id=uuid.uuid4(), **common, observed_on=base.date(), reported_at=t(213)
             ),
             "m",
         ),
