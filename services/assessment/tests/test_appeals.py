@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from identity_corpus import VALID_NUMBERS
@@ -21,8 +21,7 @@ from hjemflyt.assessment.db import platform_tables
 from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.platform.clock import OSLO, Clock
-from hjemflyt.shared.testing import auth, eventually, running_service
+from hjemflyt.shared.testing import auth, eventually, move_clock_to, running_service
 
 NUMBERS = [n for n, cls in VALID_NUMBERS if cls.startswith("tenor")]
 APPEAL_BODY = "Statsforvalteren i Oslo og Akershus"
@@ -115,13 +114,6 @@ def assert_problem(r, status: int, slug: str) -> dict:
     body = r.json()
     assert body["type"].endswith("/" + slug), body
     return body
-
-
-def move_to_day(clock: Clock, day: date) -> None:
-    """Move the service's clock forward to `day` in Oslo, at the same time of day: whole days
-    of 24 hours land an hour off (and on the wrong day near midnight) across a DST switch."""
-    at = datetime.combine(day, clock.now().astimezone(OSLO).time(), OSLO)
-    clock.advance(at - clock.now())
 
 
 def tag(resource: dict) -> dict[str, str]:
@@ -540,7 +532,7 @@ async def test_the_worklist_lists_open_appeals_oldest_first_with_what_each_await
     integration = auth(issuer, Role.integration)
     decisions = [await made(client, issuer, number=NUMBERS[i]) for i in range(4)]
     first_day = client.app.state.clock.today()
-    move_to_day(client.app.state.clock, first_day + timedelta(days=3))
+    move_clock_to(client.app.state.clock, first_day + timedelta(days=3))
     # Registered in another order than received.
     received = {2: 0, 0: 1, 3: 2, 1: 3}  # decision index -> days after the decisions were made
     appeals = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from identity_corpus import VALID_NUMBERS
@@ -21,8 +21,14 @@ from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_number
 from hjemflyt.shared.platform.auth import Role
-from hjemflyt.shared.platform.clock import OSLO, Clock
-from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service, suite_today
+from hjemflyt.shared.testing import (
+    auth,
+    eventually,
+    move_clock_to,
+    publish_provider,
+    running_service,
+    suite_today,
+)
 
 PROVIDER = "320000009"  # approved for services 1 and 15 in frogner
 OTHER_PROVIDER = "974760673"  # never registered
@@ -81,13 +87,6 @@ async def register(client, issuer, district: str = "frogner", number: str = NUMB
 TODAY = suite_today()
 START = TODAY + timedelta(days=7)
 INFORMED = str(TODAY - timedelta(days=2))  # the person was told they may choose a provider
-
-
-def move_to_day(clock: Clock, day: date) -> None:
-    """Move the service's clock forward to `day` in Oslo, at the same time of day: whole days
-    of 24 hours land an hour off (and on the wrong day near midnight) across a DST switch."""
-    at = datetime.combine(day, clock.now().astimezone(OSLO).time(), OSLO)
-    clock.advance(at - clock.now())
 
 
 def assert_problem(r, status: int, slug: str) -> dict:
@@ -227,9 +226,9 @@ async def test_lifecycle_transitions_and_conflicts(client, issuer):
     assert sent.json()["appeal_deadline"] == (today + timedelta(weeks=4)).isoformat()
     assert sent.headers["etag"] == f'"{sent.json()["version"]}"'
     # Not before its start date: the day before it is refused, on the day it becomes active.
-    move_to_day(client.app.state.clock, START - timedelta(days=1))
+    move_clock_to(client.app.state.clock, START - timedelta(days=1))
     assert_problem(await client.post(f"{url}/activate", headers=integration), 409, "not-started")
-    move_to_day(client.app.state.clock, START)
+    move_clock_to(client.app.state.clock, START)
     active = await client.post(f"{url}/activate", headers=integration)
     assert active.status_code == 200, active.text
     assert active.json()["status"] == "active"
@@ -505,13 +504,13 @@ async def test_evaluations_due_is_the_reassessment_backlog(client, issuer):
     evaluation = date.fromisoformat(out["evaluation_date"])
     assert evaluation == START + timedelta(days=60)
     # Due within a week: listed when asked for a week ahead, not before.
-    move_to_day(client.app.state.clock, evaluation - timedelta(days=7))
+    move_clock_to(client.app.state.clock, evaluation - timedelta(days=7))
     due = await client.get("/v1/worklists/evaluations-due?within_days=6", headers=integration)
     assert due.json()["items"] == []
     due = await client.get("/v1/worklists/evaluations-due?within_days=7", headers=integration)
     assert [d["id"] for d in due.json()["items"]] == [out["id"]]
     # On the evaluation date itself it is due.
-    move_to_day(client.app.state.clock, evaluation)
+    move_clock_to(client.app.state.clock, evaluation)
     due = await client.get("/v1/worklists/evaluations-due", headers=integration)
     assert [d["id"] for d in due.json()["items"]] == [out["id"]]
     assert_problem(

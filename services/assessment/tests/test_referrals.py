@@ -35,7 +35,7 @@ from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO, FixedClock
 from hjemflyt.shared.platform.errors import Conflict, NotFound, RuleViolation
-from hjemflyt.shared.testing import auth, eventually, fixed_clock, running_service
+from hjemflyt.shared.testing import auth, eventually, fixed_clock, move_clock_to, running_service
 
 # Where the service's clock stands: the suite's day and hour (HJEMFLYT_TEST_TODAY), and that
 # day in Norway (near midnight the UTC date is another).
@@ -238,13 +238,6 @@ async def drain_outbox(client) -> None:
 
 def officer(issuer, district: str = "frogner"):
     return auth(issuer, Role.case_officer, districts=[district], subject=f"officer-{district}")
-
-
-def move_to(clock: FixedClock, day: date) -> None:
-    """Move the clock forward to `day` in Oslo, at the suite's time of day (whole days of 24
-    hours would land an hour off across a daylight-saving switch)."""
-    target = datetime.combine(day, START.astimezone(OSLO).time(), OSLO)
-    clock.advance(target - clock.now())
 
 
 def z(moment: datetime) -> str:
@@ -734,10 +727,10 @@ async def test_the_overdue_worklist_follows_the_clock(client, issuer, clock):
     d = await new_application(client, integration, ola)
 
     assert await worklist(client, frogner) == []
-    move_to(clock, deadline)  # the deadline day itself is in time
+    move_clock_to(clock, deadline)  # the deadline day itself is in time
     assert [x["id"] for x in await worklist(client, frogner)] == [early["id"]]
 
-    move_to(clock, deadline + timedelta(days=1))
+    move_clock_to(clock, deadline + timedelta(days=1))
     items = await worklist(client, frogner)
     same_day = sorted([a["id"], b["id"], c["id"]])
     assert [x["id"] for x in items] == [early["id"], *same_day]  # oldest deadline first
@@ -768,9 +761,9 @@ async def test_the_overdue_worklist_follows_the_clock(client, issuer, clock):
     assert replied[1]["preliminary_reply"]["expected_decision_date"] == str(promised)
 
     # The promised day itself still holds; once it passes without a decision, a new reply is due.
-    move_to(clock, promised)
+    move_clock_to(clock, promised)
     assert [x["id"] for x in await worklist(client, frogner)] == [early["id"]]
-    move_to(clock, promised + timedelta(days=1))
+    move_clock_to(clock, promised + timedelta(days=1))
     items = await worklist(client, frogner)
     assert [(x["id"], x["task"]) for x in items] == [
         (early["id"], "preliminary_reply_due"),
@@ -794,7 +787,7 @@ async def test_the_worklist_pages_with_a_cursor(client, issuer, clock):
         await new_application(client, integration, person_id, received_date=str(TODAY - timedelta(days=ago)))
         for ago in (26, 26, 25, 11, 0)
     ]
-    move_to(clock, TODAY + timedelta(days=62))  # every deadline (a month on) has passed
+    move_clock_to(clock, TODAY + timedelta(days=62))  # every deadline (a month on) has passed
     for limit in (1, 2, 3, 5, 50):
         ids, cursor = [], None
         for _ in range(10):

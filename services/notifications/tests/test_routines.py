@@ -7,7 +7,7 @@ Providers: A works in frogner and gamle-oslo, B in grorud, C in frogner only.
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from identity_corpus import make_org_number
@@ -22,7 +22,7 @@ from hjemflyt.notifications.routines.worker import sweep_reminders
 from hjemflyt.shared.contracts.routines import ROUTINE_ACKNOWLEDGED, ROUTINE_PUBLISHED
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO
-from hjemflyt.shared.testing import auth, running_service
+from hjemflyt.shared.testing import auth, move_clock_to, running_service
 
 A = make_org_number("81234567")
 B = make_org_number("90000000")
@@ -108,12 +108,6 @@ async def outbox(client, event_type) -> list[dict]:
             select(T.outbox.c.envelope).where(T.outbox.c.type == event_type.name).order_by(T.outbox.c.seq)
         )
         return [json.loads(e)["data"] for e in rows]
-
-
-def advance_to(clock, day: date, at: time = time(12)) -> None:
-    """Move the service's clock forward to `day` at `at`, Norway's time. (Whole days of 24 hours
-    land an hour off when a daylight saving switch lies between: from 00:20, on the day before.)"""
-    clock.advance(datetime.combine(day, at, OSLO) - clock.now())
 
 
 async def reference(client, district: str):
@@ -204,7 +198,7 @@ async def test_a_template_from_draft_through_comments_to_publication(client, set
 
     # Not published while the period is open; no comments once it closed.
     assert_problem(await publish(client, rid, 1), 409, "comment-period-open")
-    advance_to(clock, until + timedelta(days=1))
+    move_clock_to(clock, until + timedelta(days=1), time(12))
     r = await client.post(
         f"/v1/routines/{rid}/versions/1/comments", json={"text": "Sent"}, headers=provider(C)
     )

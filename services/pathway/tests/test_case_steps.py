@@ -46,11 +46,12 @@ from hjemflyt.shared.contracts.events import (
     ProviderChosen,
     ReferralReceived,
 )
+from hjemflyt.shared.contracts.pathway import PATHWAY_TASK_OPENED, PathwayTaskOpened
 from hjemflyt.shared.contracts.registry import REGISTRY, EventType
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import OSLO
-from hjemflyt.shared.testing import auth, eventually, running_service, suite_today
+from hjemflyt.shared.testing import auth, eventually, running_service, suite_now, suite_today
 
 PROVIDER = "812345672"
 T = platform_tables
@@ -570,6 +571,29 @@ async def test_a_pathway_opened_late_sits_on_its_referrals_day_and_the_timeline_
         ("referral-received", "gamle-oslo"),
     ]
     assert found[-1]["reference"] == str(moved_id)
+
+    # The old district's pathway is still open; today pathway's sweep flags it there. Its task
+    # says nothing new about where the person lives: the timeline stays with the new district.
+    task_id = uuid.uuid4()
+    flagged = event(
+        PATHWAY_TASK_OPENED,
+        PathwayTaskOpened(
+            task_id=task_id,
+            kind="overdue",
+            pathway_id=uuid.UUID(opened["reference"]),
+            person_id=person_id,
+            district="frogner",
+            pathway_kind=1,
+            due_date=suite_today(),
+            opened_at=suite_now(),
+        ),
+        task_id,
+        recorded=suite_now(),
+    )
+    await publish_all(client, bus, settings, flagged)
+    assert (await timeline(client, person_id, frogner, kind=kinds))["entries"] == []
+    tasks = (await timeline(client, person_id, gamle, kind="pathway-task-opened"))["entries"]
+    assert [(e["reference"], e["district"]) for e in tasks] == [(str(task_id), "frogner")]
 
 
 async def test_the_decisions_read_model_follows_versions_and_stays_ended(client, issuer, settings, bus):

@@ -41,7 +41,7 @@ from hjemflyt.shared.contracts.reports import MASTERS_DAILY_LIFE_REPORTED, Maste
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import OSLO, FixedClock
-from hjemflyt.shared.testing import auth, eventually, fixed_clock, running_service
+from hjemflyt.shared.testing import auth, eventually, fixed_clock, move_clock_to, running_service
 
 T = platform_tables
 START = fixed_clock().now()  # the suite's today at the suite's hour (UTC)
@@ -62,11 +62,8 @@ def months_later(d: date, months: int) -> date:
 
 
 def to_day(clock: FixedClock, n: int) -> None:
-    """Move the clock to day n at the hour it started: n legal days on, which is not n times
-    24 hours when a daylight-saving switch lies between (00:20 on 31 October 2027 plus 24
-    hours is 23:20 the same day)."""
-    target = datetime.combine(day(n), START.astimezone(OSLO).time(), OSLO)
-    clock.advance(target - clock.now())
+    """Move the clock to day n of the scenario, at the hour it started."""
+    move_clock_to(clock, day(n), START.astimezone(OSLO).time())
 
 
 @pytest.fixture

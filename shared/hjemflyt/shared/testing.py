@@ -102,6 +102,15 @@ def fixed_clock(days: int = 0, *, at: time | None = None) -> FixedClock:
     return FixedClock(datetime.combine(day, at or moment.timetz().replace(tzinfo=None), OSLO))
 
 
+def move_clock_to(clock: Clock, day: date, at: time | None = None) -> None:
+    """Move `clock` forward to `day` in Oslo, at `at` (default: the clock's own time of day).
+    Not days x 24 hours: across a daylight-saving switch that lands an hour off, and from
+    00:20 on the last Sunday of October on the same date."""
+    now = clock.now()
+    target = datetime.combine(day, at or now.astimezone(OSLO).time(), OSLO)
+    clock.advance(target - now)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     start = SUITE_START.astimezone(OSLO)
     return (

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.pathway.timeline.models import TimelineEntry
 from hjemflyt.shared.platform.auth import Principal
 
+PATHWAY = "pathway"  # the `source` of pathway's own entries
+
 
 class TimelineRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -39,11 +41,20 @@ class TimelineRepository:
         )
 
     async def district_of(self, person_id: uuid.UUID) -> str | None:
-        """The person's district: that of their latest entry which names one (orders may not)."""
+        """The person's district: that of their latest entry which names one (orders may not).
+
+        Pathway's own entries (opened, closed, a deadline task) only repeat the district of
+        the pathway's start: a task the sweep opens today on a pathway left open in the old
+        district must not pull a person who has moved back there. They count only for a
+        person with no other entry (a pathway opened by hand)."""
         return await self.session.scalar(
             select(TimelineEntry.district)
             .where(TimelineEntry.person_id == person_id, TimelineEntry.district.is_not(None))
-            .order_by(TimelineEntry.occurred_at.desc(), TimelineEntry.seq.desc())
+            .order_by(
+                (TimelineEntry.source == PATHWAY).asc(),
+                TimelineEntry.occurred_at.desc(),
+                TimelineEntry.seq.desc(),
+            )
             .limit(1)
         )
 
