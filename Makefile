@@ -32,18 +32,8 @@ test: .venv/.synced
 CALENDAR_DAYS ?= 2026-12-31T00:20 2027-01-01T00:20 2028-02-28T00:20 2028-02-29T00:20 2028-03-01T00:20 2027-03-28T00:20 2027-10-31T00:20
 CALENDAR_SYSTEM_DAYS ?= 2027-01-01T00:20 2027-10-31T00:20
 test-calendar: .venv/.synced
-	@failed=""; \
-	for day in $(CALENDAR_DAYS); do \
-		echo "== calendar run as if it were $$day (Europe/Oslo)"; \
-		HJEMFLYT_TEST_TODAY=$$day $(UV) run pytest -m "calendar and not system" -q -p no:cacheprovider \
-			|| failed="$$failed $$day"; \
-	done; \
-	for day in $(CALENDAR_SYSTEM_DAYS); do \
-		echo "== whole-system calendar run as if it were $$day (Europe/Oslo)"; \
-		HJEMFLYT_TEST_TODAY=$$day $(UV) run pytest -m "calendar and system" -q -p no:cacheprovider \
-			|| failed="$$failed $$day(system)"; \
-	done; \
-	if [ -n "$$failed" ]; then echo "calendar runs failed on:$$failed"; exit 1; fi
+	$(UV) run python -m tests.calendar_runs $(CALENDAR_DAYS)
+	$(UV) run python -m tests.calendar_runs --system $(CALENDAR_SYSTEM_DAYS)
 
 ## check: lint and type-check
 check: lint typecheck

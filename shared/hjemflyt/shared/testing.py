@@ -72,7 +72,7 @@ def _pinned_start(setting: str | None, wall: datetime) -> datetime:
 
 
 # Read once, when the suite starts: the one place the tests look at the system clock.
-_WALL_AT_START = datetime.now(UTC)
+_WALL_AT_START = datetime.now(UTC)  # noqa: TID251 - read once, to pin
 SUITE_START = _pinned_start(os.environ.get("HJEMFLYT_TEST_TODAY"), _WALL_AT_START).astimezone(UTC)
 # How far every clock of the suite is moved from the system clock.
 SUITE_SHIFT = SUITE_START - _WALL_AT_START
@@ -86,7 +86,7 @@ def suite_clock() -> Clock:
 
 def suite_now() -> datetime:
     """Now, on the suite's pinned clock (UTC). Use this, never `datetime.now()`."""
-    return datetime.now(UTC) + SUITE_SHIFT
+    return datetime.now(UTC) + SUITE_SHIFT  # noqa: TID251 - the pinned clock
 
 
 def suite_today() -> date:
