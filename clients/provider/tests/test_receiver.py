@@ -4,7 +4,6 @@ anything else is refused or dropped, as a provider's system should."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import httpx
@@ -13,9 +12,9 @@ from hjemflyt_provider import InvalidSignature, WebhookReceiver, sign, verify
 
 SECRET = "whsec_" + "a" * 43
 OLD = "whsec_" + "b" * 43
-# `time.time()` below is deliberate: Hjemflyt-Timestamp is wall time by design, and `verify`
-# checks it against the system clock (a five-minute replay window), not the suite's pinned
-# clock, so these tests must sign with the system clock too.
+# Hjemflyt-Timestamp is wall time by design (the receiver's five-minute replay window); the
+# tests of the window give `sign` and `verify` one fixed instant instead of reading a clock.
+NOW = 1_800_000_000
 
 
 def message(n: int = 1, key: str = "p1") -> bytes:
@@ -39,18 +38,20 @@ def test_verify_accepts_either_secret_during_rotation_and_nothing_else() -> None
 
 @pytest.mark.parametrize(
     ("timestamp", "signature"),
-    [(None, "v1=00"), ("123", None), ("soon", "v1=00"), (str(int(time.time())), "v0=abc"), ("1", "v1=")],
+    [(None, "v1=00"), ("123", None), ("soon", "v1=00"), (str(NOW), "v0=abc"), ("1", "v1=")],
 )
 def test_verify_refuses_malformed_headers(timestamp: str | None, signature: str | None) -> None:
     with pytest.raises(InvalidSignature):
-        verify([SECRET], b"{}", timestamp, signature)
+        verify([SECRET], b"{}", timestamp, signature, now=NOW)
 
 
 def test_old_messages_are_replays() -> None:
     body = message()
-    headers = sign([SECRET], body, timestamp=int(time.time()) - 301)
+    on_the_edge = sign([SECRET], body, timestamp=NOW - 300)
+    verify([SECRET], body, on_the_edge["Hjemflyt-Timestamp"], on_the_edge["Hjemflyt-Signature"], now=NOW)
+    headers = sign([SECRET], body, timestamp=NOW - 301)
     with pytest.raises(InvalidSignature, match="replay"):
-        verify([SECRET], body, headers["Hjemflyt-Timestamp"], headers["Hjemflyt-Signature"])
+        verify([SECRET], body, headers["Hjemflyt-Timestamp"], headers["Hjemflyt-Signature"], now=NOW)
 
 
 async def test_receiver_handles_each_message_once_and_refuses_forgeries() -> None:
