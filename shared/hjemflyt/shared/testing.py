@@ -8,9 +8,10 @@
 - `running_service(create_app, settings)`: the app in-process with its lifespan (relay and
   consumers running) behind an httpx client.
 - `issuer` / `auth(...)`: development tokens.
-- The suite's pinned clock: `suite_now()`, `suite_today()`, `suite_clock()`. Every test takes
-  "now" and "today" from it, and every service the tests start (in-process or as a process)
-  runs on the same shifted clock, so the whole suite lives on one day. That day is today at
+- The suite's pinned clock: `suite_now()`, `suite_today()`, `fixed_clock()`,
+  `move_clock_to()`. Every test takes "now" and "today" from it, and every service the tests
+  start (in-process or as a process) runs on the same shifted clock, so the whole suite
+  lives on one day. That day is today at
   noon in Oslo, or the one `HJEMFLYT_TEST_TODAY` names (`2027-01-01`, or `2027-01-01T00:20`
   for an hour too; Oslo time), so a failure on a given day is reproduced on any other.
 """
@@ -76,12 +77,6 @@ _WALL_AT_START = datetime.now(UTC)  # noqa: TID251 - read once, to pin
 SUITE_START = _pinned_start(os.environ.get("HJEMFLYT_TEST_TODAY"), _WALL_AT_START).astimezone(UTC)
 # How far every clock of the suite is moved from the system clock.
 SUITE_SHIFT = SUITE_START - _WALL_AT_START
-
-
-def suite_clock() -> Clock:
-    """A clock for one in-process service: on the suite's day, running, movable forward by
-    the test that owns it (the default clock of `running_service`)."""
-    return Clock(shift=SUITE_SHIFT)
 
 
 def suite_now() -> datetime:

@@ -31,6 +31,12 @@ class Clock:
     def now(self) -> datetime:
         return datetime.now(UTC) + self._shift + self._offset  # noqa: TID251 - the one clock
 
+    @staticmethod
+    def wall_now() -> datetime:
+        """The system clock, unmoved: for timestamps that others check against their own system
+        clock (a token's iat/exp, a webhook signature's timestamp), never for domain time."""
+        return datetime.now(UTC)  # noqa: TID251 - the one clock
+
     def today(self) -> date:
         """The legal date today, in Norway."""
         return self.now().astimezone(OSLO).date()

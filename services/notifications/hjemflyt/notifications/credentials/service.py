@@ -173,9 +173,8 @@ async def token(
     now = ctx.clock.now()
     credential.last_used_at = now
     await session.flush()
-    # The verifiers compare `exp` with the system clock, not the service's clock: take both
-    # the fixed shift (a test run pinned to another day) and the offset moved since back out.
-    wall = now - ctx.clock.offset - ctx.clock.shift
+    # The verifiers compare `exp` with their system clock, not the service's (shifted, moved).
+    wall = ctx.clock.wall_now()
     access_token, ttl = tokens.issue(
         ctx.settings,
         key,
