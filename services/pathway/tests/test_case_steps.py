@@ -532,8 +532,11 @@ async def test_a_pathway_opened_late_sits_on_its_referrals_day_and_the_timeline_
     integration = auth(issuer, Role.integration)
 
     async def pathway_opened() -> dict[str, Any]:
-        (entry,) = (await timeline(client, person_id, integration, kind="pathway-opened"))["entries"]
-        return entry
+        # pathway-opened is written when pathway consumes its own pathway.opened event,
+        # after the referral has been acknowledged: wait for it.
+        entries = (await timeline(client, person_id, integration, kind="pathway-opened"))["entries"]
+        assert len(entries) == 1, entries
+        return entries[0]
 
     opened = await eventually(pathway_opened)
     assert (opened["district"], opened["details"]["opened_on"]) == ("frogner", day(0).isoformat())

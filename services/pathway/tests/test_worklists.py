@@ -901,8 +901,9 @@ async def test_the_timeline_holds_every_event_about_the_person_in_order(client, 
         r = await client.get(
             f"/v1/persons/{person}/timeline", headers=officer, params={"kind": "pathway-opened"}
         )
-        (entry,) = r.json()["entries"]
-        return entry
+        entries = r.json()["entries"]
+        assert len(entries) == 1, entries
+        return entries[0]
 
     assert (await eventually(pathway_opened))["source"] == "pathway"
     r = await client.get(f"/v1/persons/{person}/timeline", headers=officer)
