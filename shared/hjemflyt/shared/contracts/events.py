@@ -68,6 +68,17 @@ class OrderCreated(EventData):
 # --- assessment ----------------------------------------------------------------------
 
 
+class OrderedMeasure(EventData):
+    """One measure of a decided service: what is done, how often and, where the district
+    writes minutes (purchaser-provider), for how long each time."""
+
+    code: str | None = Field(default=None, description="The municipality's measure catalogue code, if coded")
+    description: str = Field(description="What is done, in the decision's words")
+    times: int = Field(ge=1, description="How many times per `per`")
+    per: str = Field(description="day | week | month | quarter | year")
+    minutes: int | None = Field(default=None, ge=1, description="Minutes each time (purchaser-provider)")
+
+
 class DecidedService(EventData):
     service_code: str = Field(description="IPLOS service code, e.g. 15 = health services at home")
     service_name: str
@@ -78,6 +89,10 @@ class DecidedService(EventData):
     scope_kind: str = Field(
         default="hours_per_month", description="hours_per_month | frame | minutes_per_measure"
     )
+    # Added with the structured order (issue 12); optional so older events still read.
+    frame_min_hours: Decimal | None = Field(default=None, description="Frame minimum (scope_kind frame)")
+    frame_max_hours: Decimal | None = Field(default=None, description="Frame maximum (scope_kind frame)")
+    measures: list[OrderedMeasure] = Field(default_factory=list, description="In the decision's order")
 
 
 class DecisionMade(EventData):
@@ -207,7 +222,7 @@ class OrderRecipient(EventData):
 
 class OrderIssued(EventData):
     kind: str = Field(default="new", description="new | changed | ended")
-    decision_id: UUID
+    decision_id: UUID = Field(description="The decision, or for an assignment the assignment's id")
     decision_version: int
     person_id: UUID
     district: str
@@ -218,6 +233,29 @@ class OrderIssued(EventData):
     end_date: date | None = None
     case_office_contact: str | None = None
     issued_at: datetime
+    # Added with the structured order (issue 12); optional so older events still read.
+    basis: str = Field(
+        default="decision", description="decision | assignment (pathway 1: sent before any decision)"
+    )
+    organisation_model: str | None = Field(
+        default=None, description="purchaser_provider | trust_model | professional_freedom"
+    )
+    decision_date: date | None = None
+    evaluation_date: date | None = None
+    purpose: str | None = Field(default=None, description="What the services are for")
+    user_goal: str | None = Field(default=None, description="The person's goal, in their own words")
+    end_reason: str | None = Field(default=None, description="Why it ends (kind ended)")
+
+
+class DecisionActivated(EventData):
+    """A made and sent decision reached its start date (the sweep on the service clock)."""
+
+    decision_id: UUID
+    version: int
+    person_id: UUID
+    district: str
+    start_date: date
+    activated_at: datetime
 
 
 PROVIDER_REGISTERED = register(
@@ -271,6 +309,16 @@ DECISION_AMENDED = register(
         1,
         DecisionAmended,
         "A running decision was changed in the person's favour; a new version.",
+    )
+)
+DECISION_ACTIVATED = register(
+    EventType(
+        "assessment",
+        "decision",
+        "activated",
+        1,
+        DecisionActivated,
+        "A made and sent decision became active on its start date.",
     )
 )
 DECISION_ENDED = register(
