@@ -205,7 +205,7 @@ async def test_a_provider_receives_acknowledges_reports_and_is_answered(stack: D
             current = (await officer.get(f"/assessment/v1/decisions/{decision['id']}")).json()
             r = await officer.post(
                 f"/assessment/v1/decisions/{decision['id']}/end",
-                json={"end_date": (start + timedelta(days=60)).isoformat(), "reason": "ended"},
+                json={"end_date": (start + timedelta(days=60)).isoformat(), "reason": "person_wish"},
                 headers={"If-Match": f'"{current["version"]}"'},
             )
             assert r.status_code == 200, r.text

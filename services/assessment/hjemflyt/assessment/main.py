@@ -13,6 +13,7 @@ from hjemflyt.assessment.appeals.endpoints import router as appeals
 from hjemflyt.assessment.assessments.endpoints import router as assessments
 from hjemflyt.assessment.config.endpoints import router as config
 from hjemflyt.assessment.db import SCHEMA, platform_tables
+from hjemflyt.assessment.decisions import sweep as decision_sweep
 from hjemflyt.assessment.decisions.endpoints import router as decisions
 from hjemflyt.assessment.decisions.letter_endpoints import router as letters
 from hjemflyt.assessment.districts.endpoints import router as districts
@@ -52,6 +53,7 @@ SPEC = ServiceSpec(
         imports,
     ],
     consumers=consumers,
+    workers=decision_sweep.workers,
     body_limits=IMPORT_BODY_LIMITS,
 )
 

@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     )
     routine_sweep_seconds: float = Field(default=60.0, gt=0, description="How often the reminder sweep runs")
 
+    decision_sweep_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How often assessment starts decisions on their start date and ends expired ones.",
+    )
+
     # Provider messaging (notifications): acknowledgement deadlines and webhook delivery.
     order_ack_hours: float = Field(
         default=48, gt=0, description="Hours a provider has to accept or reject a new or changed order."

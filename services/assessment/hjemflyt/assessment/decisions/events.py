@@ -13,12 +13,14 @@ from hjemflyt.assessment.decisions.models import Decision
 from hjemflyt.assessment.decisions.schemas import DecisionOut
 from hjemflyt.assessment.persons.schemas import PersonOut
 from hjemflyt.shared.contracts.events import (
+    DECISION_ACTIVATED,
     DECISION_AMENDED,
     DECISION_ENDED,
     DECISION_MADE,
     ORDER_ISSUED,
     AgeBand,
     DecidedService,
+    DecisionActivated,
     DecisionAmended,
     DecisionEnded,
     DecisionMade,
@@ -142,6 +144,24 @@ async def publish_ended(
     )
 
 
+async def publish_activated(ctx: ServiceContext, session: AsyncSession, decision: Decision) -> None:
+    assert decision.start_date is not None
+    assert decision.activated_at is not None
+    await ctx.outbox.add(
+        session,
+        DECISION_ACTIVATED,
+        DecisionActivated(
+            decision_id=decision.id,
+            version=decision.version,
+            person_id=decision.person_id,
+            district=decision.district,
+            start_date=decision.start_date,
+            activated_at=decision.activated_at,
+        ),
+        subject=str(decision.id),
+    )
+
+
 def order_events(
     ctx: ServiceContext,
     out: DecisionOut,
@@ -150,8 +170,10 @@ def order_events(
     kind: str,
     providers: set[str] | None = None,
     case_office: str | None = None,
+    end_reason: str | None = None,
 ) -> list[tuple[EventType[Any], BaseModel, str]]:
-    """One `order.issued` per provider with granted services (only `providers`, if given)."""
+    """One `order.issued` per provider with granted services (only `providers`, if given);
+    an ended order says why it ends (`end_reason`)."""
     assert out.start_date
     services = [s for s in decided_services(out) if s.provider_org and s.outcome != "refused"]
     issued: list[tuple[EventType[Any], BaseModel, str]] = []
@@ -179,6 +201,7 @@ def order_events(
                     end_date=out.end_date,
                     case_office_contact=case_office,
                     issued_at=ctx.clock.now(),
+                    end_reason=end_reason,
                 ),
                 f"{out.id}/{provider_org}",
             )
@@ -217,8 +240,11 @@ async def publish_orders(
     kind: str,
     providers: set[str] | None = None,
     case_office: str | None = None,
+    end_reason: str | None = None,
 ) -> None:
     """One order per provider with granted services (only `providers`, if given)."""
-    issued = order_events(ctx, out, person, kind=kind, providers=providers, case_office=case_office)
+    issued = order_events(
+        ctx, out, person, kind=kind, providers=providers, case_office=case_office, end_reason=end_reason
+    )
     if issued:
         await ctx.outbox.add_many(session, issued)

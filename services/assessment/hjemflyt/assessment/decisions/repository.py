@@ -23,7 +23,7 @@ from hjemflyt.assessment.decisions.models import (
     Measure,
     ProviderChoice,
 )
-from hjemflyt.assessment.decisions.rules import RUNNING
+from hjemflyt.assessment.decisions.rules import RUNNING, Status
 from hjemflyt.assessment.districts.models import District
 from hjemflyt.assessment.persons import repository as persons
 from hjemflyt.assessment.persons.models import Person
@@ -102,6 +102,27 @@ class DecisionRepository:
             # Serialises concurrent changes of one decision (versions must not fork).
             stmt = stmt.with_for_update(of=Decision)
         return await self.session.scalar(stmt)
+
+    async def due(
+        self,
+        principal: Principal,
+        *,
+        activate_by: date | None = None,
+        ended_before: date | None = None,
+        limit: int,
+    ) -> Sequence[Decision]:
+        """Decisions the clock moves, locked for this transaction and skipped by another
+        replica's sweep that holds them (FOR UPDATE SKIP LOCKED): sent ones that start by
+        `activate_by`, or running ones whose end date is before `ended_before`."""
+        stmt = readable(principal)
+        if activate_by is not None:
+            stmt = stmt.where(Decision.status == Status.sent.value, Decision.start_date <= activate_by)
+        if ended_before is not None:
+            stmt = stmt.where(
+                Decision.status.in_([s.value for s in RUNNING]), Decision.end_date < ended_before
+            )
+        stmt = stmt.order_by(Decision.id).limit(limit).with_for_update(of=Decision, skip_locked=True)
+        return (await self.session.scalars(stmt)).all()
 
     async def for_person(self, principal: Principal, person_id: uuid.UUID) -> Sequence[Decision]:
         stmt = readable(principal).where(Decision.person_id == person_id).order_by(Decision.created_at)

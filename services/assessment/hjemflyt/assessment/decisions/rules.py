@@ -47,13 +47,41 @@ class ScopeKind(StrEnum):
 
 
 class EndReason(StrEnum):
-    ended = "ended"
+    ended = "ended"  # generic: a decision's natural end, never an early one
     superseded = "superseded"
-    expired = "expired"
+    expired = "expired"  # the sweep's, the day after the end date; never from callers
     deceased = "deceased"
     moved = "moved"
+    person_wish = "person_wish"
     masters_daily_life = "masters_daily_life"
-    nursing_home = "nursing_home"
+    nursing_home = "nursing_home"  # a move to a nursing home is a move
+
+
+# Why a running decision may end before its own end date (or at all, when it runs
+# indefinitely) without a new decision: the reasons the law allows.
+EARLY_END_REASONS = frozenset(
+    {
+        EndReason.deceased,
+        EndReason.moved,
+        EndReason.person_wish,
+        EndReason.masters_daily_life,
+        EndReason.superseded,
+        EndReason.nursing_home,
+    }
+)
+# What a caller may give at all (`expired` is the sweep's own reason).
+CALLER_END_REASONS = EARLY_END_REASONS | {EndReason.ended}
+
+
+def end_reason_allowed(reason: EndReason, end_date: date, decided_end: date | None) -> bool:
+    """May a caller end a decision on `end_date` for `reason`? On or after the decision's own
+    end date it is its natural end (any caller reason); before it, or when the decision runs
+    indefinitely, only a reason the law allows (forvaltningsloven § 35)."""
+    if reason not in CALLER_END_REASONS:
+        return False
+    if decided_end is not None and end_date >= decided_end:
+        return True
+    return reason in EARLY_END_REASONS
 
 
 TRANSITIONS: dict[Status, frozenset[Status]] = {
@@ -103,6 +131,8 @@ class ServiceFacts:
     refusal_reason: str | None = None
     provider_org: str | None = None
     measures: Sequence[MeasureFacts] = ()
+    # What the person pays for this service per month, in øre (None: not known, not compared).
+    copayment_ore: int | None = None
 
 
 @dataclass(frozen=True)
@@ -272,12 +302,94 @@ def check_complete(decision: DecisionFacts, catalogue: CatalogueFacts) -> list[V
 _OUTCOME_RANK = {Outcome.refused: 0, Outcome.partly_granted: 1, Outcome.granted: 2}
 
 
+def scope_bounds(service: ServiceFacts) -> tuple[Decimal, Decimal]:
+    """The least and the most hours per month the service grants: a fixed number of hours is
+    both, a frame its minimum and maximum, minutes per measure the hours the measures add up to."""
+    if service.outcome == Outcome.refused:
+        return Decimal(0), Decimal(0)
+    if service.scope_kind == ScopeKind.frame:
+        low = service.frame_min_hours or Decimal(0)
+        return low, service.frame_max_hours or low
+    hours = decided_hours(service)
+    return hours, hours
+
+
+def per_month(measure: MeasureFacts) -> Decimal:
+    return measure.times * PER_MONTH.get(measure.per, Decimal(0))
+
+
+def _same_measure(old: MeasureFacts, new: MeasureFacts) -> bool:
+    """By code when both have one, else by description (a measure without a code, or one
+    written before codes existed, tolerated with getattr)."""
+    old_code, new_code = getattr(old, "code", None), getattr(new, "code", None)
+    if old_code and new_code:
+        return bool(old_code == new_code)
+    return old.description.strip().lower() == new.description.strip().lower()
+
+
+def _at_least(new: MeasureFacts, old: MeasureFacts) -> bool:
+    """`new` gives at least what `old` gave: as often, and as many minutes where old had any."""
+    if per_month(new) < per_month(old):
+        return False
+    return old.minutes is None or (new.minutes or 0) >= old.minutes
+
+
+def _match(old: Sequence[MeasureFacts], new: Sequence[MeasureFacts]) -> dict[int, int]:
+    """The most old measures each kept by a distinct new measure that gives at least as much
+    (a maximum bipartite matching; decisions have a handful of measures)."""
+    edges = [[j for j, n in enumerate(new) if _same_measure(o, n) and _at_least(n, o)] for o in old]
+    owner: dict[int, int] = {}  # new index -> old index
+
+    def augment(i: int, seen: set[int]) -> bool:
+        for j in edges[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in owner or augment(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    for i in range(len(old)):
+        augment(i, set())
+    return {i: j for j, i in owner.items()}
+
+
+def _measure_detriments(name: str, old: Sequence[MeasureFacts], new: Sequence[MeasureFacts]) -> list[str]:
+    kept = _match(old, new)
+    used = set(kept.values())
+    found: list[str] = []
+    for i, measure in enumerate(old):
+        if i in kept:
+            continue
+        label = f"{name}.measure {measure.description!r}"
+        candidates = [n for j, n in enumerate(new) if j not in used and _same_measure(measure, n)]
+        if not candidates:
+            found.append(f"{label} is removed")
+            continue
+        closest = max(candidates, key=lambda n: (per_month(n), n.minutes or 0))
+        if per_month(closest) < per_month(measure):
+            found.append(f"{label} is less frequent")
+        if measure.minutes is not None and (closest.minutes or 0) < measure.minutes:
+            found.append(f"{label} has fewer minutes")
+    return found
+
+
 def detriments(before: DecisionFacts, after: DecisionFacts) -> list[str]:
     """Ways `after` is worse for the person than `before`. A running decision may be amended
-    only if this is empty; otherwise a new decision is needed (forvaltningsloven § 35)."""
+    only if this is empty; otherwise a new decision is needed (forvaltningsloven § 35).
+
+    Worse is: a later start or an earlier (or newly set) end; a service no longer granted or
+    granted more narrowly; a lower minimum or maximum of hours (a fixed number of hours is
+    both; a change of scope kind is worse unless neither bound falls); a measure removed,
+    less frequent or with fewer minutes (measures matched by code when both have one, else by
+    description); a higher co-payment per month for a service (`copayment_ore`, where both
+    sides know it). Pure: the caller prices the co-payments."""
     found: list[str] = []
     if before.start_date and after.start_date and after.start_date > before.start_date:
         found.append("start_date is later")
+    if before.start_date and after.start_date is None:
+        found.append("start_date is removed")
     if after.end_date is not None and (before.end_date is None or after.end_date < before.end_date):
         found.append("end_date is earlier")
     new_services = {s.service_type: s for s in after.services}
@@ -291,20 +403,18 @@ def detriments(before: DecisionFacts, after: DecisionFacts) -> list[str]:
             continue
         if _OUTCOME_RANK[new.outcome] < _OUTCOME_RANK[old.outcome]:
             found.append(f"{name}.outcome is narrower")
-        if decided_hours(new) < decided_hours(old):
-            found.append(f"{name} has fewer hours")
-        both_frames = old.scope_kind == new.scope_kind == ScopeKind.frame
-        if both_frames and (new.frame_min_hours or 0) < (old.frame_min_hours or 0):
-            found.append(f"{name}.frame_min_hours is lower")
-        kept = {m.description.strip().lower(): m for m in new.measures}
-        for measure in old.measures:
-            match = kept.get(measure.description.strip().lower())
-            if match is None:
-                found.append(f"{name}.measure {measure.description!r} is removed")
-            elif match.times * PER_MONTH[match.per] < measure.times * PER_MONTH[measure.per]:
-                found.append(f"{name}.measure {measure.description!r} is less frequent")
-            elif (match.minutes or 0) < (measure.minutes or 0):
-                found.append(f"{name}.measure {measure.description!r} has fewer minutes")
+        old_min, old_max = scope_bounds(old)
+        new_min, new_max = scope_bounds(new)
+        if new.scope_kind != old.scope_kind and (new_min < old_min or new_max < old_max):
+            found.append(f"{name}.scope_kind {old.scope_kind.value} → {new.scope_kind.value} grants less")
+        if new_min < old_min:
+            found.append(f"{name} minimum hours is lower ({old_min} → {new_min})")
+        if new_max < old_max:
+            found.append(f"{name} maximum hours is lower ({old_max} → {new_max})")
+        found += _measure_detriments(name, old.measures, new.measures)
+        old_pay, new_pay = old.copayment_ore, new.copayment_ore
+        if old_pay is not None and new_pay is not None and new_pay > old_pay:
+            found.append(f"{name}.copayment is higher ({old_pay} → {new_pay} øre a month)")
     return found
 
 

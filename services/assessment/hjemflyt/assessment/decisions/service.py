@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -49,7 +49,7 @@ from hjemflyt.assessment.persons.schemas import PersonOut
 from hjemflyt.assessment.providers.repository import ProviderRepository
 from hjemflyt.shared.contracts.events import PROVIDER_CHOSEN, AgeBand, ProviderChosen
 from hjemflyt.shared.platform.audit import Action
-from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.auth import Principal, Role
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import (
     Conflict,
@@ -564,6 +564,7 @@ async def edit(
     catalogue = await Catalogue.load(ctx, session)
     before_out = to_out(decision, catalogue)
     before_facts = facts(decision)
+    before_terms = (decision.household_income_g, decision.start_date or ctx.clock.today())
     _apply(decision, body, catalogue)
     decision.version += 1
     decision.updated_at = ctx.clock.now()
@@ -572,7 +573,16 @@ async def edit(
         return await _record(ctx, session, principal, decision, catalogue, "edited", snapshot(before_out))
 
     # A running decision: only changes in the person's favour, and it must stay complete.
-    worse = rules.detriments(before_facts, facts(decision))
+    after_facts = facts(decision)
+    worse = rules.detriments(
+        *_priced(
+            before_facts,
+            after_facts,
+            catalogue,
+            before_terms,
+            (decision.household_income_g, decision.start_date or ctx.clock.today()),
+        )
+    )
     if worse:
         raise Conflict(
             "This change is to the person's detriment and needs a new decision (forvaltningsloven § 35): "
@@ -594,6 +604,38 @@ async def edit(
     await events.publish_orders(ctx, session, out, person, kind="changed", case_office=office)
     await _publish_dropped(ctx, session, before_out, out, person, None, office)
     return out
+
+
+def _priced(
+    before: rules.DecisionFacts,
+    after: rules.DecisionFacts,
+    catalogue: Catalogue,
+    before_terms: tuple[Decimal | None, date],
+    after_terms: tuple[Decimal | None, date],
+) -> tuple[rules.DecisionFacts, rules.DecisionFacts]:
+    """Both sides with the co-payment per month of each service, for the § 35 check.
+
+     Priced for the same scope, the one after the change, under the terms (household income,
+     rates on the start date) before and after it: more help at the same price is the price of
+     the help, not a detriment; the same help at a higher price (a higher household income
+    ) is."""
+    hours = {s.service_type: rules.decided_hours(s) for s in after.services}
+
+    def pay(service: rules.ServiceFacts, terms: tuple[Decimal | None, date]) -> int:
+        info = catalogue.service_types.get(service.service_type)
+        return copayment(
+            chargeable=bool(info and info.chargeable) and service.outcome != Outcome.refused,
+            hours_per_month=hours.get(service.service_type, rules.decided_hours(service)),
+            income_g=terms[0],
+            bands=catalogue.bands,
+            on=terms[1],
+        ).monthly_ore
+
+    def priced(side: rules.DecisionFacts, terms: tuple[Decimal | None, date]) -> rules.DecisionFacts:
+        services = tuple(replace(s, copayment_ore=pay(s, terms)) for s in side.services)
+        return replace(side, services=services)
+
+    return priced(before, before_terms), priced(after, after_terms)
 
 
 def _age_band(ctx: ServiceContext, person: PersonOut, out: DecisionOut) -> AgeBand | None:
@@ -732,14 +774,55 @@ async def activate(
         raise Conflict(f"A {decision.status} decision cannot become active.", slug="invalid-transition")
     if decision.start_date and decision.start_date > ctx.clock.today():
         raise Conflict(f"The decision starts on {decision.start_date}.", slug="not-started")
-    catalogue = await Catalogue.load(ctx, session)
+    return await _activate(ctx, session, principal, decision, await Catalogue.load(ctx, session))
+
+
+async def _activate(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, decision: Decision, catalogue: Catalogue
+) -> DecisionOut:
+    """Services have started: the version row and `decision.activated` (the provider is told)."""
     before = snapshot(to_out(decision, catalogue))
     decision.status = Status.active.value
     decision.activated_at = ctx.clock.now()
     decision.version += 1
     decision.updated_at = decision.activated_at
     await session.flush()
-    return await _record(ctx, session, principal, decision, catalogue, "activated", before)
+    out = await _record(ctx, session, principal, decision, catalogue, "activated", before)
+    await events.publish_activated(ctx, session, decision)
+    return out
+
+
+# --- the clock: decisions start and end on their own -----------------------------------
+
+SWEEPER = "system:decision-sweep"
+
+
+def sweeper(ctx: ServiceContext) -> Principal:
+    """Who the sweep acts as: the municipality's own system, in every district."""
+    return Principal(subject=SWEEPER, role=Role.integration, tenant=ctx.settings.tenant, all_districts=True)
+
+
+async def activate_due(ctx: ServiceContext, session: AsyncSession, *, limit: int) -> int:
+    """Sent decisions whose start date has come become active. Only sent ones: a decision
+    takes effect for the person when they have the letter; a made one that was never sent
+    waits (the case office sends it, then the sweep or /activate starts it)."""
+    principal = sweeper(ctx)
+    due = await DecisionRepository(session).due(principal, activate_by=ctx.clock.today(), limit=limit)
+    if due:
+        catalogue = await Catalogue.load(ctx, session)
+        for decision in due:
+            await _activate(ctx, session, principal, decision, catalogue)
+    return len(due)
+
+
+async def expire_due(ctx: ServiceContext, session: AsyncSession, *, limit: int) -> int:
+    """Running decisions past their end date (Norway's date) end with reason `expired`."""
+    principal = sweeper(ctx)
+    due = await DecisionRepository(session).due(principal, ended_before=ctx.clock.today(), limit=limit)
+    for decision in due:
+        assert decision.end_date is not None
+        await _end(ctx, session, principal, decision.id, decision.end_date, rules.EndReason.expired.value)
+    return len(due)
 
 
 async def end(
@@ -750,8 +833,21 @@ async def end(
     body: EndIn,
     if_match: str | None,
 ) -> DecisionOut:
-    decision = await _load(session, principal, decision_id)
+    decision = await _load(session, principal, decision_id, for_update=True)
     _check_etag(decision, if_match, required=False)
+    if not rules.can_move(Status(decision.status), Status.ended):
+        raise Conflict(f"A {decision.status} decision cannot be ended.", slug="invalid-transition")
+    if not rules.end_reason_allowed(body.reason, body.end_date, decision.end_date):
+        allowed = ", ".join(sorted(rules.EARLY_END_REASONS))
+        until = (
+            f"before its end date {decision.end_date}" if decision.end_date else "while it runs indefinitely"
+        )
+        raise RuleViolation(
+            f"A decision is ended {until} only for a reason the law allows ({allowed}); "
+            f"{body.reason.value!r} is not one. A reduction needs a new decision (forvaltningsloven § 35).",
+            slug="end-reason-not-allowed",
+            allowed=sorted(rules.EARLY_END_REASONS),
+        )
     return await _end(ctx, session, principal, decision_id, body.end_date, body.reason.value)
 
 
@@ -784,7 +880,13 @@ async def _end(
     await events.publish_ended(ctx, session, decision, superseded_by)
     person = await persons.get(ctx, session, principal, decision.person_id, purpose="ending an order")
     await events.publish_orders(
-        ctx, session, out, person, kind="ended", case_office=await _case_office(session, out)
+        ctx,
+        session,
+        out,
+        person,
+        kind="ended",
+        case_office=await _case_office(session, out),
+        end_reason=reason,
     )
     return out
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.notifications.orders import service
+from hjemflyt.notifications.orders import lifecycle, service
 from hjemflyt.notifications.orders.service import UnknownProvider
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
@@ -39,4 +39,5 @@ def subscriptions(ctx: ServiceContext) -> list[Subscription[Any]]:
         Subscription(ORDER_ISSUED, on_order_issued),
         Subscription(PERSON_ADMITTED, on_person_admitted),
         Subscription(PERSON_DISCHARGED, on_person_discharged),
+        *lifecycle.subscriptions(ctx),  # decision.activated: order.started
     ]

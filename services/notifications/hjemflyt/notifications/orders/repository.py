@@ -44,6 +44,17 @@ class OrderRepository:
         )
         return await self.session.scalar(stmt)
 
+    async def live_for_decision(self, decision_id: uuid.UUID) -> Sequence[Order]:
+        """The decision's orders that still run or are paused (not rejected, not ended)."""
+        live = [s.value for s in RUNNING] + [OrderStatus.paused.value]
+        stmt = (
+            select(Order)
+            .where(Order.decision_id == decision_id, Order.status.in_(live))
+            .order_by(Order.provider_org)
+            .with_for_update()
+        )
+        return (await self.session.scalars(stmt)).all()
+
     async def by_id(self, order_id: uuid.UUID, *, for_update: bool = False) -> Order | None:
         stmt = select(Order).where(Order.id == order_id)
         if for_update:
