@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from identity_corpus import VALID_NUMBERS
@@ -571,3 +572,166 @@ async def test_decision_made_and_amended_carry_the_age_band_at_the_decision_date
             )
         ).scalar_one()
     assert json.loads(amended)["data"]["age_band"] == "0-66"
+
+
+# --- § 35 and the legal edges of a running decision -------------------------------------
+
+
+async def outbox_data(client, event_type: str) -> list[dict]:
+    async with client.app.state.ctx.sessionmaker() as s:
+        rows = await s.execute(
+            select(platform_tables.outbox.c.envelope)
+            .where(platform_tables.outbox.c.type == f"no.hjemflyt.assessment.{event_type}")
+            .order_by(platform_tables.outbox.c.seq)
+        )
+        return [json.loads(envelope)["data"] for (envelope,) in rows]
+
+
+async def test_a_detrimental_edit_of_a_running_decision_is_refused_naming_each_detriment(client, issuer):
+    integration = auth(issuer, Role.integration)
+    out = await made(
+        client,
+        issuer,
+        services=[("home-nursing", "20", PROVIDER), ("practical-help", "3", None)],
+        household_income_g="2.5",
+    )
+    url = f"/v1/decisions/{out['id']}"
+    services = decision_body(
+        out["person_id"], [("home-nursing", "20", PROVIDER), ("practical-help", "3", None)], start=START
+    )["services"]
+    nursing, practical = services
+    frame = {**nursing, "scope_kind": "frame", "frame_min_hours": "0.5", "frame_max_hours": "20"}
+    frame.pop("hours_per_month")
+    before = await stored(client)
+    for change, expected in (
+        # A fixed 20 hours turned into a frame of 0.5-20: decided hours stay 20, the minimum drops.
+        ({"services": [frame, practical]}, ["scope_kind hours_per_month → frame", "minimum hours is lower"]),
+        # The same help at a higher price: the household income moves the co-payment band.
+        ({"household_income_g": "5.5"}, ["services[practical-help].copayment is higher"]),
+        # One measure fewer.
+        (
+            {"services": [{**nursing, "measures": nursing["measures"][:1]}, practical]},
+            ["is removed"],
+        ),
+    ):
+        body = assert_problem(
+            await client.patch(url, json=change, headers={**integration, **tag(out)}),
+            409,
+            "reduction-requires-new-decision",
+        )
+        for words in expected:
+            assert any(words in d for d in body["detriments"]), (words, body["detriments"])
+        assert all(d in body["detail"] for d in body["detriments"])
+    assert await stored(client) == before
+    # In the person's favour: a frame from the 20 hours up to 30 is an amendment.
+    wider = {**frame, "frame_min_hours": "20", "frame_max_hours": "30"}
+    r = await client.patch(url, json={"services": [wider, practical]}, headers={**integration, **tag(out)})
+    assert r.status_code == 200, r.text
+    service = next(s for s in r.json()["services"] if s["service_type"] == "home-nursing")
+    assert service["scope_kind"] == "frame"
+    assert (Decimal(service["frame_min_hours"]), Decimal(service["frame_max_hours"])) == (20, 30)
+
+
+async def test_ending_early_needs_a_reason_the_law_allows_and_tells_the_provider_why(client, issuer):
+    integration = auth(issuer, Role.integration)
+    out = await made(client, issuer)  # indefinite
+    url = f"/v1/decisions/{out['id']}"
+    end_date = str(START + timedelta(days=30))
+    before = await stored(client)
+    for reason in ("ended", "expired"):
+        body = assert_problem(
+            await client.post(
+                f"{url}/end", json={"end_date": end_date, "reason": reason}, headers=integration
+            ),
+            422,
+            "end-reason-not-allowed",
+        )
+        assert "deceased" in body["allowed"]
+        assert "ended" not in body["allowed"]
+    assert await stored(client) == before
+    ended = await client.post(
+        f"{url}/end", json={"end_date": end_date, "reason": "deceased"}, headers=integration
+    )
+    assert ended.status_code == 200, ended.text
+    assert (ended.json()["status"], ended.json()["end_reason"]) == ("ended", "deceased")
+    assert (await outbox_data(client, "decision.ended.v1"))[-1]["reason"] == "deceased"
+    order = (await outbox_data(client, "order.issued.v1"))[-1]
+    assert (order["kind"], order["provider_org"], order["end_reason"], order["end_date"]) == (
+        "ended",
+        PROVIDER,
+        "deceased",
+        end_date,
+    )
+
+    # A decision with its own end date ends on it for the generic reason; before it, not.
+    other = await made(client, issuer, number=NUMBERS[1], end_date=str(START + timedelta(days=90)))
+    other_url = f"/v1/decisions/{other['id']}"
+    assert_problem(
+        await client.post(
+            f"{other_url}/end", json={"end_date": end_date, "reason": "ended"}, headers=integration
+        ),
+        422,
+        "end-reason-not-allowed",
+    )
+    r = await client.post(
+        f"{other_url}/end",
+        json={"end_date": str(START + timedelta(days=90)), "reason": "ended"},
+        headers=integration,
+    )
+    assert r.status_code == 200, r.text
+
+
+async def test_decisions_start_and_end_on_their_own_by_the_clock(client, issuer, settings):
+    """The sweep of a second replica (a fast one) moves the decisions: a sent decision becomes
+    active on its start date, and ends (expired) the day after its end date; a made decision
+    that was never sent does not start (the person must have the letter)."""
+    integration = auth(issuer, Role.integration)
+    last_day = START + timedelta(days=30)
+    out = await made(client, issuer, end_date=str(last_day), evaluation_days=14)
+    sent = await client.post(f"/v1/decisions/{out['id']}/send", headers={**integration, **tag(out)})
+    assert sent.status_code == 200, sent.text
+    unsent = await made(client, issuer, number=NUMBERS[1])
+    fast = settings.model_copy(update={"decision_sweep_seconds": 0.1})
+    async with running_service(create_app, fast) as replica:
+        assert "assessment-decision-sweep" in {t.get_name() for t in replica.app.state.tasks}
+        move_clock_to(replica.app.state.clock, START - timedelta(days=1))
+
+        async def status(decision: dict) -> dict:
+            return (await client.get(f"/v1/decisions/{decision['id']}", headers=integration)).json()
+
+        await asyncio.sleep(0.3)
+        assert (await status(out))["status"] == "sent"  # not before its start date
+        move_clock_to(replica.app.state.clock, START)
+
+        async def active():
+            assert (await status(out))["status"] == "active"
+
+        await eventually(active)
+        activated = (await outbox_data(client, "decision.activated.v1"))[-1]
+        assert (activated["decision_id"], activated["start_date"]) == (out["id"], str(START))
+        assert (await status(unsent))["status"] == "made"
+
+        move_clock_to(replica.app.state.clock, last_day)
+        await asyncio.sleep(0.3)
+        assert (await status(out))["status"] == "active"  # its last day is still in it
+        move_clock_to(replica.app.state.clock, last_day + timedelta(days=1))
+
+        async def expired():
+            current = await status(out)
+            assert (current["status"], current["end_reason"], current["end_date"]) == (
+                "ended",
+                "expired",
+                str(last_day),
+            )
+
+        await eventually(expired)
+        assert (await outbox_data(client, "decision.ended.v1"))[-1]["reason"] == "expired"
+        order = (await outbox_data(client, "order.issued.v1"))[-1]
+        assert (order["kind"], order["end_reason"], order["decision_id"]) == ("ended", "expired", out["id"])
+        assert (await status(unsent))["status"] == "made"  # indefinite: it runs on
+        versions = (await client.get(f"/v1/decisions/{out['id']}/versions", headers=integration)).json()
+        assert [(v["action"], v["changed_by"]) for v in versions][-2:] == [
+            ("activated", "system:decision-sweep"),
+            ("ended", "system:decision-sweep"),
+        ]
+        await drain_outbox(replica)
