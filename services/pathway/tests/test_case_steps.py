@@ -28,6 +28,7 @@ from hjemflyt.shared.contracts.events import (
     APPEAL_RECEIVED,
     APPLICATION_REGISTERED,
     ASSESSMENT_COMPLETED,
+    DECISION_ACTIVATED,
     DECISION_AMENDED,
     DECISION_ENDED,
     DECISION_MADE,
@@ -39,6 +40,7 @@ from hjemflyt.shared.contracts.events import (
     ApplicationRegistered,
     AssessmentCompleted,
     DecidedService,
+    DecisionActivated,
     DecisionAmended,
     DecisionEnded,
     DecisionMade,
@@ -677,7 +679,7 @@ def test_a_date_only_step_is_placed_by_its_record_time_on_that_day_only():
 def test_every_kind_has_a_handler():
     subscriptions = timeline_events.ASSESSMENT + timeline_events.NOTIFICATIONS + timeline_events.PATHWAY
     handled = {s.event_type.name for s in subscriptions}
-    assert len(handled) == len(EntryKind) == 34
+    assert len(handled) == len(EntryKind) == 35
 
 
 def test_every_pseudonymous_event_about_a_person_is_on_the_timeline():
@@ -689,3 +691,28 @@ def test_every_pseudonymous_event_about_a_person_is_on_the_timeline():
     }
     subscriptions = timeline_events.ASSESSMENT + timeline_events.NOTIFICATIONS + timeline_events.PATHWAY
     assert about_persons == {s.event_type.name for s in subscriptions}
+
+
+async def test_a_decision_starting_on_its_start_date_is_on_the_timeline(client, issuer, settings, bus):
+    person_id, decision_id = uuid.uuid4(), uuid.uuid4()
+    activated = event(
+        DECISION_ACTIVATED,
+        DecisionActivated(
+            decision_id=decision_id,
+            version=3,
+            person_id=person_id,
+            district="frogner",
+            start_date=day(11),
+            activated_at=at(11, 0, 5),
+        ),
+        decision_id,
+        recorded=at(11, 0, 5),
+    )
+    await publish_all(client, bus, settings, made(person_id, decision_id), activated)
+    officer = auth(issuer, Role.case_officer, districts=["frogner"])
+    entries = (await timeline(client, person_id, officer))["entries"]
+    assert [e["kind"] for e in entries] == ["decision-made", "decision-activated"]
+    started = entries[-1]
+    assert started["reference"] == str(decision_id)
+    assert instant(started["occurred_at"]) == at(11, 0, 5)
+    assert started["details"] == {"decision_version": 3, "start_date": day(11).isoformat()}

@@ -127,8 +127,14 @@ class Completeness(BaseModel):
 class EndIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    end_date: date
-    reason: EndReason = EndReason.ended
+    end_date: date = Field(description="The last day the decision runs.")
+    reason: EndReason = Field(
+        default=EndReason.ended,
+        description="Before the decision's own end date (or when it runs indefinitely) only a reason "
+        "the law allows: deceased, moved, nursing_home, person_wish, masters_daily_life, superseded "
+        "(else 422 end-reason-not-allowed). `ended` only on or after its end date; `expired` is the "
+        "clock's own and never accepted. The provider's ended order carries the reason.",
+    )
 
 
 class VersionOut(BaseModel):

@@ -573,11 +573,10 @@ async def edit(
         return await _record(ctx, session, principal, decision, catalogue, "edited", snapshot(before_out))
 
     # A running decision: only changes in the person's favour, and it must stay complete.
-    after_facts = facts(decision)
     worse = rules.detriments(
         *_priced(
             before_facts,
-            after_facts,
+            facts(decision),
             catalogue,
             before_terms,
             (decision.household_income_g, decision.start_date or ctx.clock.today()),
@@ -615,10 +614,10 @@ def _priced(
 ) -> tuple[rules.DecisionFacts, rules.DecisionFacts]:
     """Both sides with the co-payment per month of each service, for the § 35 check.
 
-     Priced for the same scope, the one after the change, under the terms (household income,
-     rates on the start date) before and after it: more help at the same price is the price of
-     the help, not a detriment; the same help at a higher price (a higher household income
-    ) is."""
+    Priced for the same scope, the one after the change, under the terms before and after it
+    (household income; rates on the start date): more help at the same hourly price is the
+    price of the help, not a detriment; the same help at a higher price (a higher household
+    income, an income first set on a running decision) is, and needs a new decision."""
     hours = {s.service_type: rules.decided_hours(s) for s in after.services}
 
     def pay(service: rules.ServiceFacts, terms: tuple[Decimal | None, date]) -> int:

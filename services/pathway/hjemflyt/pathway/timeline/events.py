@@ -29,6 +29,7 @@ from hjemflyt.shared.contracts.events import (
     APPEAL_RECEIVED,
     APPLICATION_REGISTERED,
     ASSESSMENT_COMPLETED,
+    DECISION_ACTIVATED,
     DECISION_AMENDED,
     DECISION_ENDED,
     DECISION_MADE,
@@ -44,6 +45,7 @@ from hjemflyt.shared.contracts.events import (
     ApplicationRegistered,
     AssessmentCompleted,
     DecidedService,
+    DecisionActivated,
     DecisionAmended,
     DecisionEnded,
     DecisionMade,
@@ -240,6 +242,20 @@ async def on_decision_amended(session: AsyncSession, event: CloudEvent, data: De
         },
     )
     await TimelineRepository(session).fill_district(data.person_id, data.decision_id, data.district)
+
+
+async def on_decision_activated(session: AsyncSession, event: CloudEvent, data: DecisionActivated) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.decision_activated,
+        occurred_at=data.activated_at,
+        source="assessment",
+        reference=data.decision_id,
+        details={"decision_version": data.version, "start_date": data.start_date.isoformat()},
+    )
 
 
 async def on_decision_ended(session: AsyncSession, event: CloudEvent, data: DecisionEnded) -> None:
@@ -823,6 +839,7 @@ ASSESSMENT: list[Subscription[Any]] = [
     Subscription(ASSESSMENT_COMPLETED, on_assessment_completed),
     Subscription(DECISION_MADE, on_decision_made),
     Subscription(DECISION_AMENDED, on_decision_amended),
+    Subscription(DECISION_ACTIVATED, on_decision_activated),
     Subscription(DECISION_ENDED, on_decision_ended),
     Subscription(PROVIDER_CHOSEN, on_provider_chosen),
     Subscription(APPEAL_RECEIVED, on_appeal_received),

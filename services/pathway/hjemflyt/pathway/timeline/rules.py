@@ -14,6 +14,7 @@ class EntryKind(StrEnum):
     assessment_completed = "assessment-completed"
     decision_made = "decision-made"
     decision_amended = "decision-amended"
+    decision_activated = "decision-activated"
     decision_ended = "decision-ended"
     provider_chosen = "provider-chosen"
     appeal_received = "appeal-received"
