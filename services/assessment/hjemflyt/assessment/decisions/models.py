@@ -20,6 +20,14 @@ class Decision(Base):
     __tablename__ = "decision"
     __table_args__ = (
         Index("ix_decision_evaluation", "status", "evaluation_date"),
+        # The decision clock's sweep (decisions/sweep.py): sent ones by start date, running
+        # ones with an end date by end date.
+        Index("ix_decision_sent_start", "start_date", postgresql_where="status = 'sent'"),
+        Index(
+            "ix_decision_running_end",
+            "end_date",
+            postgresql_where="status IN ('made', 'sent', 'active') AND end_date IS NOT NULL",
+        ),
         UniqueConstraint("source_system", "external_id"),
     )
 
