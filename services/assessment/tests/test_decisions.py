@@ -663,7 +663,8 @@ async def test_ending_early_needs_a_reason_the_law_allows_and_tells_the_provider
         end_date,
     )
 
-    # A decision with its own end date ends on it for the generic reason; before it, not.
+    # A decision with its own end date ends on it for the generic reason; before it, not;
+    # after it is no end but an amendment of the end date.
     other = await made(client, issuer, number=NUMBERS[1], end_date=str(START + timedelta(days=90)))
     other_url = f"/v1/decisions/{other['id']}"
     assert_problem(
@@ -672,6 +673,10 @@ async def test_ending_early_needs_a_reason_the_law_allows_and_tells_the_provider
         ),
         422,
         "end-reason-not-allowed",
+    )
+    later = {"end_date": str(START + timedelta(days=91)), "reason": "moved"}
+    assert_problem(
+        await client.post(f"{other_url}/end", json=later, headers=integration), 422, "end-after-end-date"
     )
     r = await client.post(
         f"{other_url}/end",

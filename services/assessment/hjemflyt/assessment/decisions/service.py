@@ -836,6 +836,11 @@ async def end(
     _check_etag(decision, if_match, required=False)
     if not rules.can_move(Status(decision.status), Status.ended):
         raise Conflict(f"A {decision.status} decision cannot be ended.", slug="invalid-transition")
+    if decision.end_date is not None and body.end_date > decision.end_date:
+        raise RuleViolation(
+            f"The decision ends on {decision.end_date} already; a later end is an amendment of its end date.",
+            slug="end-after-end-date",
+        )
     if not rules.end_reason_allowed(body.reason, body.end_date, decision.end_date):
         allowed = ", ".join(sorted(rules.EARLY_END_REASONS))
         until = (

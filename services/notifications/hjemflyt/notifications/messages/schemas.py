@@ -21,7 +21,9 @@ class WireMessage(BaseModel):
     """A message as the provider receives it: the webhook body, and an inbox item."""
 
     id: UUID
-    kind: str = Field(description="order.new, order.changed, order.paused, order.resumed, order.started, order.ended, ...")
+    kind: str = Field(
+        description="order.new, order.changed, order.paused, order.resumed, order.started, order.ended, ..."
+    )
     provider_org: str
     position: int = Field(description="Place in your inbox; pass the last one you have as `after`")
     ordering_key: str = Field(description="The person id, or '*provider' for messages about no person")
