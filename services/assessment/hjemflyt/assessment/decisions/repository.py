@@ -109,6 +109,7 @@ class DecisionRepository:
         *,
         activate_by: date | None = None,
         ended_before: date | None = None,
+        skip: frozenset[uuid.UUID] = frozenset(),
         limit: int,
     ) -> Sequence[Decision]:
         """Decisions the clock moves, locked for this transaction and skipped by another
@@ -121,6 +122,8 @@ class DecisionRepository:
             stmt = stmt.where(
                 Decision.status.in_([s.value for s in RUNNING]), Decision.end_date < ended_before
             )
+        if skip:
+            stmt = stmt.where(Decision.id.not_in(skip))
         stmt = stmt.order_by(Decision.id).limit(limit).with_for_update(of=Decision, skip_locked=True)
         return (await self.session.scalars(stmt)).all()
 

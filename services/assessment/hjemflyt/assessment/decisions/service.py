@@ -801,25 +801,47 @@ def sweeper(ctx: ServiceContext) -> Principal:
     return Principal(subject=SWEEPER, role=Role.integration, tenant=ctx.settings.tenant, all_districts=True)
 
 
-async def activate_due(ctx: ServiceContext, session: AsyncSession, *, limit: int) -> int:
+async def activate_due(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    *,
+    limit: int,
+    skip: frozenset[uuid.UUID] = frozenset(),
+    taken: list[uuid.UUID] | None = None,
+) -> int:
     """Sent decisions whose start date has come become active. Only sent ones: a decision
     takes effect for the person when they have the letter; a made one that was never sent
-    waits (the case office sends it, then the sweep or /activate starts it)."""
+    waits (the case office sends it, then the sweep or /activate starts it). `taken`
+    collects each decision's id before it is moved (the sweep skips one that failed)."""
     principal = sweeper(ctx)
-    due = await DecisionRepository(session).due(principal, activate_by=ctx.clock.today(), limit=limit)
+    repo = DecisionRepository(session)
+    due = await repo.due(principal, activate_by=ctx.clock.today(), skip=skip, limit=limit)
     if due:
         catalogue = await Catalogue.load(ctx, session)
         for decision in due:
+            if taken is not None:
+                taken.append(decision.id)
             await _activate(ctx, session, principal, decision, catalogue)
     return len(due)
 
 
-async def expire_due(ctx: ServiceContext, session: AsyncSession, *, limit: int) -> int:
+async def expire_due(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    *,
+    limit: int,
+    skip: frozenset[uuid.UUID] = frozenset(),
+    taken: list[uuid.UUID] | None = None,
+) -> int:
     """Running decisions past their end date (Norway's date) end with reason `expired`."""
     principal = sweeper(ctx)
-    due = await DecisionRepository(session).due(principal, ended_before=ctx.clock.today(), limit=limit)
+    due = await DecisionRepository(session).due(
+        principal, ended_before=ctx.clock.today(), skip=skip, limit=limit
+    )
     for decision in due:
         assert decision.end_date is not None
+        if taken is not None:
+            taken.append(decision.id)
         await _end(ctx, session, principal, decision.id, decision.end_date, rules.EndReason.expired.value)
     return len(due)
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.decisions import service
 from hjemflyt.shared.platform.context import ServiceContext
@@ -21,20 +24,49 @@ log = logging.getLogger(__name__)
 BATCH = 50
 
 
+class Step(Protocol):
+    async def __call__(
+        self,
+        ctx: ServiceContext,
+        session: AsyncSession,
+        *,
+        limit: int,
+        skip: frozenset[uuid.UUID] = ...,
+        taken: list[uuid.UUID] | None = ...,
+    ) -> int: ...
+
+
+STEPS: dict[str, Step] = {"expired": service.expire_due, "activated": service.activate_due}
+
+
+async def _sweep(ctx: ServiceContext, name: str, step: Step) -> int:
+    """Move every due decision: a batch per transaction; when a batch fails, its decisions
+    one at a time, so that one decision that cannot move (logged, tried again on the next
+    sweep) does not hold back the others."""
+    moved, skip, batch = 0, frozenset[uuid.UUID](), BATCH
+    while True:
+        taken: list[uuid.UUID] = []
+        try:
+            async with unit_of_work(ctx.sessionmaker) as session:
+                count = await step(ctx, session, limit=batch, skip=skip, taken=taken)
+        except Exception:
+            if batch > 1:
+                batch = 1  # find the one that fails
+                continue
+            log.exception("decision sweep (%s) could not move decision %s", name, taken[-1] if taken else "?")
+            if not taken:
+                raise
+            skip |= {taken[-1]}
+            continue
+        moved += count
+        if count < batch:
+            return moved
+
+
 async def sweep_once(ctx: ServiceContext) -> dict[str, int]:
     """Expire, then activate, until nothing is due; how many of each. Expiry first: a sent
     decision whose whole period has passed ends without being started."""
-    done: dict[str, int] = {}
-    for name, step in (("expired", service.expire_due), ("activated", service.activate_due)):
-        total = 0
-        while True:
-            async with unit_of_work(ctx.sessionmaker) as session:
-                count = await step(ctx, session, limit=BATCH)
-            total += count
-            if count < BATCH:
-                break
-        done[name] = total
-    return done
+    return {name: await _sweep(ctx, name, step) for name, step in STEPS.items()}
 
 
 async def run(ctx: ServiceContext) -> None:
