@@ -773,3 +773,22 @@ async def test_a_decision_the_sweep_cannot_move_does_not_hold_back_the_others(cl
     assert await sweep.sweep_once(ctx) == {"expired": 0, "activated": 1}  # the next sweep moves it
     assert [await status(d) for d in sent] == ["active", "active", "active"]
     assert await sweep.sweep_once(ctx) == {"expired": 0, "activated": 0}
+
+
+async def test_a_decision_superseded_by_one_starting_after_it_ends_keeps_its_end_date(client, issuer):
+    integration = auth(issuer, Role.integration)
+    own_end = START + timedelta(days=20)
+    old = await made(client, issuer, end_date=str(own_end), evaluation_days=14)
+    body = decision_body(
+        old["person_id"],
+        [("home-nursing", "8", PROVIDER)],
+        start=START + timedelta(days=31),
+        supersedes_id=old["id"],
+    )
+    assert (await client.post("/v1/decisions", json=body, headers=integration)).status_code == 201
+    previous = (await client.get(f"/v1/decisions/{old['id']}", headers=integration)).json()
+    assert (previous["status"], previous["end_reason"], previous["end_date"]) == (
+        "ended",
+        "superseded",
+        str(own_end),
+    )

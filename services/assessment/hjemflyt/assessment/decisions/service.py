@@ -893,6 +893,10 @@ async def _end(
     # A superseded decision may end before it started: the new one replaced it in time.
     if reason != "superseded" and decision.start_date and end_date < decision.start_date - timedelta(days=1):
         raise RuleViolation("The end date is before the decision started.", slug="end-before-start")
+    # Ending never lengthens a decision: superseded by one that starts after it ends, it
+    # keeps its own end date.
+    if decision.end_date is not None:
+        end_date = min(end_date, decision.end_date)
     catalogue = await Catalogue.load(ctx, session)
     before_out = to_out(decision, catalogue)
     decision.status = Status.ended.value
