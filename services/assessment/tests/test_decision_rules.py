@@ -246,18 +246,20 @@ def worse(draw: st.DrawFn, d: DecisionFacts) -> tuple[DecisionFacts, str]:
 # --- properties --------------------------------------------------------------------------
 
 
+@settings(deadline=None)  # the machine is shared: time per example varies
 @given(decisions())
 def test_no_change_is_no_detriment(d):
     assert detriments(d, d) == []
 
 
+@settings(deadline=None)  # the machine is shared: time per example varies
 @given(st.data())
 def test_a_change_in_the_persons_favour_is_no_detriment(data):
     d = data.draw(decisions())
     assert detriments(d, data.draw(better(d))) == []
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None)
 @given(st.data())
 def test_any_single_reduction_is_a_detriment(data):
     d = data.draw(decisions())
@@ -267,7 +269,7 @@ def test_any_single_reduction_is_a_detriment(data):
     assert detriments(d, changed), what
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 @given(st.data())
 def test_going_back_from_a_strictly_better_decision_is_a_detriment(data):
     a = data.draw(decisions())
@@ -276,6 +278,7 @@ def test_going_back_from_a_strictly_better_decision_is_a_detriment(data):
     assert detriments(b, a) != []
 
 
+@settings(deadline=None)  # the machine is shared: time per example varies
 @given(decisions(), st.permutations(range(4)))
 def test_the_order_of_measures_does_not_matter(d, order):
     shuffled = tuple(
@@ -359,6 +362,7 @@ def test_a_higher_copayment_is_a_detriment():
 # --- ending early -------------------------------------------------------------------------
 
 
+@settings(deadline=None)  # the machine is shared: time per example varies
 @given(
     st.sampled_from(list(EndReason)),
     st.integers(-60, 60),
