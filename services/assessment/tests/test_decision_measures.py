@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from hjemflyt.assessment.decisions import rules
+from hjemflyt.assessment.decisions.schemas import MeasureIn
+from hjemflyt.assessment.decisions.service import Catalogue, MeasureInfo
 from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
@@ -26,6 +30,88 @@ PROVIDER = "320000009"  # approved for IPLOS services 1 and 15 in frogner and ga
 NUMBERS = list(synthetic_identity_numbers(10, seed=12))
 TODAY = suite_today()
 START = TODAY + timedelta(days=7)
+
+
+def catalogue() -> Catalogue:
+    return Catalogue(
+        {},
+        None,
+        [],
+        frozenset(),
+        {
+            "shower": MeasureInfo("shower", "Dusj/helvask", None, 30, True),
+            "wound-care": MeasureInfo("wound-care", "Sårstell", "home-nursing", 20, True),
+            "phone-check": MeasureInfo("phone-check", "Telefontilsyn", None, 5, False),
+        },
+    )
+
+
+MINUTES = rules.ScopeKind.minutes_per_measure
+
+
+@pytest.mark.parametrize(
+    ("given", "kind", "expected"),
+    [
+        # A code alone: the catalogue's name; its norm only where the scope is minutes per measure.
+        ({"code": "shower"}, MINUTES, ("shower", "Dusj/helvask", 30)),
+        ({"code": "shower"}, rules.ScopeKind.hours_per_month, ("shower", "Dusj/helvask", None)),
+        ({"code": "shower"}, rules.ScopeKind.frame, ("shower", "Dusj/helvask", None)),
+        # The case officer's own text and minutes win.
+        ({"code": "shower", "description": "Dusj med hårvask", "minutes": 40}, MINUTES,
+         ("shower", "Dusj med hårvask", 40)),
+        # Free text is as before.
+        ({"description": "Handling"}, MINUTES, (None, "Handling", None)),
+        # Inactive and unknown codes are kept as given (and refused by the completeness check).
+        ({"code": "phone-check"}, MINUTES, ("phone-check", "Telefontilsyn", None)),
+        ({"code": "no-such"}, MINUTES, ("no-such", "no-such", None)),
+    ],
+)  # fmt: skip
+def test_a_measure_is_stated_from_its_code_text_and_norm(given, kind, expected):
+    out = catalogue().measure(MeasureIn(times=2, per="week", **given), kind)
+    assert (out.code, out.description, out.minutes) == expected
+    assert (out.times, out.per) == (2, "week")
+
+
+def test_the_completeness_check_names_unknown_inactive_and_misplaced_codes():
+    cat = catalogue()
+    facts = rules.DecisionFacts(
+        organisation_model="trust_model",
+        justification="j",
+        purpose="p",
+        user_goal="g",
+        legal_basis=("hol-3-2-6b",),
+        start_date=START,
+        end_date=None,
+        evaluation_date=START + timedelta(days=30),
+        services=(
+            rules.ServiceFacts(
+                service_type="practical-help",
+                outcome=rules.Outcome.granted,
+                scope_kind=rules.ScopeKind.hours_per_month,
+                hours_per_month=Decimal(4),
+                measures=(
+                    rules.MeasureFacts("Dusj/helvask", 1, "week", code="shower"),
+                    rules.MeasureFacts("Sårstell", 1, "week", code="wound-care"),
+                    rules.MeasureFacts("Telefontilsyn", 1, "day", code="phone-check"),
+                    rules.MeasureFacts("x", 1, "day", code="no-such"),
+                    rules.MeasureFacts("Handling", 1, "week"),
+                ),
+            ),
+        ),
+    )
+    catalogue_facts = rules.CatalogueFacts(
+        service_types={"practical-help": "1", "home-nursing": "15"},
+        legal_basis=frozenset({"hol-3-2-6b"}),
+        providers={},
+        district="gamle-oslo",
+        measures=cat.active_measures,
+    )
+    found = [(v.rule, v.field) for v in rules.check_complete(facts, catalogue_facts)]
+    assert found == [
+        ("measure-not-for-service", "services[0].measures[1].code"),
+        ("unknown-measure-code", "services[0].measures[2].code"),
+        ("unknown-measure-code", "services[0].measures[3].code"),
+    ]
 
 
 @pytest.fixture
