@@ -9,6 +9,7 @@ import hashlib
 import json
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -107,7 +108,9 @@ def _proposal(body: AdjustmentIn) -> rules.Proposal:
 
 
 def _json_bounds(bounds: dict[str, Any]) -> dict[str, Any]:
-    return {k: (str(v) if v is not None and k != "scope_kind" else v) for k, v in bounds.items()}
+    """The bounds as stored and answered: hours to the hundredth, as the planned hours."""
+    cent = Decimal("0.01")
+    return {k: (str(Decimal(v).quantize(cent)) if isinstance(v, Decimal) else v) for k, v in bounds.items()}
 
 
 async def log(
