@@ -255,7 +255,6 @@ async def test_outside_the_decision_is_refused_and_pointed_to_change_of_need(cli
     r = await client.post(f"/v1/orders/{order}/adjustments", json=unknown, headers=provider(issuer))
     assert_problem(r, 422, "service-not-ordered")
     # In a purchaser-provider district every change needs a change notice.
-    await register(client, issuer, PROVIDER)
     strict = await issue(client, settings, model="purchaser_provider")
     r = await client.post(f"/v1/orders/{strict}/adjustments", json=cut_wound_care(), headers=provider(issuer))
     assert_problem(r, 422, "change-notice-required")
@@ -303,7 +302,7 @@ async def test_an_ended_or_rejected_order_is_not_adjusted(client, issuer, settin
     assert await count(client) == 0
 
 
-async def test_a_repeated_adjustment_is_stored_once(client, issuer, order):
+async def test_a_repeated_adjustment_is_stored_once(client, issuer, settings, order):
     body = cut_wound_care(adjustment_id="adj-2026-0001")
     first = await client.post(f"/v1/orders/{order}/adjustments", json=body, headers=provider(issuer))
     assert first.status_code == 201, first.text
@@ -314,6 +313,13 @@ async def test_a_repeated_adjustment_is_stored_once(client, issuer, order):
     other = {**body, "to": {"times": 1}}
     r = await client.post(f"/v1/orders/{order}/adjustments", json=other, headers=provider(issuer))
     assert_problem(r, 409, "adjustment-id-reused")
+    second = await issue(client, settings)
+    r = await client.post(f"/v1/orders/{second}/adjustments", json=body, headers=provider(issuer))
+    assert_problem(r, 409, "adjustment-id-reused")
+    # Another provider's ids are its own.
+    mine = await issue(client, settings, OTHER)
+    r = await client.post(f"/v1/orders/{mine}/adjustments", json=body, headers=provider(issuer, OTHER))
+    assert r.status_code == 201, r.text
 
     # With an Idempotency-Key the retry is the first answer, replayed.
     keyed = {**provider(issuer), "Idempotency-Key": "retry-1"}
@@ -324,8 +330,8 @@ async def test_a_repeated_adjustment_is_stored_once(client, issuer, order):
     assert again.status_code == 201
     assert again.headers["idempotency-replayed"] == "true"
     assert again.json()["id"] == first.json()["id"]
-    assert await count(client) == 2
-    assert len(await events(client, ORDER_ADJUSTED)) == 2
+    assert await count(client) == 3
+    assert len(await events(client, ORDER_ADJUSTED)) == 3
 
 
 async def test_the_case_office_reads_the_log_and_overrules_once(client, issuer, settings, order):

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.adjustments.models import Adjustment
@@ -35,9 +36,16 @@ class AdjustmentRepository:
         )
         return await self.session.scalar(stmt)
 
-    async def add(self, row: Adjustment) -> None:
-        self.session.add(row)
-        await self.session.flush()
+    async def add_once(self, row: Adjustment) -> bool:
+        """Store the adjustment; False if the provider's `client_id` was taken a moment ago
+        (the same id sent to two orders at once; one order's adjustments are serialized)."""
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+                await self.session.flush()
+        except IntegrityError:
+            return False
+        return True
 
     async def by_client_id(self, provider_org: str, client_id: str) -> Adjustment | None:
         stmt = select(Adjustment).where(

@@ -113,6 +113,24 @@ def _json_bounds(bounds: dict[str, Any]) -> dict[str, Any]:
     return {k: (str(Decimal(v).quantize(cent)) if isinstance(v, Decimal) else v) for k, v in bounds.items()}
 
 
+async def _repeat(
+    repo: AdjustmentRepository, provider_org: str, body: AdjustmentIn, request_hash: str
+) -> AdjustmentOut | None:
+    """The adjustment logged before under the provider's `adjustment_id`, if any; 409 if
+    that id was used for another adjustment."""
+    assert body.adjustment_id is not None
+    existing = await repo.by_client_id(provider_org, body.adjustment_id)
+    if existing is None:
+        return None
+    if existing.request_hash != request_hash:
+        raise Conflict(
+            "This adjustment_id was used for a different adjustment.",
+            slug="adjustment-id-reused",
+            adjustment=str(existing.id),
+        )
+    return to_out(existing)
+
+
 async def log(
     ctx: ServiceContext,
     session: AsyncSession,
@@ -127,16 +145,8 @@ async def log(
     if order is None:
         raise NotFound("No such order.")
     request_hash = _request_hash(order.id, body)
-    if body.adjustment_id is not None:
-        existing = await repo.by_client_id(provider_org, body.adjustment_id)
-        if existing is not None:
-            if existing.request_hash != request_hash:
-                raise Conflict(
-                    "This adjustment_id was used for a different adjustment.",
-                    slug="adjustment-id-reused",
-                    adjustment=str(existing.id),
-                )
-            return to_out(existing), False
+    if body.adjustment_id is not None and (repeat := await _repeat(repo, provider_org, body, request_hash)):
+        return repeat, False
     if order.status == OrderStatus.rejected:
         raise Conflict("You rejected this order.", slug="order-rejected")
     held = ref(order)
@@ -190,7 +200,11 @@ async def log(
         adjusted_by=principal.subject,
         status=Status.in_force.value,
     )
-    await repo.add(row)
+    if not await repo.add_once(row):
+        assert body.adjustment_id is not None
+        repeat = await _repeat(repo, provider_org, body, request_hash)
+        assert repeat is not None
+        return repeat, False
     before, after = verdict.before, verdict.after
     await ctx.outbox.add(
         session,
