@@ -6,6 +6,7 @@ from hjemflyt.notifications.credentials.models import ProviderCredential
 from hjemflyt.notifications.messages.models import Message, MessageSequence
 from hjemflyt.notifications.needs.models import ChangeOfNeed
 from hjemflyt.notifications.orders.models import Order
+from hjemflyt.notifications.pathways.models import PersonPathway
 from hjemflyt.notifications.providers.models import Provider
 from hjemflyt.notifications.reports.models import Deviation, MastersDailyLifeReport, StartConfirmation
 from hjemflyt.notifications.routines.models import Routine, RoutineComment, RoutineDelivery, RoutineVersion
@@ -23,6 +24,7 @@ __all__ = [
     "Message",
     "MessageSequence",
     "Order",
+    "PersonPathway",
     "Provider",
     "ProviderCredential",
     "Routine",

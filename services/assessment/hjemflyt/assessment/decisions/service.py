@@ -188,6 +188,10 @@ class Catalogue:
         )
 
 
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
+
+
 def to_out(decision: Decision, catalogue: Catalogue) -> DecisionOut:
     copay = decision.copayment or {}
     return DecisionOut(
@@ -225,8 +229,9 @@ def to_out(decision: Decision, catalogue: Catalogue) -> DecisionOut:
                 outcome=Outcome(s.outcome),
                 scope_kind=ScopeKind(s.scope_kind),
                 hours_per_month=Decimal(s.hours_per_month).quantize(Decimal("0.01")),
-                frame_min_hours=s.frame_min_hours,
-                frame_max_hours=s.frame_max_hours,
+                # As stored (numeric(6,2)), so a decision made at once reads as one read back.
+                frame_min_hours=_cents(s.frame_min_hours),
+                frame_max_hours=_cents(s.frame_max_hours),
                 refusal_reason=s.refusal_reason,
                 provider_org=s.provider_org,
                 measures=[
