@@ -350,6 +350,13 @@ async def test_the_provider_receives_exactly_what_was_decided(system, model):
     [message] = await inbox(system, person["id"], 1)
     assert message["kind"] == "order.new"
     assert message["data"] == expected_order(decision, person, message, kind="new", pathway=pathway)
+    # The order as the provider reads it back says the same.
+    r = await system.notifications.get(f"/v1/orders/{message['order_id']}", headers=system.provider)
+    assert r.status_code == 200, r.text
+    read_back = r.json()
+    assert {k: read_back[k] for k in message["data"] if k != "kind"} == {
+        k: v for k, v in message["data"].items() if k != "kind"
+    }
     # And what the case officer sent is what the provider got, in the district's terms.
     [received] = message["data"]["services"]
     assert as_received(received) == as_sent(service)
