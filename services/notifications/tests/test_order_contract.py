@@ -168,15 +168,29 @@ async def open_pathway(
     }
 
 
-def nursing(scope: dict[str, Any], measures: list[tuple[str, int, str, int | None]]) -> dict[str, Any]:
+# Names of the measure catalogue's codes used here (the Stavanger defaults).
+CATALOGUE = {"wound-care": "Sårstell", "shower": "Dusj/helvask"}
+Sent = tuple[str | None, str | None, int, str, int | None]  # code, description, times, per, minutes
+
+
+def measure(
+    code: str | None, description: str | None, times: int, per: str, minutes: int | None
+) -> dict[str, Any]:
+    return {
+        **({"code": code} if code else {}),
+        **({"description": description} if description else {}),
+        "times": times,
+        "per": per,
+        **({"minutes": minutes} if minutes is not None else {}),
+    }
+
+
+def nursing(scope: dict[str, Any], measures: list[Sent]) -> dict[str, Any]:
     return {
         "service_type": "home-nursing",
         "provider_org": ORG,
         **scope,
-        "measures": [
-            {"description": d, "times": t, "per": p, **({"minutes": m} if m is not None else {})}
-            for d, t, p, m in measures
-        ],
+        "measures": [measure(*m) for m in measures],
     }
 
 
@@ -193,21 +207,21 @@ CASES = {
         "frogner",
         nursing(
             {"scope_kind": "minutes_per_measure"},
-            [("Sårstell", 3, "week", 20), ("Oppfølging av faste medisiner", 1, "day", 10)],
+            [("wound-care", None, 3, "week", 20), (None, "Oppfølging av faste medisiner", 1, "day", 10)],
         ),
     ),
     "trust_model": (
         "gamle-oslo",
         nursing(
             {"scope_kind": "frame", "frame_min_hours": "8", "frame_max_hours": "16"},
-            [("Sårstell", 3, "week", None), ("Oppfølging av faste medisiner", 1, "day", None)],
+            [("wound-care", None, 3, "week", None), (None, "Oppfølging av faste medisiner", 1, "day", None)],
         ),
     ),
     "professional_freedom": (
         "nordstrand",
         nursing(
             {"scope_kind": "hours_per_month", "hours_per_month": "12"},
-            [("Sårstell", 3, "week", None), ("Oppfølging av faste medisiner", 1, "day", None)],
+            [("wound-care", None, 3, "week", None), (None, "Oppfølging av faste medisiner", 1, "day", None)],
         ),
     ),
 }
@@ -322,7 +336,16 @@ def as_sent(service: dict[str, Any]) -> dict[str, Any]:
             else None
         ),
         "hours": float(service["hours_per_month"]) if "hours_per_month" in service else None,
-        "measures": [(m["description"], m["times"], m["per"], m.get("minutes")) for m in service["measures"]],
+        "measures": [
+            (
+                m.get("code"),
+                m.get("description") or CATALOGUE[m["code"]],
+                m["times"],
+                m["per"],
+                m.get("minutes"),
+            )
+            for m in service["measures"]
+        ],
     }
 
 
@@ -335,7 +358,9 @@ def as_received(service: dict[str, Any]) -> dict[str, Any]:
             else None
         ),
         "hours": float(service["hours_per_month"]) if service["scope_kind"] == "hours_per_month" else None,
-        "measures": [(m["description"], m["times"], m["per"], m["minutes"]) for m in service["measures"]],
+        "measures": [
+            (m["code"], m["description"], m["times"], m["per"], m["minutes"]) for m in service["measures"]
+        ],
     }
 
 
@@ -377,8 +402,10 @@ async def test_a_new_measure_and_a_wider_frame_reach_the_provider_as_a_field_lev
         **service,
         "frame_max_hours": "20",
         "measures": [
-            *service["measures"],
-            {"description": "Hjelp til dusj", "times": 2, "per": "week"},
+            measure("wound-care", None, 4, "week", None),  # more often
+            *service["measures"][1:],
+            measure("shower", None, 2, "week", None),  # a new, coded measure
+            measure(None, "Hjelp til å ta på støttestrømper", 1, "day", None),  # a new, free-text one
         ],
     }
     r = await system.assessment.patch(
@@ -406,15 +433,29 @@ async def test_a_new_measure_and_a_wider_frame_reach_the_provider_as_a_field_lev
                     "measures": {
                         "added": [
                             {
-                                "code": None,
-                                "description": "Hjelp til dusj",
+                                "code": "shower",
+                                "description": "Dusj/helvask",
                                 "times": 2,
                                 "per": "week",
                                 "minutes": None,
-                            }
+                            },
+                            {
+                                "code": None,
+                                "description": "Hjelp til å ta på støttestrømper",
+                                "times": 1,
+                                "per": "day",
+                                "minutes": None,
+                            },
                         ],
                         "removed": [],
-                        "changed": [],
+                        "changed": [
+                            {
+                                "code": "wound-care",
+                                "description": "Sårstell",
+                                "from": {"times": 3},
+                                "to": {"times": 4},
+                            }
+                        ],
                     },
                 }
             ],
@@ -512,7 +553,7 @@ async def test_every_order_kind_is_as_the_provider_guide_shows_it(system):
     more = {
         **service,
         "hours_per_month": "14",
-        "measures": [*service["measures"], {"description": "Hjelp til dusj", "times": 2, "per": "week"}],
+        "measures": [*service["measures"], measure("shower", None, 2, "week", None)],
     }
     r = await system.assessment.patch(
         f"/v1/decisions/{decision['id']}",
@@ -560,9 +601,8 @@ async def test_every_order_kind_is_as_the_provider_guide_shows_it(system):
         ended_decision, person, ended, kind="ended", pathway=pathway
     )
     assert ended["data"]["end_reason"] == "masters_daily_life"
-    assert messages[1]["data"]["changes"]["services"]["changed"][0]["measures"]["added"][0][
-        "description"
-    ] == ("Hjelp til dusj")
+    [added] = messages[1]["data"]["changes"]["services"]["changed"][0]["measures"]["added"]
+    assert (added["code"], added["description"]) == ("shower", "Dusj/helvask")
     assert set(messages[2]["data"]) - set(messages[0]["data"]) == {"pause"}
     assert set(messages[3]["data"]) - set(messages[0]["data"]) == {"resume"}
 

@@ -1,7 +1,7 @@
 """the person's pathway, a read model of pathway.opened / pathway.closed that orders name
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008_pathways
+Revises: 0007_adjustments
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008_pathways"
+down_revision: str | None = "0007_adjustments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
