@@ -109,6 +109,7 @@ async def issue(ctx: ServiceContext, session: AsyncSession, data: OrderIssued) -
         raise UnknownProvider(f"no provider {data.provider_org} in the registry")
     now = ctx.clock.now()
     content = {
+        "basis": data.basis,
         "recipient": data.recipient.model_dump(mode="json"),
         "services": [s.model_dump(mode="json") for s in data.services],
         "start_date": data.start_date.isoformat(),
