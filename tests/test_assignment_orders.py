@@ -3,7 +3,8 @@ it: assessment and notifications in one process on the real bus (PostgreSQL and 
 
 The case officer sends a pathway-1 assignment before any decision; the provider's inbox
 gets an `order.new` with basis "assignment" and the assignment's id as `decision_id`; a
-visit batch against that order is accepted; ending the assignment ends the order.
+visit batch against that order is accepted; the person's timeline (pathway, also in the
+process) shows the assignment and its order; ending the assignment ends the order.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from identity_corpus import VALID_NUMBERS
 
 from hjemflyt.assessment.main import create_app as assessment_app
 from hjemflyt.notifications.main import create_app as notifications_app
+from hjemflyt.pathway.main import create_app as pathway_app
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.testing import auth, eventually, running_service, suite_today
@@ -42,8 +44,10 @@ async def services(settings, issuer):
     async with (
         running_service(assessment_app, settings) as assessment,
         running_service(notifications_app, settings) as notifications,
+        running_service(pathway_app, settings) as pathway,
     ):
-        yield assessment, notifications
+        yield assessment, notifications, pathway
+        await drain(pathway)
         await drain(notifications)
         await drain(assessment)
 
@@ -59,7 +63,7 @@ async def next_message(client: httpx.AsyncClient, headers: dict[str, str], after
 
 
 async def test_an_assignment_reaches_the_providers_inbox_and_visits_are_reported_against_it(services, issuer):
-    assessment, notifications = services
+    assessment, notifications, pathway = services
     integration = auth(issuer, Role.integration)
     officer = auth(issuer, Role.case_officer, districts=["frogner"])
     provider = auth(issuer, Role.provider, provider_org=PROVIDER, subject=f"system-{PROVIDER}")
@@ -156,6 +160,17 @@ async def test_an_assignment_reaches_the_providers_inbox_and_visits_are_reported
     }
     r = await notifications.put("/v1/visit-batches/oppdrag-1", json={"visits": [visit]}, headers=provider)
     assert r.status_code in (200, 201), r.text
+
+    # The person's timeline shows the assignment and the order it became, in its district.
+    async def on_timeline() -> list[dict[str, Any]]:
+        r = await pathway.get(f"/v1/persons/{person_id}/timeline", headers=officer)
+        assert r.status_code == 200, r.text
+        found = [e for e in r.json()["entries"] if e["kind"] in ("assignment-issued", "order-created")]
+        assert sorted(e["kind"] for e in found) == ["assignment-issued", "order-created"]
+        return found
+
+    for entry in await eventually(on_timeline):
+        assert entry["district"] == "frogner"
 
     # Ended early: the provider's order ends.
     r = await assessment.post(

@@ -287,6 +287,8 @@ async def on_assignment_issued(session: AsyncSession, event: CloudEvent, data: A
             "services": _services(data.services),
         },
     )
+    # Its order's entries name the assignment as their decision_id.
+    await TimelineRepository(session).fill_district(data.person_id, data.assignment_id, data.district)
 
 
 async def on_assignment_ended(session: AsyncSession, event: CloudEvent, data: AssignmentEnded) -> None:
