@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from hjemflyt.notifications.adjustments.endpoints import router as adjustments
 from hjemflyt.notifications.clarifications.endpoints import router as clarifications
 from hjemflyt.notifications.credentials.endpoints import router as credentials
 from hjemflyt.notifications.db import SCHEMA, platform_tables
@@ -55,7 +56,7 @@ SPEC = ServiceSpec(
     tables=platform_tables,
     routers=[
         *[providers, credentials, routines, orders, tasks, messages, webhooks],
-        *[reports, visits, change_of_need, clarifications, urgent_requests],
+        *[reports, visits, change_of_need, clarifications, urgent_requests, adjustments],
     ],
     consumers=consumers,
     workers=workers,

@@ -1,5 +1,6 @@
 """Imports every model so the metadata is complete (Alembic and tests use it)."""
 
+from hjemflyt.notifications.adjustments.models import Adjustment
 from hjemflyt.notifications.clarifications.models import Clarification
 from hjemflyt.notifications.credentials.models import ProviderCredential
 from hjemflyt.notifications.messages.models import Message, MessageSequence
@@ -14,6 +15,7 @@ from hjemflyt.notifications.visits.models import Visit, VisitBatch
 from hjemflyt.notifications.webhooks.models import WebhookEndpoint
 
 __all__ = [
+    "Adjustment",
     "ChangeOfNeed",
     "Clarification",
     "Deviation",

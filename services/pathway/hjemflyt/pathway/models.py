@@ -18,9 +18,10 @@ from hjemflyt.pathway.pathways.models import (
 )
 from hjemflyt.pathway.responsibility.models import PrimaryContact, Responsibility
 from hjemflyt.pathway.timeline.models import TimelineEntry
-from hjemflyt.pathway.worklists.models import CaseTask, ChangeOfNeedReport, ProviderOrder
+from hjemflyt.pathway.worklists.models import AdjustmentLogged, CaseTask, ChangeOfNeedReport, ProviderOrder
 
 __all__ = [
+    "AdjustmentLogged",
     "AppealFact",
     "CaseTask",
     "ChangeOfNeedReport",

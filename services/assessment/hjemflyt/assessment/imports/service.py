@@ -48,7 +48,7 @@ from hjemflyt.assessment.decisions import rules
 from hjemflyt.assessment.decisions.events import decided_services, person_age_band
 from hjemflyt.assessment.decisions.models import Decision
 from hjemflyt.assessment.decisions.rules import RUNNING, Outcome, ScopeKind, Status
-from hjemflyt.assessment.decisions.schemas import DecisionOut, MeasureOut, ServiceOut
+from hjemflyt.assessment.decisions.schemas import DecisionOut, ServiceOut
 from hjemflyt.assessment.decisions.service import DEFAULT_PURPOSE, Catalogue, snapshot, to_out
 from hjemflyt.assessment.districts.models import District
 from hjemflyt.assessment.districts.repository import DistrictRepository
@@ -224,7 +224,10 @@ def _proposed(
     services: list[ServiceOut] = []
     for s in body.services:
         kind = s.scope_kind or default_kind
-        measures = tuple(rules.MeasureFacts(m.description, m.times, m.per, m.minutes) for m in s.measures)
+        resolved = [catalogue.measure(m, kind) for m in s.measures]
+        measures = tuple(
+            rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in resolved
+        )
         hours = rules.decided_hours(
             rules.ServiceFacts(
                 service_type=s.service_type,
@@ -256,10 +259,7 @@ def _proposed(
                 frame_max_hours=_cents(s.frame_max_hours),
                 refusal_reason=s.refusal_reason,
                 provider_org=s.provider_org or chosen.get(s.service_type),
-                measures=[
-                    MeasureOut(description=m.description, times=m.times, per=m.per, minutes=m.minutes)
-                    for m in s.measures
-                ],
+                measures=resolved,
                 copayment={
                     "chargeable": price.chargeable,
                     "monthly_ore": price.monthly_ore,
@@ -332,7 +332,7 @@ def _facts(out: DecisionOut) -> rules.DecisionFacts:
                 refusal_reason=s.refusal_reason,
                 provider_org=s.provider_org,
                 measures=tuple(
-                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes) for m in s.measures
+                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in s.measures
                 ),
             )
             for s in out.services
@@ -414,6 +414,7 @@ def _service_rows(out: DecisionOut, plan: _Plan) -> None:
                 "id": uuid.uuid4(),
                 "decision_service_id": service_id,
                 "position": i,
+                "code": m.code,
                 "description": m.description,
                 "times": m.times,
                 "per": m.per,
@@ -484,7 +485,11 @@ class _Batch:
         active = {c: t.iplos_code for c, t in catalogue.service_types.items() if t.active}
         self.rule_catalogues = {
             code: rules.CatalogueFacts(
-                service_types=active, legal_basis=catalogue.legal_basis, providers=providers, district=code
+                service_types=active,
+                legal_basis=catalogue.legal_basis,
+                providers=providers,
+                district=code,
+                measures=catalogue.active_measures,
             )
             for code in districts
         }

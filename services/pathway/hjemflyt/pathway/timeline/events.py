@@ -64,12 +64,16 @@ from hjemflyt.shared.contracts.events import (
     TaskOpened,
 )
 from hjemflyt.shared.contracts.orders import (
+    ADJUSTMENT_OVERRULED,
     ORDER_ACKNOWLEDGED,
+    ORDER_ADJUSTED,
     ORDER_CHANGED,
     ORDER_ENDED,
     ORDER_PAUSED,
     ORDER_RESUMED,
+    AdjustmentOverruled,
     OrderAcknowledged,
+    OrderAdjusted,
     OrderChanged,
     OrderEnded,
     OrderPaused,
@@ -461,6 +465,59 @@ async def on_order_acknowledged(session: AsyncSession, event: CloudEvent, data: 
             "provider_org": data.provider_org,
             "accepted": data.accepted,
             "late": data.late,
+        },
+    )
+
+
+async def on_order_adjusted(session: AsyncSession, event: CloudEvent, data: OrderAdjusted) -> None:
+    hours_before, hours_after = data.planned_hours_before, data.planned_hours_after
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.order_adjusted,
+        occurred_at=data.adjusted_at,
+        source="notifications",
+        reference=data.adjustment_id,
+        details={
+            "order_id": str(data.order_id),
+            "decision_id": str(data.decision_id),
+            "decision_version": data.decision_version,
+            "provider_org": data.provider_org,
+            "service_type": data.service_type,
+            "measure_code": data.measure_code,
+            "measure_description": data.measure_description,
+            "new_measure": data.new_measure,
+            "change": data.change.model_dump(mode="json"),
+            "planned_hours_before": None if hours_before is None else str(hours_before),
+            "planned_hours_after": None if hours_after is None else str(hours_after),
+            "reason": data.reason,
+        },
+    )
+
+
+async def on_adjustment_overruled(
+    session: AsyncSession, event: CloudEvent, data: AdjustmentOverruled
+) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.adjustment_overruled,
+        occurred_at=data.overruled_at,
+        source="notifications",
+        reference=data.adjustment_id,
+        details={
+            "order_id": str(data.order_id),
+            "decision_id": str(data.decision_id),
+            "provider_org": data.provider_org,
+            "service_type": data.service_type,
+            "measure_code": data.measure_code,
+            "measure_description": data.measure_description,
+            "decided_by": data.decided_by,
+            "escalation_path": list(data.escalation_path),
         },
     )
 
@@ -890,6 +947,8 @@ NOTIFICATIONS: list[Subscription[Any]] = [
     Subscription(ORDER_PAUSED, on_order_paused),
     Subscription(ORDER_RESUMED, on_order_resumed),
     Subscription(ORDER_ENDED, on_order_ended),
+    Subscription(ORDER_ADJUSTED, on_order_adjusted),
+    Subscription(ADJUSTMENT_OVERRULED, on_adjustment_overruled),
     Subscription(START_CONFIRMED, on_start_confirmed),
     Subscription(VISITS_REPORTED, on_visits_reported),
     Subscription(DEVIATION_REPORTED, on_deviation_reported),

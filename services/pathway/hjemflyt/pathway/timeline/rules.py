@@ -27,6 +27,9 @@ class EntryKind(StrEnum):
     order_paused = "order-paused"
     order_resumed = "order-resumed"
     order_ended = "order-ended"
+    # The provider's adjustment log (issue 12): adjustments and the case office's overrules.
+    order_adjusted = "order-adjusted"
+    adjustment_overruled = "adjustment-overruled"
     start_confirmed = "start-confirmed"
     visits_reported = "visits-reported"
     deviation_reported = "deviation-reported"
