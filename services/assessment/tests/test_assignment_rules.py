@@ -14,6 +14,7 @@ PROVIDER = "320000009"
 CATALOGUE = rules.CatalogueFacts(
     service_types={"home-nursing": "15", "practical-help": "1", "meals": "9"},
     providers={PROVIDER: (frozenset({"15", "1"}), frozenset({"frogner"}))},
+    measures={"wound-care": "home-nursing", "shower": None},
 )
 WOUND = MeasureFacts("Sårstell", 3, "week", 20)
 
@@ -71,6 +72,16 @@ def test_each_service_needs_a_measure_and_there_is_a_service():
     assert broken(facts(services=[rules.ServiceFacts("home-nursing", (bad,))])) == ["measure-incomplete"]
     twice = [rules.ServiceFacts("home-nursing", (WOUND,))] * 2
     assert broken(facts(services=twice)) == ["duplicate-service"]
+
+
+def test_a_measure_code_must_be_known_and_for_the_service():
+    def coded(service_type: str, code: str) -> list[rules.ServiceFacts]:
+        return [rules.ServiceFacts(service_type, (MeasureFacts("Sårstell", 1, "day", None, code),))]
+
+    assert broken(facts(services=coded("home-nursing", "wound-care"))) == []
+    assert broken(facts(services=coded("practical-help", "shower"))) == []  # for any service
+    assert broken(facts(services=coded("home-nursing", "no-such"))) == ["unknown-measure-code"]
+    assert broken(facts(services=coded("practical-help", "wound-care"))) == ["measure-not-for-service"]
 
 
 def test_all_broken_rules_at_once_and_the_slug():

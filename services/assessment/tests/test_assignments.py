@@ -78,6 +78,13 @@ async def register(client, issuer, district: str = "frogner", number: str = NUMB
     return r.json()["id"]
 
 
+def practical_help(b: dict[str, Any]) -> dict[str, Any]:
+    b["services"] = [
+        {"service_type": "practical-help", "measures": [{"code": "shower", "times": 1, "per": "week"}]}
+    ]
+    return b
+
+
 def body(person_id: str, *, days: int = 14, provider: str = PROVIDER, **extra: Any) -> dict[str, Any]:
     return {
         "person_id": person_id,
@@ -86,13 +93,8 @@ def body(person_id: str, *, days: int = 14, provider: str = PROVIDER, **extra: A
             {
                 "service_type": "home-nursing",
                 "measures": [
-                    {"description": "Sårstell", "times": 3, "per": "week", "minutes": 20},
-                    {
-                        "code": "MED-01",
-                        "description": "Oppfølging av medisiner",
-                        "times": 1,
-                        "per": "day",
-                    },
+                    {"code": "wound-care", "times": 3, "per": "week", "minutes": 20},
+                    {"description": "Oppfølging av medisiner", "times": 1, "per": "day"},
                 ],
             }
         ],
@@ -162,8 +164,8 @@ async def test_an_assignment_is_sent_as_an_order_before_any_decision(client, iss
     assert [
         (m["code"], m["description"], m["times"], m["per"], m["minutes"]) for m in ordered["measures"]
     ] == [
-        (None, "Sårstell", 3, "week", 20),
-        ("MED-01", "Oppfølging av medisiner", 1, "day", None),
+        ("wound-care", "Sårstell", 3, "week", 20),  # a code alone reads as the catalogue's name
+        (None, "Oppfølging av medisiner", 1, "day", None),
     ]
 
     # The pseudonymous event for every other service: no names, no identity numbers.
@@ -225,8 +227,7 @@ async def test_the_provider_must_be_approved_for_the_service_and_the_district(cl
     )
     assert_problem(r, 422, "provider-not-approved-for-service")
     elsewhere = await register(client, issuer, "gamle-oslo", NUMBERS[1])
-    help_there = body(elsewhere, provider=HELP_ONLY)
-    help_there["services"][0]["service_type"] = "practical-help"
+    help_there = practical_help(body(elsewhere, provider=HELP_ONLY))
     r = await client.post("/v1/assignments", json=help_there, headers=officer(issuer, "gamle-oslo"))
     assert_problem(r, 422, "provider-not-approved-for-district")
     r = await client.post(
@@ -235,6 +236,14 @@ async def test_the_provider_must_be_approved_for_the_service_and_the_district(cl
         headers=officer(issuer),
     )
     assert_problem(r, 422, "start-too-far-back")
+    coded = body(person_id)
+    coded["services"][0]["measures"][0]["code"] = "no-such-code"
+    r = await client.post("/v1/assignments", json=coded, headers=officer(issuer))
+    assert_problem(r, 422, "unknown-measure-code")
+    help_coded = practical_help(body(person_id, provider=HELP_ONLY))
+    help_coded["services"][0]["measures"][0]["code"] = "dose-dispensing"  # a home-nursing measure
+    r = await client.post("/v1/assignments", json=help_coded, headers=officer(issuer))
+    assert_problem(r, 422, "measure-not-for-service")
     assert await count(client, "assignment") == 0
 
 
@@ -318,8 +327,7 @@ async def test_a_decision_for_the_same_provider_supersedes_the_assignment(client
     person_id = await register(client, issuer)
     out = (await client.post("/v1/assignments", json=body(person_id), headers=officer(issuer))).json()
     # Another provider's assignment is left alone by a decision that does not name it.
-    help_body = body(person_id, provider=HELP_ONLY)
-    help_body["services"][0]["service_type"] = "practical-help"
+    help_body = practical_help(body(person_id, provider=HELP_ONLY))
     other = (await client.post("/v1/assignments", json=help_body, headers=officer(issuer))).json()
     start = TODAY + timedelta(days=7)
     decision = decision_body(person_id, [("home-nursing", "20", PROVIDER)], start=start)

@@ -3,7 +3,8 @@
 In pathway 1 the case office sends the provider the assignment before any decision: none
 is needed for 14 days, so an assignment runs at most 14 days, both ends included; measures
 that run longer need a decision. The provider must be approved for the service and the
-person's district, and each service says what is to be done: at least one measure.
+person's district, and each service says what is to be done: at least one measure, by a
+code of the measure catalogue (known, and for that service), free text, or both.
 
 Every check returns all broken rules at once, so a case officer fixes them in one go.
 """
@@ -11,7 +12,7 @@ Every check returns all broken rules at once, so a case officer fixes them in on
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -63,6 +64,8 @@ class CatalogueFacts:
     service_types: Mapping[str, str]  # code -> IPLOS code, active services only
     # provider_org -> (IPLOS codes it may deliver, districts it serves)
     providers: Mapping[str, tuple[frozenset[str], frozenset[str]]]
+    # active measure codes -> the service type they belong to (None: any)
+    measures: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,20 @@ def check(a: AssignmentFacts, catalogue: CatalogueFacts, today: date) -> list[Vi
                     "measure-incomplete",
                     "Each measure needs a description and a frequency.",
                     f"{where}.measures[{j}]",
+                )
+            if m.code is None:
+                continue
+            if m.code not in catalogue.measures:
+                broken(
+                    "unknown-measure-code",
+                    f"{m.code!r} is not an active code of the measure catalogue.",
+                    f"{where}.measures[{j}].code",
+                )
+            elif (belongs := catalogue.measures[m.code]) not in (None, service.service_type):
+                broken(
+                    "measure-not-for-service",
+                    f"The measure {m.code!r} belongs to {belongs}, not {service.service_type}.",
+                    f"{where}.measures[{j}].code",
                 )
     return problems
 

@@ -8,23 +8,18 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 from hjemflyt.assessment.assignments.rules import Status
-
-
-class AssignmentMeasureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    code: str | None = Field(default=None, max_length=63, description="A measure catalogue code, if coded")
-    description: str = Field(min_length=1, max_length=300, examples=["Sårstell"])
-    times: int = Field(ge=1, le=100, description="How many times per period")
-    per: Literal["day", "week", "month", "quarter", "year"]
-    minutes: int | None = Field(default=None, ge=1, le=600, description="Minutes each time, if planned")
+from hjemflyt.assessment.decisions.schemas import MeasureIn
 
 
 class AssignmentServiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     service_type: str = Field(max_length=63, description="A code from the service catalogue")
-    measures: list[AssignmentMeasureIn] = Field(default_factory=list, max_length=50)
+    measures: list[MeasureIn] = Field(
+        default_factory=list,
+        max_length=50,
+        description="By catalogue code, free text or both, as in decisions",
+    )
 
 
 class AssignmentIn(BaseModel):

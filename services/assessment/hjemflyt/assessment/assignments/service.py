@@ -30,7 +30,7 @@ from hjemflyt.assessment.assignments.schemas import (
     AssignmentServiceOut,
 )
 from hjemflyt.assessment.decisions.repository import DecisionRepository
-from hjemflyt.assessment.decisions.rules import MeasureFacts
+from hjemflyt.assessment.decisions.rules import MeasureFacts, ScopeKind
 from hjemflyt.assessment.decisions.service import Catalogue
 from hjemflyt.assessment.districts.repository import DistrictRepository
 from hjemflyt.assessment.persons import service as persons
@@ -125,9 +125,15 @@ async def create(
     catalogue = await Catalogue.load(ctx, session, token=token)
     approved = await ProviderRepository(session).get_many({body.provider_org})
     today = ctx.clock.today()
-    measures = {
-        s.service_type: tuple(MeasureFacts(m.description, m.times, m.per, m.minutes) for m in s.measures)
+    # Codes resolved as decisions resolve them (a code alone reads as the catalogue's name);
+    # minutes only where given: an assignment's scope is hours per month.
+    stated = {
+        s.service_type: [catalogue.measure(m, ScopeKind.hours_per_month) for m in s.measures]
         for s in body.services
+    }
+    measures = {
+        service_type: tuple(MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in listed)
+        for service_type, listed in stated.items()
     }
     violations = rules.check(
         rules.AssignmentFacts(
@@ -140,6 +146,7 @@ async def create(
         rules.CatalogueFacts(
             service_types=catalogue.active_types,
             providers={o: (frozenset(p.service_codes), frozenset(p.districts)) for o, p in approved.items()},
+            measures=catalogue.active_measures,
         ),
         today,
     )
@@ -157,7 +164,7 @@ async def create(
             "service_type": s.service_type,
             "service_code": catalogue.active_types[s.service_type],
             "hours_per_month": str(rules.hours_per_month(measures[s.service_type])),
-            "measures": [m.model_dump(mode="json") for m in s.measures],
+            "measures": [m.model_dump(mode="json") for m in stated[s.service_type]],
         }
         for s in body.services
     ]

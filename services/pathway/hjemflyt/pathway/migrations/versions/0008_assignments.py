@@ -1,7 +1,7 @@
 """assignments: read model of assessment's pathway assignments (orders before a decision)
 
-Revision ID: 0007_assignments
-Revises: 0006
+Revision ID: 0008_assignments
+Revises: 0007_adjustments
 """
 
 from collections.abc import Sequence
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_assignments"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0008_assignments"
+down_revision: str | Sequence[str] | None = "0007_adjustments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

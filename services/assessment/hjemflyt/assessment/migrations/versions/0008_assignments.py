@@ -1,7 +1,7 @@
 """assignments: pathway-1 assignments sent to a provider before any decision
 
-Revision ID: 0007_assignments
-Revises: 0006
+Revision ID: 0008_assignments
+Revises: 0007_measures
 """
 
 from collections.abc import Sequence
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0007_assignments"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0008_assignments"
+down_revision: str | Sequence[str] | None = "0007_measures"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
