@@ -1,5 +1,6 @@
 """Imports every model so the metadata is complete (Alembic and tests use it)."""
 
+from hjemflyt.pathway.assignments.models import PersonAssignment
 from hjemflyt.pathway.decisions.models import PersonDecision
 from hjemflyt.pathway.indicators.models import (
     AppealFact,
@@ -30,6 +31,7 @@ __all__ = [
     "PathwayReferral",
     "PathwayTask",
     "PathwayTemplate",
+    "PersonAssignment",
     "PersonDecision",
     "PrimaryContact",
     "ProviderOrder",

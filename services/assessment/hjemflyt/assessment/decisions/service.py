@@ -730,6 +730,9 @@ async def _after_made(
     ctx: ServiceContext, session: AsyncSession, principal: Principal, decision: Decision, now: datetime
 ) -> None:
     """What making a decision ends or completes: the decision it supersedes, its application."""
+    from hjemflyt.assessment.assignments import service as assignments  # (imports this module)
+
+    await assignments.end_superseded(ctx, session, principal, decision)
     if decision.supersedes_id is not None:
         # The old decision runs until the day before the new one starts.
         assert decision.start_date is not None

@@ -1,11 +1,12 @@
 """Consumed: every step of a person's case becomes a timeline entry.
 
 From assessment: referral, application, assessment, decision (made, amended, ended),
-provider choice, appeal (received, decided), admission and discharge; from notifications:
-every order step (created, changed, acknowledged, paused, resumed, ended), the provider's
-reports (start, visits, deviations, change of need, masters daily life), clarifications,
-urgent requests and case-office tasks; from pathway itself: pathways opened and closed and
-their deadline tasks. Budget's events concern units, not persons.
+pathway assignment (issued, ended), provider choice, appeal (received, decided), admission
+and discharge; from notifications: every order step (created, changed, acknowledged,
+paused, resumed, ended), the provider's reports (start, visits, deviations, change of
+need, masters daily life), clarifications, urgent requests and case-office tasks; from
+pathway itself: pathways opened and closed and their deadline tasks. Budget's events
+concern units, not persons.
 
 Details hold what a case officer needs to follow the case and nothing the event does not
 carry; the assessment's function scores stay in assessment (pathway does not need them),
@@ -20,9 +21,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.pathway.assignments.repository import AssignmentRepository
 from hjemflyt.pathway.decisions.repository import DecisionRepository
 from hjemflyt.pathway.timeline.repository import TimelineRepository
 from hjemflyt.pathway.timeline.rules import EntryKind, moment
+from hjemflyt.shared.contracts.assignments import (
+    ASSIGNMENT_ENDED,
+    ASSIGNMENT_ISSUED,
+    AssignmentEnded,
+    AssignmentIssued,
+)
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
     APPEAL_DECIDED,
@@ -265,6 +273,48 @@ async def on_decision_ended(session: AsyncSession, event: CloudEvent, data: Deci
     )
 
 
+async def on_assignment_issued(session: AsyncSession, event: CloudEvent, data: AssignmentIssued) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.assignment_issued,
+        occurred_at=data.issued_at,
+        source="assessment",
+        reference=data.assignment_id,
+        details={
+            "provider_org": data.provider_org,
+            "pathway_id": _iso(data.pathway_id),
+            "start_date": data.start_date.isoformat(),
+            "end_date": data.end_date.isoformat(),
+            "services": _services(data.services),
+        },
+    )
+    # Its order's entries name the assignment as their decision_id.
+    await TimelineRepository(session).fill_district(data.person_id, data.assignment_id, data.district)
+
+
+async def on_assignment_ended(session: AsyncSession, event: CloudEvent, data: AssignmentEnded) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.assignment_ended,
+        occurred_at=data.ended_at,
+        source="assessment",
+        reference=data.assignment_id,
+        details={
+            "provider_org": data.provider_org,
+            "pathway_id": _iso(data.pathway_id),
+            "end_date": data.end_date.isoformat(),
+            "reason": data.reason,
+            "superseded_by": _iso(data.superseded_by),
+        },
+    )
+
+
 async def on_provider_chosen(session: AsyncSession, event: CloudEvent, data: ProviderChosen) -> None:
     await _add(
         session,
@@ -326,8 +376,9 @@ async def on_appeal_decided(session: AsyncSession, event: CloudEvent, data: Appe
 
 
 async def on_order_created(session: AsyncSession, event: CloudEvent, data: OrderCreated) -> None:
-    # The order carries no district; its decision's, when pathway knows the decision already.
+    # The order carries no district; its decision's (or assignment's), when pathway knows it already.
     district = await DecisionRepository(session).district_of(data.decision_id)
+    district = district or await AssignmentRepository(session).district_of(data.decision_id)
     await _add(
         session,
         event,
@@ -881,6 +932,8 @@ ASSESSMENT: list[Subscription[Any]] = [
     Subscription(DECISION_MADE, on_decision_made),
     Subscription(DECISION_AMENDED, on_decision_amended),
     Subscription(DECISION_ENDED, on_decision_ended),
+    Subscription(ASSIGNMENT_ISSUED, on_assignment_issued),
+    Subscription(ASSIGNMENT_ENDED, on_assignment_ended),
     Subscription(PROVIDER_CHOSEN, on_provider_chosen),
     Subscription(APPEAL_RECEIVED, on_appeal_received),
     Subscription(APPEAL_DECIDED, on_appeal_decided),

@@ -44,6 +44,9 @@ class EntryKind(StrEnum):
     urgent_request_escalated = "urgent-request-escalated"
     task_opened = "task-opened"
     task_closed = "task-closed"
+    # pathway assignments (orders before any decision, pathway 1)
+    assignment_issued = "assignment-issued"
+    assignment_ended = "assignment-ended"
     # pathway's own events (consumed from its own stream, like any other producer's)
     pathway_opened = "pathway-opened"
     pathway_closed = "pathway-closed"
