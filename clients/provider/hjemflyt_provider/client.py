@@ -138,6 +138,17 @@ class ProviderClient:
     async def report_change_of_need(self, order_id: str, **report: Any) -> Any:
         return await self.request("POST", f"/v1/orders/{order_id}/change-of-need", json=report)
 
+    async def log_adjustment(self, order_id: str, **adjustment: Any) -> Any:
+        """An adjustment inside the decision's bounds (trust model / friere faglighet): e.g.
+        `service_type=..., measure={"code": "SAR"}, to={"times": 2}, reason=...`; pass `from_`
+        for the request's `from`. Outside the bounds: ApiError with the rule's slug."""
+        if "from_" in adjustment:
+            adjustment["from"] = adjustment.pop("from_")
+        return await self.request("POST", f"/v1/orders/{order_id}/adjustments", json=adjustment)
+
+    async def adjustments(self, order_id: str) -> Any:
+        return await self.request("GET", f"/v1/orders/{order_id}/adjustments")
+
     async def report_masters_daily_life(self, order_id: str, **report: Any) -> Any:
         return await self.request("POST", f"/v1/orders/{order_id}/masters-daily-life", json=report)
 

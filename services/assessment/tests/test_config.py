@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import text
 
 from hjemflyt.assessment.config.rules import Band, band_for, copayment, kroner
 from hjemflyt.assessment.main import create_app
@@ -115,3 +117,161 @@ async def test_configuration_rules_refuse_bad_input(settings, issuer):
         )
         assert r.status_code == 403
         assert (await client.get("/v1/config", headers=admin)).json()["copayment_bands"] == []
+
+
+# The Stavanger activity model's time norms (DOMAIN § 6), the catalogue every municipality
+# starts from.
+DEFAULT_NORMS = {
+    "shower": 30, "morning-care": 25, "evening-care": 15, "feeding": 30, "afternoon-rest": 20,
+    "prepare-meal": 10, "toilet-visit": 10, "eye-drops": 10, "supervision-visit": 10, "blood-pressure": 10,
+    "dose-dispensing": 20, "give-medicines": 10, "injection": 15, "catheterisation": 15,
+    "deliver-multidose": 5, "wound-care": 20, "phone-check": 5,
+}  # fmt: skip
+
+
+def assert_problem(r, status: int, slug: str) -> dict:
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"].startswith("application/problem+json"), r.headers
+    body = r.json()
+    assert body["type"].endswith("/" + slug), body
+    return body
+
+
+async def config_token(client):
+    async with client.app.state.ctx.sessionmaker() as s:
+        return await s.scalar(text("select token from assessment.config_version"))
+
+
+async def test_the_measure_catalogue_starts_with_the_stavanger_time_norms(settings, issuer):
+    async with running_service(create_app, settings) as client:
+        r = await client.get("/v1/config/measure-codes", headers=auth(issuer, Role.case_officer))
+        assert r.status_code == 200, r.text
+        codes = {m["code"]: m for m in r.json()}
+        assert {c: m["norm_minutes"] for c, m in codes.items()} == DEFAULT_NORMS
+        assert codes["shower"] == {
+            "code": "shower", "name": "Dusj/helvask", "service_type": None, "norm_minutes": 30, "active": True
+        }  # fmt: skip
+        assert codes["wound-care"]["name"] == "Sårstell"
+        assert codes["wound-care"]["service_type"] == "home-nursing"
+        assert all(m["active"] for m in codes.values())
+        # The whole configuration holds it too.
+        whole = (await client.get("/v1/config", headers=auth(issuer, Role.integration))).json()
+        assert [m["code"] for m in whole["measure_codes"]] == sorted(DEFAULT_NORMS)
+        # A service type's codes: its own and those of any service.
+        r = await client.get(
+            "/v1/config/measure-codes",
+            params={"service_type": "practical-help"},
+            headers=auth(issuer, Role.case_officer),
+        )
+        practical = {m["code"] for m in r.json()}
+        assert "shower" in practical
+        assert "wound-care" not in practical
+
+
+async def test_measure_codes_are_added_and_changed_by_the_configuration_admin(settings, issuer):
+    admin = auth(issuer, Role.integration)
+    async with running_service(create_app, settings) as client:
+        assert (await client.post("/v1/config/presets/oslo", headers=admin)).status_code == 200
+        token = await config_token(client)
+        r = await client.post(
+            "/v1/config/measure-codes",
+            json={
+                "code": "cleaning",
+                "name": "Rengjøring",
+                "service_type": "practical-help",
+                "norm_minutes": 60,
+            },
+            headers=admin,
+        )
+        assert r.status_code == 201, r.text
+        assert r.json() == {
+            "code": "cleaning", "name": "Rengjøring", "service_type": "practical-help", "norm_minutes": 60,
+            "active": True,
+        }  # fmt: skip
+        # The configuration version changed with it: cached catalogues reload.
+        assert await config_token(client) != token
+        token = await config_token(client)
+
+        # A new norm, and a code taken out of use.
+        r = await client.put(
+            "/v1/config/measure-codes/shower",
+            json={"name": "Dusj", "norm_minutes": 35},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+        r = await client.put(
+            "/v1/config/measure-codes/phone-check",
+            json={"name": "Telefontilsyn", "norm_minutes": 5, "active": False},
+            headers=admin,
+        )
+        assert r.status_code == 200, r.text
+        assert await config_token(client) != token
+        codes = {
+            m["code"]: m
+            for m in (
+                await client.get("/v1/config/measure-codes", headers=auth(issuer, Role.case_officer))
+            ).json()
+        }
+        assert codes["shower"]["norm_minutes"] == 35
+        assert codes["shower"]["name"] == "Dusj"
+        assert codes["phone-check"]["active"] is False
+        assert codes["cleaning"]["norm_minutes"] == 60
+        active = (
+            await client.get("/v1/config/measure-codes", params={"active": "true"}, headers=admin)
+        ).json()
+        assert "phone-check" not in {m["code"] for m in active}
+        assert len(active) == len(DEFAULT_NORMS)  # one more, one less
+
+
+async def test_measure_code_changes_refuse_bad_input(settings, issuer):
+    admin = auth(issuer, Role.integration)
+    async with running_service(create_app, settings) as client:
+        assert (await client.post("/v1/config/presets/oslo", headers=admin)).status_code == 200
+        before = (await client.get("/v1/config/measure-codes", headers=admin)).json()
+        # A code that exists cannot be added again.
+        r = await client.post(
+            "/v1/config/measure-codes",
+            json={"code": "shower", "name": "Dusj", "norm_minutes": 20},
+            headers=admin,
+        )
+        body = assert_problem(r, 409, "measure-code-exists")
+        assert "PUT /v1/config/measure-codes/shower" in body["detail"]
+        # Norms are minutes per occurrence, 1 to 600.
+        for norm in (0, 601, -5):
+            r = await client.put(
+                "/v1/config/measure-codes/shower", json={"name": "Dusj", "norm_minutes": norm}, headers=admin
+            )
+            body = assert_problem(r, 422, "validation-error")
+            assert "norm_minutes" in json.dumps(body["errors"])
+        # The service type must be in the service catalogue.
+        r = await client.put(
+            "/v1/config/measure-codes/gardening",
+            json={"name": "Hagearbeid", "service_type": "gardening", "norm_minutes": 60},
+            headers=admin,
+        )
+        body = assert_problem(r, 422, "unknown-service")
+        assert "gardening" in body["detail"]
+        r = await client.post(
+            "/v1/config/measure-codes",
+            json={"code": "gardening", "name": "Hagearbeid", "service_type": "gardening", "norm_minutes": 60},
+            headers=admin,
+        )
+        assert_problem(r, 422, "unknown-service")
+        # Codes are short lowercase slugs (they travel on orders and visit reports).
+        for bad in ("Dusj", "a" * 41, "dusj_kveld"):
+            r = await client.post(
+                "/v1/config/measure-codes", json={"code": bad, "name": "x", "norm_minutes": 5}, headers=admin
+            )
+            assert_problem(r, 422, "validation-error")
+        r = await client.put(
+            "/v1/config/measure-codes/Dusj", json={"name": "x", "norm_minutes": 5}, headers=admin
+        )
+        assert_problem(r, 422, "validation-error")
+        # Only the configuration admin changes it.
+        r = await client.put(
+            "/v1/config/measure-codes/shower",
+            json={"name": "Dusj", "norm_minutes": 20},
+            headers=auth(issuer, Role.case_officer),
+        )
+        assert_problem(r, 403, "forbidden")
+        assert (await client.get("/v1/config/measure-codes", headers=admin)).json() == before

@@ -5,7 +5,7 @@ co-payment is a detriment and needs a new decision. And the lawful reasons for e
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -24,14 +24,6 @@ from hjemflyt.assessment.decisions.rules import (
     end_reason_allowed,
 )
 
-
-@dataclass(frozen=True)
-class CodedMeasure(MeasureFacts):
-    """A measure with a catalogue code (the measures catalogue adds `code` to MeasureFacts)."""
-
-    code: str | None = None
-
-
 START = date(2026, 3, 2)
 PERS = sorted(rules.PER_MONTH)
 DESCRIPTIONS = ["Sårstell", "Medisiner", "Dusj"]  # few, so that measures share a description
@@ -46,7 +38,7 @@ def measures(draw: st.DrawFn, *, minutes: bool) -> MeasureFacts:
     code = draw(st.none() | st.sampled_from(["m1", "m2"]))
     if code is None:
         return MeasureFacts(description, times, per, mins)
-    return CodedMeasure(description, times, per, mins, code=code)
+    return MeasureFacts(description, times, per, mins, code=code)
 
 
 def hours() -> st.SearchStrategy[Decimal]:
@@ -324,10 +316,10 @@ def test_a_fixed_20_hours_turned_into_a_frame_from_half_an_hour_is_a_detriment()
 
 
 def test_measures_match_by_code_when_both_have_one_else_by_description():
-    old = CodedMeasure("Sårstell", 3, "week", code="m1")
-    renamed = CodedMeasure("Sårstell, legg", 3, "week", code="m1")
+    old = MeasureFacts("Sårstell", 3, "week", code="m1")
+    renamed = MeasureFacts("Sårstell, legg", 3, "week", code="m1")
     assert detriments(_decision(_hours("20", old)), _decision(_hours("20", renamed))) == []
-    other = CodedMeasure("Sårstell", 3, "week", code="m2")
+    other = MeasureFacts("Sårstell", 3, "week", code="m2")
     found = detriments(_decision(_hours("20", old)), _decision(_hours("20", other)))
     assert found == ["services[home-nursing].measure 'Sårstell' is removed"]
     plain = MeasureFacts("sårstell ", 3, "week")  # no code on one side: by description

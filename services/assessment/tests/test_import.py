@@ -347,3 +347,49 @@ async def test_batches_are_limited_in_items_and_bytes(client, issuer):
         assert r.status_code == 422, r.text
         assert r.json()["type"].endswith("/validation-error")
     assert (await send(client, issuer, []))["items"] == []
+
+
+async def test_an_imported_decision_reaches_the_provider_as_the_same_structured_order(client, issuer):
+    """The import builds its orders where decisions do (orders.rules): every decided field."""
+    result = await send(client, issuer, [person(0)])
+    decision_id = result["items"][0]["decisions"][0]["decision_id"]
+    out = (await client.get(f"/v1/decisions/{decision_id}", headers=auth(issuer, Role.integration))).json()
+    made, order = (e["data"] for _, e in await outbox(client))
+    [decided] = out["services"]
+    sent_measures = [
+        {
+            "code": m.get("code"),
+            "description": m["description"],
+            "times": m["times"],
+            "per": m["per"],
+            "minutes": None,
+        }
+        for m in decided["measures"]
+    ]
+    assert sent_measures  # the demo decision has measures
+    for services in (made["services"], order["services"]):
+        [service] = services
+        assert service["measures"] == sent_measures
+        assert (service["scope_kind"], service["hours_per_month"]) == ("hours_per_month", "20.00")
+        assert (service["frame_min_hours"], service["frame_max_hours"]) == (None, None)
+    assert {k: order[k] for k in ("basis", "organisation_model", "decision_date", "start_date")} == {
+        "basis": "decision",
+        "organisation_model": "trust_model",
+        "decision_date": DECIDED.isoformat(),
+        "start_date": START.isoformat(),
+    }
+    assert {k: order[k] for k in ("evaluation_date", "purpose", "user_goal", "end_reason")} == {
+        "evaluation_date": out["evaluation_date"],
+        "purpose": out["purpose"],
+        "user_goal": out["user_goal"],
+        "end_reason": None,
+    }
+
+    # A provider that leaves: an ended order from today, saying why.
+    count = len(await outbox(client))
+    nursing_to_help = decision("V0", [("practical-help", "20", None)])
+    assert statuses(await send(client, issuer, [person(0, nursing_to_help)])) == ["updated"]
+    [(_, amended), (_, ended)] = (await outbox(client))[count:]
+    assert (ended["data"]["kind"], ended["data"]["end_date"]) == ("ended", TODAY.isoformat())
+    assert ended["data"]["end_reason"] == "service_ended"
+    assert ended["data"]["decision_version"] == amended["data"]["version"] == 2

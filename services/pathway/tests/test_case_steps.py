@@ -679,7 +679,7 @@ def test_a_date_only_step_is_placed_by_its_record_time_on_that_day_only():
 def test_every_kind_has_a_handler():
     subscriptions = timeline_events.ASSESSMENT + timeline_events.NOTIFICATIONS + timeline_events.PATHWAY
     handled = {s.event_type.name for s in subscriptions}
-    assert len(handled) == len(EntryKind) == 35
+    assert len(handled) == len(EntryKind) == 39
 
 
 def test_every_pseudonymous_event_about_a_person_is_on_the_timeline():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 
 import pytest
 from nats.js.errors import NotFoundError
@@ -22,6 +23,13 @@ from hjemflyt.shared.contracts.events import (
     DecidedService,
     DecisionMade,
     OrderCreated,
+)
+from hjemflyt.shared.contracts.orders import (
+    ADJUSTMENT_OVERRULED,
+    ORDER_ADJUSTED,
+    AdjustmentOverruled,
+    MeasureChange,
+    OrderAdjusted,
 )
 from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.platform.auth import Role
@@ -227,3 +235,71 @@ async def test_a_redelivered_decision_is_one_entry(client, issuer, settings, bus
         assert await s.scalar(text("select count(*) from pathway.timeline_entry")) == 1
         assert await s.scalar(select(func.count()).select_from(T.inbox)) == 1
         assert await s.scalar(select(func.count()).select_from(T.dead_letter)) == 0
+
+
+async def test_adjustments_and_overrules_join_the_timeline(client, issuer, settings, bus):
+    person_id, order_id, adjustment_id = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    made = decision_made(person_id)
+    decision_id = uuid.UUID(made["data"]["decision_id"])
+    adjusted = envelope(
+        ORDER_ADJUSTED,
+        OrderAdjusted(
+            order_id=order_id,
+            decision_id=decision_id,
+            decision_version=1,
+            person_id=person_id,
+            provider_org=PROVIDER,
+            district="frogner",
+            adjustment_id=adjustment_id,
+            service_type="hjemmesykepleie",
+            measure_code="SAR",
+            measure_description="Sårstell",
+            change=MeasureChange(
+                times_from=4, times_to=2, per_from="week", per_to="week", minutes_from=30, minutes_to=30
+            ),
+            planned_hours_before=Decimal("8.70"),
+            planned_hours_after=Decimal("4.35"),
+            reason="Såret gror; to besøk i uken holder.",
+            adjusted_at=MADE_AT + timedelta(days=3),
+        ),
+        str(adjustment_id),
+    )
+    overruled = envelope(
+        ADJUSTMENT_OVERRULED,
+        AdjustmentOverruled(
+            adjustment_id=adjustment_id,
+            order_id=order_id,
+            decision_id=decision_id,
+            person_id=person_id,
+            provider_org=PROVIDER,
+            district="frogner",
+            service_type="hjemmesykepleie",
+            measure_code="SAR",
+            measure_description="Sårstell",
+            decided_by="unit_head",
+            escalation_path=["case_office", "unit_head"],
+            message_id=uuid.uuid4(),
+            overruled_at=MADE_AT + timedelta(days=4),
+        ),
+        str(adjustment_id),
+    )
+    await publish(bus, settings, DECISION_MADE, made)
+    await publish(bus, settings, ORDER_ADJUSTED, adjusted)
+    await publish(bus, settings, ADJUSTMENT_OVERRULED, overruled)
+    frogner = auth(issuer, Role.case_officer, districts=["frogner"])
+
+    async def all_three():
+        found = await entries(client, person_id, frogner)
+        assert [e["kind"] for e in found] == ["decision-made", "order-adjusted", "adjustment-overruled"]
+        return found
+
+    _, adjustment, overrule = await eventually(all_three)
+    assert adjustment["reference"] == overrule["reference"] == str(adjustment_id)
+    assert adjustment["source"] == "notifications"
+    assert adjustment["details"]["change"]["times_from"] == 4
+    assert adjustment["details"]["change"]["times_to"] == 2
+    assert adjustment["details"]["reason"] == "Såret gror; to besøk i uken holder."
+    assert adjustment["details"]["planned_hours_after"] == "4.35"
+    assert overrule["details"]["decided_by"] == "unit_head"
+    assert overrule["details"]["escalation_path"] == ["case_office", "unit_head"]
+    assert await entries(client, person_id, auth(issuer, Role.case_officer, districts=["gamle-oslo"])) == []

@@ -39,12 +39,17 @@ from hjemflyt.shared.contracts.events import (
     TaskOpened,
 )
 from hjemflyt.shared.contracts.orders import (
+    ADJUSTMENT_OVERRULED,
     ORDER_ACKNOWLEDGED,
+    ORDER_ADJUSTED,
     ORDER_CHANGED,
     ORDER_ENDED,
     ORDER_PAUSED,
     ORDER_RESUMED,
+    AdjustmentOverruled,
+    MeasureChange,
     OrderAcknowledged,
+    OrderAdjusted,
     OrderChanged,
     OrderEnded,
     OrderPaused,
@@ -957,3 +962,83 @@ async def test_the_timeline_holds_every_event_about_the_person_in_order(client, 
         if cursor is None:
             break
     assert pages == entries
+
+
+def adjusted(person_id, aid, *, at: datetime, district="frogner") -> Event:
+    return event(
+        ORDER_ADJUSTED,
+        OrderAdjusted(
+            order_id=uuid.uuid4(),
+            decision_id=uuid.uuid4(),
+            decision_version=1,
+            person_id=person_id,
+            provider_org=PROVIDER,
+            district=district,
+            adjustment_id=aid,
+            service_type="hjemmesykepleie",
+            measure_code="SAR",
+            measure_description="Sårstell",
+            change=MeasureChange(times_from=4, times_to=2, per_from="week", per_to="week"),
+            reason="Såret gror.",
+            adjusted_at=at,
+        ),
+        aid,
+    )
+
+
+def overruled(person_id, aid, *, at: datetime, district="frogner") -> Event:
+    return event(
+        ADJUSTMENT_OVERRULED,
+        AdjustmentOverruled(
+            adjustment_id=aid,
+            order_id=uuid.uuid4(),
+            decision_id=uuid.uuid4(),
+            person_id=person_id,
+            provider_org=PROVIDER,
+            district=district,
+            service_type="hjemmesykepleie",
+            measure_code="SAR",
+            measure_description="Sårstell",
+            decided_by="case_office",
+            escalation_path=["case_office"],
+            message_id=uuid.uuid4(),
+            overruled_at=at,
+        ),
+        aid,
+    )
+
+
+async def test_recent_adjustments_are_on_the_districts_worklist_until_overruled(
+    client, issuer, settings, bus
+):
+    now = suite_now()
+    person = uuid.uuid4()
+    recent, old, overruled_one, early_overrule, elsewhere = (uuid.uuid4() for _ in range(5))
+    first = adjusted(person, recent, at=now - timedelta(days=2))
+    await publish_all(
+        client,
+        bus,
+        settings,
+        first,
+        again(first),
+        adjusted(person, old, at=now - timedelta(days=30)),
+        adjusted(person, overruled_one, at=now - timedelta(days=3)),
+        overruled(person, overruled_one, at=now - timedelta(days=1)),
+        # The overrule before its adjustment: kept and reconciled.
+        overruled(person, early_overrule, at=now - timedelta(days=1)),
+        adjusted(person, early_overrule, at=now - timedelta(days=2)),
+        adjusted(uuid.uuid4(), elsewhere, at=now - timedelta(days=1), district="gamle-oslo"),
+        copies=2,
+    )
+    frogner = auth(issuer, Role.case_officer, districts=["frogner"])
+    items = (await worklist(client, "districts/frogner", frogner, kind="adjustment_logged"))["items"]
+    assert [(i["kind"], i["reference_id"]) for i in items] == [("adjustment_logged", str(recent))]
+    (item,) = items
+    assert date.fromisoformat(item["due"]) - date.fromisoformat(item["since"]) == timedelta(days=14)
+    assert item["overdue_days"] == 0
+    assert item["details"]["measure_code"] == "SAR"
+    assert item["details"]["change"]["times_to"] == 2
+    assert item["details"]["reason"] == "Såret gror."
+    assert (await worklist(client, "districts/gamle-oslo", auth(issuer, Role.integration)))["items"][0][
+        "reference_id"
+    ] == str(elsewhere)

@@ -11,6 +11,7 @@ import hjemflyt.assessment.models  # noqa: F401  (every table on the metadata, f
 from hjemflyt.assessment.admissions.endpoints import router as admissions
 from hjemflyt.assessment.appeals.endpoints import router as appeals
 from hjemflyt.assessment.assessments.endpoints import router as assessments
+from hjemflyt.assessment.assignments.endpoints import router as assignments
 from hjemflyt.assessment.config.endpoints import router as config
 from hjemflyt.assessment.db import SCHEMA, platform_tables
 from hjemflyt.assessment.decisions import sweep as decision_sweep
@@ -47,6 +48,7 @@ SPEC = ServiceSpec(
         referrals,
         assessments,
         decisions,
+        assignments,
         letters,
         appeals,
         providers,

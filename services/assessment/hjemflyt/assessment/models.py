@@ -3,6 +3,7 @@
 from hjemflyt.assessment.admissions.models import Admission
 from hjemflyt.assessment.appeals.models import Appeal
 from hjemflyt.assessment.assessments.models import Assessment, AssessmentGoal
+from hjemflyt.assessment.assignments.models import Assignment
 from hjemflyt.assessment.config.models import CaseOffice, CopaymentBand, LegalBasis, Municipality, ServiceType
 from hjemflyt.assessment.decisions.models import (
     Decision,
@@ -23,6 +24,7 @@ __all__ = [
     "ApprovedProvider",
     "Assessment",
     "AssessmentGoal",
+    "Assignment",
     "CaseOffice",
     "CopaymentBand",
     "Decision",

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from hjemflyt.notifications.adjustments.endpoints import router as adjustments
 from hjemflyt.notifications.clarifications.endpoints import router as clarifications
 from hjemflyt.notifications.credentials.endpoints import router as credentials
 from hjemflyt.notifications.db import SCHEMA, platform_tables
@@ -18,6 +19,7 @@ from hjemflyt.notifications.messages.endpoints import router as messages
 from hjemflyt.notifications.needs.endpoints import router as change_of_need
 from hjemflyt.notifications.orders import events as order_events
 from hjemflyt.notifications.orders.endpoints import router as orders
+from hjemflyt.notifications.pathways import events as pathway_events
 from hjemflyt.notifications.providers.endpoints import router as providers
 from hjemflyt.notifications.reports import deadlines as report_deadlines
 from hjemflyt.notifications.reports.endpoints import router as reports
@@ -36,7 +38,11 @@ from hjemflyt.shared.platform.settings import Settings
 
 
 def consumers(ctx: ServiceContext) -> list[Consumer]:
-    return [ctx.consumer("assessment", order_events.subscriptions(ctx))]
+    return [
+        ctx.consumer("assessment", order_events.subscriptions(ctx)),
+        # The person's pathway, which orders name (a read model of pathway's events).
+        ctx.consumer("pathway", pathway_events.subscriptions(ctx)),
+    ]
 
 
 def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
@@ -55,7 +61,7 @@ SPEC = ServiceSpec(
     tables=platform_tables,
     routers=[
         *[providers, credentials, routines, orders, tasks, messages, webhooks],
-        *[reports, visits, change_of_need, clarifications, urgent_requests],
+        *[reports, visits, change_of_need, clarifications, urgent_requests, adjustments],
     ],
     consumers=consumers,
     workers=workers,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from hjemflyt.pathway.assignments import events as assignment_events
 from hjemflyt.pathway.db import SCHEMA, platform_tables
 from hjemflyt.pathway.decisions import events as decision_events
 from hjemflyt.pathway.decisions.endpoints import router as decisions
@@ -36,6 +37,7 @@ def consumers(ctx: ServiceContext) -> list[Consumer]:
             "assessment",
             merge(
                 decision_events.ASSESSMENT,
+                assignment_events.ASSESSMENT,
                 pathway_events.assessment(ctx),
                 timeline_events.ASSESSMENT,
                 indicator_events.ASSESSMENT,

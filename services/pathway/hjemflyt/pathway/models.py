@@ -1,5 +1,6 @@
 """Imports every model so the metadata is complete (Alembic and tests use it)."""
 
+from hjemflyt.pathway.assignments.models import PersonAssignment
 from hjemflyt.pathway.decisions.models import PersonDecision
 from hjemflyt.pathway.indicators.models import (
     AppealFact,
@@ -17,9 +18,10 @@ from hjemflyt.pathway.pathways.models import (
 )
 from hjemflyt.pathway.responsibility.models import PrimaryContact, Responsibility
 from hjemflyt.pathway.timeline.models import TimelineEntry
-from hjemflyt.pathway.worklists.models import CaseTask, ChangeOfNeedReport, ProviderOrder
+from hjemflyt.pathway.worklists.models import AdjustmentLogged, CaseTask, ChangeOfNeedReport, ProviderOrder
 
 __all__ = [
+    "AdjustmentLogged",
     "AppealFact",
     "CaseTask",
     "ChangeOfNeedReport",
@@ -29,6 +31,7 @@ __all__ = [
     "PathwayReferral",
     "PathwayTask",
     "PathwayTemplate",
+    "PersonAssignment",
     "PersonDecision",
     "PrimaryContact",
     "ProviderOrder",

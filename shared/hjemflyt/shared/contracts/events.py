@@ -463,4 +463,4 @@ TASK_CLOSED = register(
 
 # The notifications service's message events live in modules of their own; importing
 # them here registers them wherever the contracts are used.
-from hjemflyt.shared.contracts import budget, orders, pathway, reports, routines  # noqa: E402, F401
+from hjemflyt.shared.contracts import assignments, budget, orders, pathway, reports, routines  # noqa: E402, F401

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Column, Date, DateTime, Numeric, SmallInteger, Table, Text, Uuid
+from sqlalchemy import CheckConstraint, Column, Date, DateTime, Numeric, SmallInteger, Table, Text, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -63,6 +63,21 @@ class CopaymentBand(Base):
     max_per_month_ore: Mapped[int]
 
 
+class MeasureCode(Base):
+    """A measure in the municipality's catalogue (tiltakskatalog) with its time norm: what a
+    decision orders by code, a provider reports as done, and the activity model pays for
+    (norm minutes times the rate, DOMAIN § 6). `service_type` None: usable under any service."""
+
+    __tablename__ = "measure_code"
+    __table_args__ = (CheckConstraint("norm_minutes BETWEEN 1 AND 600", name="norm_minutes"),)
+
+    code: Mapped[str] = mapped_column(Text, primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    service_type: Mapped[str | None] = mapped_column(Text)
+    norm_minutes: Mapped[int]
+    active: Mapped[bool] = mapped_column(default=True)
+
+
 class CaseOffice(Base):
     __tablename__ = "case_office"
 
@@ -73,9 +88,10 @@ class CaseOffice(Base):
     districts: Mapped[list[str]] = mapped_column(ARRAY(Text))
 
 
-# One row; its token changes (by triggers, migration 0005_perf) in the same transaction as
-# any write to municipality, service_type, legal_basis or copayment_band. Processes cache
-# the configuration and compare this token to know whether their copy is current.
+# One row; its token changes (by triggers, migrations 0005_perf and 0007) in the same
+# transaction as any write to municipality, service_type, legal_basis, copayment_band or
+# measure_code. Processes cache the configuration and compare this token to know whether
+# their copy is current.
 config_version = Table(
     "config_version",
     metadata,

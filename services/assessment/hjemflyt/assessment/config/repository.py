@@ -8,7 +8,14 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.assessment.config.models import CaseOffice, CopaymentBand, LegalBasis, Municipality, ServiceType
+from hjemflyt.assessment.config.models import (
+    CaseOffice,
+    CopaymentBand,
+    LegalBasis,
+    MeasureCode,
+    Municipality,
+    ServiceType,
+)
 from hjemflyt.assessment.db import Base
 
 
@@ -52,3 +59,23 @@ class ConfigRepository:
 
     async def case_offices(self) -> Sequence[CaseOffice]:
         return (await self.session.scalars(select(CaseOffice).order_by(CaseOffice.code))).all()
+
+    async def measure_codes(
+        self, *, service_type: str | None = None, active: bool | None = None
+    ) -> Sequence[MeasureCode]:
+        """The measure catalogue; for a service type, its own codes and those of any service."""
+        stmt = select(MeasureCode).order_by(MeasureCode.code)
+        if service_type is not None:
+            stmt = stmt.where((MeasureCode.service_type == service_type) | MeasureCode.service_type.is_(None))
+        if active is not None:
+            stmt = stmt.where(MeasureCode.active.is_(active))
+        return (await self.session.scalars(stmt)).all()
+
+    async def measure_code(self, code: str) -> MeasureCode | None:
+        return await self.session.get(MeasureCode, code)
+
+    async def add_measure_code(self, values: dict[str, Any]) -> bool:
+        """Insert a new code; False if the code exists (nothing is changed then)."""
+        stmt = insert(MeasureCode).values(**values).on_conflict_do_nothing(index_elements=["code"])
+        result = await self.session.execute(stmt.returning(MeasureCode.code))
+        return result.scalar_one_or_none() is not None

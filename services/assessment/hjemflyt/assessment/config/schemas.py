@@ -75,6 +75,39 @@ class CopaymentBandIn(BaseModel):
         return self
 
 
+# Measure codes travel on orders and come back in visit reports (at most 40 characters there).
+MEASURE_CODE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+MAX_NORM_MINUTES = 600
+
+
+class MeasureCodeIn(BaseModel):
+    """A measure of the municipality's catalogue with its time norm (DOMAIN § 6)."""
+
+    model_config = ConfigDict(extra="forbid", from_attributes=True)
+
+    name: str = Field(min_length=1, max_length=300, examples=["Dusj/helvask"])
+    service_type: str | None = Field(
+        default=None,
+        max_length=63,
+        description="The service type (catalogue code) the measure belongs to; null: any service",
+    )
+    norm_minutes: int = Field(
+        ge=1,
+        le=MAX_NORM_MINUTES,
+        description="Time norm per occurrence: the minutes a purchaser-provider decision orders when it "
+        "gives none, and what the activity model pays for",
+    )
+    active: bool = Field(default=True, description="An inactive code is kept for old decisions, not for new")
+
+
+class MeasureCodeOut(MeasureCodeIn):
+    code: str
+
+
+class MeasureCodeNew(MeasureCodeIn):
+    code: str = Field(pattern=MEASURE_CODE_PATTERN, examples=["shower"])
+
+
 class CaseOfficeIn(BaseModel):
     model_config = ConfigDict(extra="forbid", from_attributes=True)
 
@@ -94,3 +127,4 @@ class ConfigurationOut(BaseModel):
     legal_basis: list[LegalBasisOut]
     copayment_bands: list[CopaymentBandIn]
     case_offices: list[CaseOfficeOut]
+    measure_codes: list[MeasureCodeOut]

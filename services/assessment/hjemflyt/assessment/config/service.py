@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.assessment.config.models import CaseOffice, LegalBasis, Municipality, ServiceType
+from hjemflyt.assessment.config.models import CaseOffice, LegalBasis, MeasureCode, Municipality, ServiceType
 from hjemflyt.assessment.config.presets import PRESETS
 from hjemflyt.assessment.config.repository import ConfigRepository
 from hjemflyt.assessment.config.schemas import (
@@ -17,6 +17,9 @@ from hjemflyt.assessment.config.schemas import (
     CopaymentBandIn,
     LegalBasisIn,
     LegalBasisOut,
+    MeasureCodeIn,
+    MeasureCodeNew,
+    MeasureCodeOut,
     MunicipalityIn,
     MunicipalityOut,
     ServiceTypeIn,
@@ -36,6 +39,7 @@ async def read(ctx: ServiceContext, session: AsyncSession) -> ConfigurationOut:
         legal_basis=[LegalBasisOut.model_validate(b) for b in await repo.legal_basis()],
         copayment_bands=[CopaymentBandIn.model_validate(b) for b in await repo.bands()],
         case_offices=[CaseOfficeOut.model_validate(c) for c in await repo.case_offices()],
+        measure_codes=[MeasureCodeOut.model_validate(m) for m in await repo.measure_codes()],
     )
 
 
@@ -58,6 +62,46 @@ async def put_service_type(session: AsyncSession, code: str, body: ServiceTypeIn
         raise RuleViolation(f"Unknown legal basis: {', '.join(missing)}.", slug="unknown-legal-basis")
     await repo.upsert(ServiceType, "code", body.model_dump() | {"code": code})
     return ServiceTypeOut(code=code, **body.model_dump())
+
+
+async def measure_codes(
+    session: AsyncSession, *, service_type: str | None = None, active: bool | None = None
+) -> list[MeasureCodeOut]:
+    rows = await ConfigRepository(session).measure_codes(service_type=service_type, active=active)
+    return [MeasureCodeOut.model_validate(m) for m in rows]
+
+
+async def _known_service_type(repo: ConfigRepository, body: MeasureCodeIn) -> None:
+    if body.service_type is None:
+        return
+    if not await repo.service_types_by_code({body.service_type}):
+        raise RuleViolation(
+            f"{body.service_type!r} is not in the service catalogue; give one of its codes, "
+            "or null for a measure of any service.",
+            slug="unknown-service",
+        )
+
+
+async def add_measure_code(session: AsyncSession, body: MeasureCodeNew) -> MeasureCodeOut:
+    """A new code; an existing one is changed with PUT, never replaced by accident."""
+    repo = ConfigRepository(session)
+    await _known_service_type(repo, body)
+    if not await repo.add_measure_code(body.model_dump()):
+        raise Conflict(
+            f"The measure code {body.code!r} exists; change it with PUT "
+            f"/v1/config/measure-codes/{body.code}.",
+            slug="measure-code-exists",
+        )
+    return MeasureCodeOut(**body.model_dump())
+
+
+async def put_measure_code(session: AsyncSession, code: str, body: MeasureCodeIn) -> MeasureCodeOut:
+    """Add or change a code. A changed norm applies to decisions made from now on; decisions
+    made earlier keep the minutes they were made with."""
+    repo = ConfigRepository(session)
+    await _known_service_type(repo, body)
+    await repo.upsert(MeasureCode, "code", body.model_dump() | {"code": code})
+    return MeasureCodeOut(code=code, **body.model_dump())
 
 
 async def put_legal_basis(session: AsyncSession, code: str, body: LegalBasisIn) -> LegalBasisOut:

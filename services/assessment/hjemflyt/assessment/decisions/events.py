@@ -11,20 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.decisions.models import Decision
 from hjemflyt.assessment.decisions.schemas import DecisionOut
+from hjemflyt.assessment.orders import rules as orders
 from hjemflyt.assessment.persons.schemas import PersonOut
 from hjemflyt.shared.contracts.events import (
     DECISION_ACTIVATED,
     DECISION_AMENDED,
     DECISION_ENDED,
     DECISION_MADE,
-    ORDER_ISSUED,
     AgeBand,
     DecidedService,
     DecisionActivated,
     DecisionAmended,
     DecisionEnded,
     DecisionMade,
-    OrderIssued,
     OrderRecipient,
 )
 from hjemflyt.shared.contracts.registry import EventType
@@ -33,18 +32,8 @@ from hjemflyt.shared.platform.context import ServiceContext
 
 
 def decided_services(out: DecisionOut) -> list[DecidedService]:
-    return [
-        DecidedService(
-            service_code=s.service_code,
-            service_name=s.service_name,
-            hours_per_month=s.hours_per_month,
-            provider_org=s.provider_org,
-            service_type=s.service_type,
-            outcome=s.outcome.value,
-            scope_kind=s.scope_kind.value,
-        )
-        for s in out.services
-    ]
+    """The decision's services with scope, frames and measures (built in `orders.rules`)."""
+    return orders.decided_services(out)
 
 
 def person_age_band(identity_number: str, on: date | None, month40: Month40Meaning) -> AgeBand | None:
@@ -162,6 +151,10 @@ async def publish_activated(ctx: ServiceContext, session: AsyncSession, decision
     )
 
 
+def _recipient(person: PersonOut) -> OrderRecipient:
+    return orders.recipient(person.identity_number, person.name, person.address, person.phone)
+
+
 def order_events(
     ctx: ServiceContext,
     out: DecisionOut,
@@ -170,43 +163,17 @@ def order_events(
     kind: str,
     providers: set[str] | None = None,
     case_office: str | None = None,
-    end_reason: str | None = None,
 ) -> list[tuple[EventType[Any], BaseModel, str]]:
-    """One `order.issued` per provider with granted services (only `providers`, if given);
-    an ended order says why it ends (`end_reason`)."""
-    assert out.start_date
-    services = [s for s in decided_services(out) if s.provider_org and s.outcome != "refused"]
-    issued: list[tuple[EventType[Any], BaseModel, str]] = []
-    for provider_org in sorted({s.provider_org for s in services if s.provider_org}):
-        if providers is not None and provider_org not in providers:
-            continue
-        issued.append(
-            (
-                ORDER_ISSUED,
-                OrderIssued(
-                    kind=kind,
-                    decision_id=out.id,
-                    decision_version=out.version,
-                    person_id=out.person_id,
-                    district=out.district,
-                    provider_org=provider_org,
-                    recipient=OrderRecipient(
-                        identity_number=person.identity_number,
-                        name=person.name,
-                        address=person.address,
-                        phone=person.phone,
-                    ),
-                    services=[s for s in services if s.provider_org == provider_org],
-                    start_date=out.start_date,
-                    end_date=out.end_date,
-                    case_office_contact=case_office,
-                    issued_at=ctx.clock.now(),
-                    end_reason=end_reason,
-                ),
-                f"{out.id}/{provider_org}",
-            )
-        )
-    return issued
+    """One `order.issued` per provider with granted services (only `providers`, if given),
+    built by `orders.rules` (the one structured order)."""
+    return orders.orders(
+        out,
+        _recipient(person),
+        kind=kind,
+        providers=providers,
+        case_office=case_office,
+        issued_at=ctx.clock.now(),
+    )
 
 
 def dropped_orders(
@@ -220,15 +187,9 @@ def dropped_orders(
 ) -> list[tuple[EventType[Any], BaseModel, str]]:
     """An `ended` order for each provider that had granted services in `before` and has
     none in `out` (the person chose another provider): it must stop delivering."""
-    now = {s.provider_org for s in decided_services(out) if s.provider_org and s.outcome != "refused"}
-    ended: list[tuple[EventType[Any], BaseModel, str]] = []
-    for event_type, data, subject in order_events(ctx, before, person, kind="ended", case_office=case_office):
-        assert isinstance(data, OrderIssued)
-        if data.provider_org in now:
-            continue
-        update = {"decision_version": out.version, "end_date": end_date}
-        ended.append((event_type, data.model_copy(update=update), subject))
-    return ended
+    return orders.dropped_orders(
+        before, out, _recipient(person), end_date=end_date, case_office=case_office, issued_at=ctx.clock.now()
+    )
 
 
 async def publish_orders(
@@ -240,11 +201,8 @@ async def publish_orders(
     kind: str,
     providers: set[str] | None = None,
     case_office: str | None = None,
-    end_reason: str | None = None,
 ) -> None:
     """One order per provider with granted services (only `providers`, if given)."""
-    issued = order_events(
-        ctx, out, person, kind=kind, providers=providers, case_office=case_office, end_reason=end_reason
-    )
+    issued = order_events(ctx, out, person, kind=kind, providers=providers, case_office=case_office)
     if issued:
         await ctx.outbox.add_many(session, issued)

@@ -94,7 +94,9 @@ class DecisionService(Base):
 
 class Measure(Base):
     """What the service means for the person ("Hjelp til dusj"), how often, and in
-    purchaser-provider districts how many minutes each time."""
+    purchaser-provider districts how many minutes each time. `code` names the measure in the
+    municipality's catalogue; `description` is the catalogue's name unless the case officer
+    wrote their own."""
 
     __tablename__ = "measure"
 
@@ -103,6 +105,7 @@ class Measure(Base):
         ForeignKey("decision_service.id", ondelete="CASCADE")
     )
     position: Mapped[int]
+    code: Mapped[str | None] = mapped_column(Text)  # of the measure catalogue (config.MeasureCode)
     description: Mapped[str] = mapped_column(Text)
     times: Mapped[int]
     per: Mapped[str] = mapped_column(Text)  # day | week | month | quarter | year

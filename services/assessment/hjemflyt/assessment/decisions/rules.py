@@ -118,6 +118,7 @@ class MeasureFacts:
     times: int
     per: str
     minutes: int | None = None
+    code: str | None = None  # of the measure catalogue; None: free text only
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,8 @@ class CatalogueFacts:
     # provider_org -> (IPLOS codes it may deliver, districts it serves)
     providers: Mapping[str, tuple[frozenset[str], frozenset[str]]]
     district: str
+    # measure code -> the service type it belongs to (None: any), active codes only
+    measures: Mapping[str, str | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -260,6 +263,19 @@ def check_complete(decision: DecisionFacts, catalogue: CatalogueFacts) -> list[V
                     "Each measure needs a description and a frequency.",
                     f"{where}.measures[{j}]",
                 )
+            if measure.code is not None:
+                if measure.code not in catalogue.measures:
+                    missing(
+                        "unknown-measure-code",
+                        f"{measure.code!r} is not an active code of the measure catalogue.",
+                        f"{where}.measures[{j}].code",
+                    )
+                elif (belongs := catalogue.measures[measure.code]) not in (None, service.service_type):
+                    missing(
+                        "measure-not-for-service",
+                        f"The measure {measure.code!r} belongs to {belongs}, not {service.service_type}.",
+                        f"{where}.measures[{j}].code",
+                    )
             if service.scope_kind == ScopeKind.minutes_per_measure and not measure.minutes:
                 missing(
                     "minutes-missing",

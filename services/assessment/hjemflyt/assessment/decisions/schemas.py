@@ -5,22 +5,48 @@ from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from hjemflyt.assessment.config.schemas import MEASURE_CODE_PATTERN
 from hjemflyt.assessment.decisions.rules import EndReason, Outcome, ScopeKind, Status
 
 Hours = Decimal
 
 
 class MeasureIn(BaseModel):
+    """A measure by its code in the municipality's measure catalogue, in free text, or both."""
+
     model_config = ConfigDict(extra="forbid")
 
-    description: str = Field(min_length=1, max_length=300, examples=["Hjelp til dusj"])
+    code: str | None = Field(
+        default=None,
+        pattern=MEASURE_CODE_PATTERN,
+        description="A code of the measure catalogue (GET /v1/config/measure-codes), e.g. shower",
+        examples=["shower"],
+    )
+    description: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        description="Free text; with a code it adds to it, without one it is the measure. "
+        "Default with a code: the catalogue's name of the measure",
+        examples=["Hjelp til dusj"],
+    )
     times: int = Field(ge=1, le=100, description="How many times per period")
     per: Literal["day", "week", "month", "quarter", "year"]
     minutes: int | None = Field(
-        default=None, ge=1, le=600, description="Required in purchaser-provider districts"
+        default=None,
+        ge=1,
+        le=600,
+        description="Required in purchaser-provider districts (minutes per measure); "
+        "with a code it defaults there to the catalogue's time norm",
     )
+
+    @model_validator(mode="after")
+    def _code_or_description(self) -> MeasureIn:
+        if self.code is None and self.description is None:
+            raise ValueError("a measure needs a code from the measure catalogue or a description")
+        return self
 
 
 class ServiceIn(BaseModel):
@@ -68,6 +94,7 @@ class DecisionIn(DecisionContent):
 
 
 class MeasureOut(BaseModel):
+    code: str | None = Field(default=None, description="The measure catalogue's code; null: free text only")
     description: str
     times: int
     per: str

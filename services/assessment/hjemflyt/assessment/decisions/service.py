@@ -38,6 +38,7 @@ from hjemflyt.assessment.decisions.schemas import (
     DecisionIn,
     DecisionOut,
     EndIn,
+    MeasureIn,
     MeasureOut,
     ProviderChoiceIn,
     ServiceIn,
@@ -80,6 +81,17 @@ class ServiceTypeInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class MeasureInfo:
+    """A code of the measure catalogue with its time norm (a plain value, safe to share)."""
+
+    code: str
+    name: str
+    service_type: str | None
+    norm_minutes: int
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
 class MunicipalityInfo:
     appeal_body: str
     appeal_weeks: int
@@ -105,13 +117,16 @@ class Catalogue:
         municipality: MunicipalityInfo | None,
         bands: list[Band],
         legal_basis: frozenset[str],
+        measures: dict[str, MeasureInfo] | None = None,
     ) -> None:
         self.service_types = service_types
         self.municipality = municipality
         self.bands = bands
         self.legal_basis = legal_basis
+        self.measures = measures or {}
         # What the completeness check needs, computed once per catalogue.
         self.active_types = {c: t.iplos_code for c, t in service_types.items() if t.active}
+        self.active_measures = {c: m.service_type for c, m in self.measures.items() if m.active}
 
     @classmethod
     async def load(
@@ -146,11 +161,35 @@ class Catalogue:
         basis = frozenset(b.code for b in await repo.legal_basis())
         municipality = await repo.municipality(ctx.settings.tenant)
         info = MunicipalityInfo(municipality.appeal_body, municipality.appeal_weeks) if municipality else None
-        return cls(types, info, bands, basis)
+        measures = {
+            m.code: MeasureInfo(m.code, m.name, m.service_type, m.norm_minutes, m.active)
+            for m in await repo.measure_codes()
+        }
+        return cls(types, info, bands, basis, measures)
 
     def name(self, service_type: str) -> str:
         found = self.service_types.get(service_type)
         return found.name if found else service_type
+
+    def measure(self, body: MeasureIn, scope_kind: ScopeKind) -> MeasureOut:
+        """The measure as the decision states it. With a known code and no description, the
+        description is the catalogue's name; with no minutes where the scope is minutes per
+        measure (purchaser-provider districts), the minutes are the code's time norm. An
+        unknown or inactive code is kept as given, for the completeness check to name."""
+        entry = self.measures.get(body.code) if body.code is not None else None
+        usable = entry is not None and entry.active
+        description = body.description or (entry.name if entry is not None else body.code) or ""
+        minutes = body.minutes
+        if minutes is None and usable and scope_kind == ScopeKind.minutes_per_measure:
+            assert entry is not None
+            minutes = entry.norm_minutes
+        return MeasureOut(
+            code=body.code, description=description, times=body.times, per=body.per, minutes=minutes
+        )
+
+
+def _cents(value: Decimal | None) -> Decimal | None:
+    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
 
 
 def to_out(decision: Decision, catalogue: Catalogue) -> DecisionOut:
@@ -190,12 +229,15 @@ def to_out(decision: Decision, catalogue: Catalogue) -> DecisionOut:
                 outcome=Outcome(s.outcome),
                 scope_kind=ScopeKind(s.scope_kind),
                 hours_per_month=Decimal(s.hours_per_month).quantize(Decimal("0.01")),
-                frame_min_hours=s.frame_min_hours,
-                frame_max_hours=s.frame_max_hours,
+                # As stored (numeric(6,2)), so a decision made at once reads as one read back.
+                frame_min_hours=_cents(s.frame_min_hours),
+                frame_max_hours=_cents(s.frame_max_hours),
                 refusal_reason=s.refusal_reason,
                 provider_org=s.provider_org,
                 measures=[
-                    MeasureOut(description=m.description, times=m.times, per=m.per, minutes=m.minutes)
+                    MeasureOut(
+                        code=m.code, description=m.description, times=m.times, per=m.per, minutes=m.minutes
+                    )
                     for m in s.measures
                 ],
                 copayment=copay.get(s.service_type),
@@ -226,7 +268,7 @@ def facts(decision: Decision) -> rules.DecisionFacts:
                 refusal_reason=s.refusal_reason,
                 provider_org=s.provider_org,
                 measures=tuple(
-                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes) for m in s.measures
+                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in s.measures
                 ),
             )
             for s in decision.services
@@ -364,9 +406,12 @@ def _service(
     default = rules.DEFAULT_SCOPE.get(decision.organisation_model or "", ScopeKind.hours_per_month)
     kind = body.scope_kind or default
     service_type = catalogue.service_types.get(body.service_type)
+    resolved = [catalogue.measure(m, kind) for m in body.measures]
     measures = [
-        Measure(position=i, description=m.description, times=m.times, per=m.per, minutes=m.minutes)
-        for i, m in enumerate(body.measures)
+        Measure(
+            position=i, code=m.code, description=m.description, times=m.times, per=m.per, minutes=m.minutes
+        )
+        for i, m in enumerate(resolved)
     ]
     facts_ = rules.ServiceFacts(
         service_type=body.service_type,
@@ -375,7 +420,9 @@ def _service(
         hours_per_month=body.hours_per_month,
         frame_min_hours=body.frame_min_hours,
         frame_max_hours=body.frame_max_hours,
-        measures=tuple(rules.MeasureFacts(m.description, m.times, m.per, m.minutes) for m in body.measures),
+        measures=tuple(
+            rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in resolved
+        ),
     )
     return DecisionService(
         service_type=body.service_type,
@@ -403,6 +450,7 @@ async def _violations(
             legal_basis=catalogue.legal_basis,
             providers={o: (frozenset(p.service_codes), frozenset(p.districts)) for o, p in approved.items()},
             district=decision.district,
+            measures=catalogue.active_measures,
         ),
     )
 
@@ -723,6 +771,9 @@ async def _after_made(
     ctx: ServiceContext, session: AsyncSession, principal: Principal, decision: Decision, now: datetime
 ) -> None:
     """What making a decision ends or completes: the decision it supersedes, its application."""
+    from hjemflyt.assessment.assignments import service as assignments  # (imports this module)
+
+    await assignments.end_superseded(ctx, session, principal, decision)
     if decision.supersedes_id is not None:
         # The old decision runs until the day before the new one starts.
         assert decision.start_date is not None
@@ -909,14 +960,9 @@ async def _end(
     out = await _record(ctx, session, principal, decision, catalogue, "ended", snapshot(before_out))
     await events.publish_ended(ctx, session, decision, superseded_by)
     person = await persons.get(ctx, session, principal, decision.person_id, purpose="ending an order")
+    # The ended order carries the decision's end_reason (the order builder takes it from `out`).
     await events.publish_orders(
-        ctx,
-        session,
-        out,
-        person,
-        kind="ended",
-        case_office=await _case_office(session, out),
-        end_reason=reason,
+        ctx, session, out, person, kind="ended", case_office=await _case_office(session, out)
     )
     return out
 

@@ -45,10 +45,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.config.rules import copayment
 from hjemflyt.assessment.decisions import rules
-from hjemflyt.assessment.decisions.events import decided_services, person_age_band
+from hjemflyt.assessment.decisions.events import person_age_band
 from hjemflyt.assessment.decisions.models import Decision
 from hjemflyt.assessment.decisions.rules import RUNNING, Outcome, ScopeKind, Status
-from hjemflyt.assessment.decisions.schemas import DecisionOut, MeasureOut, ServiceOut
+from hjemflyt.assessment.decisions.schemas import DecisionOut, ServiceOut
 from hjemflyt.assessment.decisions.service import DEFAULT_PURPOSE, Catalogue, snapshot, to_out
 from hjemflyt.assessment.districts.models import District
 from hjemflyt.assessment.districts.repository import DistrictRepository
@@ -61,17 +61,15 @@ from hjemflyt.assessment.imports.schemas import (
     PersonImportIn,
 )
 from hjemflyt.assessment.imports.schemas import Outcome as ItemOutcome
+from hjemflyt.assessment.orders import rules as orders
 from hjemflyt.assessment.persons.service import normalised_identity
 from hjemflyt.assessment.providers.repository import ProviderRepository
 from hjemflyt.shared.contracts.events import (
     DECISION_AMENDED,
     DECISION_MADE,
-    ORDER_ISSUED,
     AgeBand,
-    DecidedService,
     DecisionAmended,
     DecisionMade,
-    OrderIssued,
     OrderRecipient,
 )
 from hjemflyt.shared.contracts.registry import EventType
@@ -224,7 +222,10 @@ def _proposed(
     services: list[ServiceOut] = []
     for s in body.services:
         kind = s.scope_kind or default_kind
-        measures = tuple(rules.MeasureFacts(m.description, m.times, m.per, m.minutes) for m in s.measures)
+        resolved = [catalogue.measure(m, kind) for m in s.measures]
+        measures = tuple(
+            rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in resolved
+        )
         hours = rules.decided_hours(
             rules.ServiceFacts(
                 service_type=s.service_type,
@@ -256,10 +257,7 @@ def _proposed(
                 frame_max_hours=_cents(s.frame_max_hours),
                 refusal_reason=s.refusal_reason,
                 provider_org=s.provider_org or chosen.get(s.service_type),
-                measures=[
-                    MeasureOut(description=m.description, times=m.times, per=m.per, minutes=m.minutes)
-                    for m in s.measures
-                ],
+                measures=resolved,
                 copayment={
                     "chargeable": price.chargeable,
                     "monthly_ore": price.monthly_ore,
@@ -332,7 +330,7 @@ def _facts(out: DecisionOut) -> rules.DecisionFacts:
                 refusal_reason=s.refusal_reason,
                 provider_org=s.provider_org,
                 measures=tuple(
-                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes) for m in s.measures
+                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in s.measures
                 ),
             )
             for s in out.services
@@ -414,6 +412,7 @@ def _service_rows(out: DecisionOut, plan: _Plan) -> None:
                 "id": uuid.uuid4(),
                 "decision_service_id": service_id,
                 "position": i,
+                "code": m.code,
                 "description": m.description,
                 "times": m.times,
                 "per": m.per,
@@ -421,44 +420,6 @@ def _service_rows(out: DecisionOut, plan: _Plan) -> None:
             }
             for i, m in enumerate(s.measures)
         )
-
-
-def _granted_by_provider(services: list[DecidedService]) -> dict[str, list[DecidedService]]:
-    by_provider: dict[str, list[DecidedService]] = {}
-    for s in services:
-        if s.provider_org and s.outcome != Outcome.refused.value:
-            by_provider.setdefault(s.provider_org, []).append(s)
-    return dict(sorted(by_provider.items()))
-
-
-def _order(
-    out: DecisionOut,
-    kind: str,
-    provider_org: str,
-    services: list[DecidedService],
-    recipient: OrderRecipient,
-    district: District,
-    now: datetime,
-) -> Event:
-    assert out.start_date is not None
-    return (
-        ORDER_ISSUED,
-        OrderIssued(
-            kind=kind,
-            decision_id=out.id,
-            decision_version=out.version,
-            person_id=out.person_id,
-            district=out.district,
-            provider_org=provider_org,
-            recipient=recipient,
-            services=services,
-            start_date=out.start_date,
-            end_date=out.end_date,
-            case_office_contact=district.case_office,
-            issued_at=now,
-        ),
-        f"{out.id}/{provider_org}",
-    )
 
 
 # --- the use case -------------------------------------------------------------------------
@@ -484,7 +445,11 @@ class _Batch:
         active = {c: t.iplos_code for c, t in catalogue.service_types.items() if t.active}
         self.rule_catalogues = {
             code: rules.CatalogueFacts(
-                service_types=active, legal_basis=catalogue.legal_basis, providers=providers, district=code
+                service_types=active,
+                legal_basis=catalogue.legal_basis,
+                providers=providers,
+                district=code,
+                measures=catalogue.active_measures,
             )
             for code in districts
         }
@@ -648,7 +613,7 @@ class _Batch:
         )
         _service_rows(out, plan)
         self._version(plan, out, "imported", [])
-        decided = decided_services(out)
+        decided = orders.decided_services(out)
         plan.events.append(
             (
                 DECISION_MADE,
@@ -669,8 +634,9 @@ class _Batch:
                 str(out.id),
             )
         )
-        for org, services in _granted_by_provider(decided).items():
-            plan.events.append(_order(out, "new", org, services, recipient, district, self.now))
+        plan.events.extend(
+            orders.orders(out, recipient, kind="new", case_office=district.case_office, issued_at=self.now)
+        )
         self.access(plan, Action.create, "decision", out.id, body.source_system)
         plan.decisions.append(
             DecisionResult(
@@ -708,7 +674,7 @@ class _Batch:
         plan.decision_updates.append({"id": out.id} | {k: row[k] for k in _AMENDED_COLUMNS})
         _service_rows(out, plan)
         self._version(plan, out, "amended", changes)
-        decided = decided_services(out)
+        decided = orders.decided_services(out)
         plan.events.append(
             (
                 DECISION_AMENDED,
@@ -728,14 +694,17 @@ class _Batch:
                 str(out.id),
             )
         )
-        now_by_provider = _granted_by_provider(decided)
-        before_by_provider = _granted_by_provider(decided_services(before_out))
-        for org, services in now_by_provider.items():
-            kind = "changed" if org in before_by_provider else "new"
-            plan.events.append(_order(out, kind, org, services, recipient, district, self.now))
-        for org, services in before_by_provider.items():
-            if org not in now_by_provider:
-                plan.events.append(_order(out, "ended", org, services, recipient, district, self.now))
+        # A provider that left stops today, the day the case system's change came in.
+        plan.events.extend(
+            orders.amended_orders(
+                before_out,
+                out,
+                recipient,
+                end_date=self.today,
+                case_office=district.case_office,
+                issued_at=self.now,
+            )
+        )
         self.access(plan, Action.update, "decision", out.id, body.source_system)
         plan.decisions.append(
             DecisionResult(

@@ -19,11 +19,21 @@ class OrderOut(BaseModel):
     provider_org: str
     person_id: UUID
     district: str
+    basis: str = Field(default="decision", description="decision | assignment")
     recipient: OrderRecipient
+    organisation_model: str | None = None
     services: list[DecidedService]
+    decision_date: date | None = None
     start_date: date
     end_date: date | None
+    evaluation_date: date | None = None
+    purpose: str | None = None
+    user_goal: str | None = Field(default=None, description="The person's goal, in their own words")
+    end_reason: str | None = Field(default=None, description="Why it ends (kind ended)")
     case_office_contact: str | None
+    pathway: dict[str, Any] | None = Field(
+        default=None, description="The person's pathway when issued: pathway_id, kind, opened_on, planned_end"
+    )
     routines: dict[str, Any] | None = Field(default=None, description="The district's routines in force")
     created_at: datetime
     updated_at: datetime | None

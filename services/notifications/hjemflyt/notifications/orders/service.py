@@ -11,7 +11,7 @@ late changes nothing.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,6 +30,7 @@ from hjemflyt.notifications.orders.rules import (
     changes,
     message_kind,
 )
+from hjemflyt.notifications.pathways.service import pathway_reference
 from hjemflyt.notifications.providers.repository import ProviderRepository
 from hjemflyt.notifications.routines.service import routines_reference
 from hjemflyt.notifications.tasks.rules import TaskKind
@@ -74,6 +75,33 @@ def order_data(order: Order, kind: str, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def order_content(
+    data: OrderIssued, *, routines: dict[str, Any] | None, pathway: dict[str, Any] | None
+) -> dict[str, Any]:
+    """What an order version says to its provider (stored as the order's `content`, sent
+    as the message's `data` with the order's ids): the decision as decided, nothing added."""
+    return {
+        "basis": data.basis,
+        "recipient": data.recipient.model_dump(mode="json"),
+        "organisation_model": data.organisation_model,
+        "services": [s.model_dump(mode="json") for s in data.services],
+        "decision_date": _iso(data.decision_date),
+        "start_date": data.start_date.isoformat(),
+        "end_date": _iso(data.end_date),
+        "evaluation_date": _iso(data.evaluation_date),
+        "purpose": data.purpose,
+        "user_goal": data.user_goal,
+        "end_reason": data.end_reason,
+        "case_office_contact": data.case_office_contact,
+        "pathway": pathway,
+        "routines": routines,
+    }
+
+
 async def _send(ctx: ServiceContext, session: AsyncSession, order: Order, kind: str, **extra: Any) -> Message:
     within = timedelta(hours=ctx.settings.order_ack_hours) if kind in NEEDS_ACK else None
     return await enqueue(
@@ -108,14 +136,11 @@ async def issue(ctx: ServiceContext, session: AsyncSession, data: OrderIssued) -
     if await ProviderRepository(session).get(data.provider_org) is None:
         raise UnknownProvider(f"no provider {data.provider_org} in the registry")
     now = ctx.clock.now()
-    content = {
-        "recipient": data.recipient.model_dump(mode="json"),
-        "services": [s.model_dump(mode="json") for s in data.services],
-        "start_date": data.start_date.isoformat(),
-        "end_date": data.end_date.isoformat() if data.end_date else None,
-        "case_office_contact": data.case_office_contact,
-        "routines": await routines_reference(session, data.district),
-    }
+    content = order_content(
+        data,
+        routines=await routines_reference(session, data.district),
+        pathway=await pathway_reference(session, data.person_id),
+    )
     repo = OrderRepository(session)
     order = await repo.for_decision(data.decision_id, data.provider_org)
     if order is None:

@@ -43,7 +43,13 @@ class VisitIn(BaseModel):
         pattern=r"^[A-Za-z0-9._:-]{1,64}$",
         description="Pseudonymous staff id (never a name or an identity number)",
     )
-    measures_done: list[Code] = Field(default_factory=list, max_length=50, description="Measure codes done")
+    measures_done: list[Code] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Codes of the measures done on the visit: the municipality's measure catalogue codes "
+        "as the order sends them with each measure (e.g. shower, wound-care), once for each time a "
+        "measure was done",
+    )
     cancelled: bool = False
     cancel_cause: CancelCause | None = Field(default=None, description="Required if and only if cancelled")
     service_type: Code | None = Field(

@@ -17,6 +17,10 @@ Rules (DOMAIN § 5):
   deadline satisfies the requirement and closes a decision task.
 - `decision.ended`: `has_active_services` recomputed; with reason `masters_daily_life` it
   closes the person's open pathways 0-2 as `masters_daily_life.reported` does.
+- `assignment.issued` / `assignment.ended`: `has_active_services` recomputed (the
+  assignments read model counts, its handler runs first). An assignment is not a decision:
+  it never satisfies the requirement, so pathway 1 with an assignment running at day 14 and
+  no decision gets its `decision_required` task.
 - `masters_daily_life.reported` (notifications): closes the person's open pathways 0-2
   opened on or before the observation: `no_services`, or `reduced` when other decisions
   go on running.
@@ -36,6 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.pathway.pathways import service
 from hjemflyt.pathway.pathways.repository import PathwayRepository
 from hjemflyt.pathway.pathways.rules import Kind, Source
+from hjemflyt.shared.contracts.assignments import (
+    ASSIGNMENT_ENDED,
+    ASSIGNMENT_ISSUED,
+    AssignmentEnded,
+    AssignmentIssued,
+)
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
     DECISION_AMENDED,
@@ -129,12 +139,19 @@ def assessment(ctx: ServiceContext) -> list[Subscription[Any]]:
                 ctx, session, data.person_id, data.end_date, running, DECISION_ENDED.name
             )
 
+    async def on_assignment(
+        session: AsyncSession, event: CloudEvent, data: AssignmentIssued | AssignmentEnded
+    ) -> None:
+        await service.refresh_services(ctx, session, data.person_id)
+
     return [
         Subscription(REFERRAL_RECEIVED, on_referral_received),
         Subscription(PERSON_DISCHARGED, on_person_discharged),
         Subscription(DECISION_MADE, on_decision_made),
         Subscription(DECISION_AMENDED, on_decision_amended),
         Subscription(DECISION_ENDED, on_decision_ended),
+        Subscription(ASSIGNMENT_ISSUED, on_assignment),
+        Subscription(ASSIGNMENT_ENDED, on_assignment),
     ]
 
 

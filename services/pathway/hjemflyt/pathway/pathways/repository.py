@@ -23,6 +23,7 @@ from sqlalchemy import and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.pathway.assignments.repository import AssignmentRepository
 from hjemflyt.pathway.decisions.models import PersonDecision
 from hjemflyt.pathway.pathways.models import (
     Pathway,
@@ -220,6 +221,14 @@ class PathwayRepository:
             )
         )
         return int(count or 0)
+
+    async def services_running(self, person_id: uuid.UUID, on: date) -> int:
+        """How many decisions and pathway assignments of the person run on `on`: what
+        `has_active_services` counts. An assignment is not a decision (it never covers a
+        decision requirement), but measures run under it all the same."""
+        return await self.active_decisions(person_id, on) + await AssignmentRepository(self.session).running(
+            person_id, on
+        )
 
     async def covering_decision(self, person_id: uuid.UUID, since: datetime, due: date) -> bool:
         """Whether a running decision of the person, made (or last changed) since `since`,

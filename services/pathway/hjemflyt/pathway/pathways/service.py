@@ -139,7 +139,7 @@ async def open_pathway(
             "decision_rule": template.decision_rule.value,
             "decision_due": due,
             "decision_covered": covered,
-            "has_active_services": await repo.active_decisions(person_id, ctx.clock.today()) > 0,
+            "has_active_services": await repo.services_running(person_id, ctx.clock.today()) > 0,
             "referral_id": referral.referral_id if referral else None,
             "referral_on": referral.received_on if referral else None,
             "source": source.value,
@@ -269,11 +269,11 @@ async def _template_version(session: AsyncSession, pathway: Pathway) -> Template
 
 
 async def refresh_services(ctx: ServiceContext, session: AsyncSession, person_id: uuid.UUID) -> int:
-    """Recompute `has_active_services` of the person's open pathways from the decisions read
-    model (order-independent: it is current whatever order the events came in). Returns how
-    many of the person's decisions run today."""
+    """Recompute `has_active_services` of the person's open pathways from the decisions and
+    assignments read models (order-independent: it is current whatever order the events came
+    in). Returns how many of the person's decisions and assignments run today."""
     repo = PathwayRepository(session)
-    running = await repo.active_decisions(person_id, ctx.clock.today())
+    running = await repo.services_running(person_id, ctx.clock.today())
     await repo.set_active_services(person_id, running > 0, ctx.clock.now())
     return running
 
@@ -342,7 +342,7 @@ async def sweep_batch(
     opened = 0
     for pathway in batch:
         # Refresh the flag here too: a decision that ran out by its end date sent no event.
-        running = await repo.active_decisions(pathway.person_id, today) > 0
+        running = await repo.services_running(pathway.person_id, today) > 0
         if running != pathway.has_active_services:
             pathway.has_active_services = running
             pathway.updated_at = now

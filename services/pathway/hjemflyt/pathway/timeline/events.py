@@ -1,11 +1,12 @@
 """Consumed: every step of a person's case becomes a timeline entry.
 
 From assessment: referral, application, assessment, decision (made, amended, ended),
-provider choice, appeal (received, decided), admission and discharge; from notifications:
-every order step (created, changed, acknowledged, paused, resumed, ended), the provider's
-reports (start, visits, deviations, change of need, masters daily life), clarifications,
-urgent requests and case-office tasks; from pathway itself: pathways opened and closed and
-their deadline tasks. Budget's events concern units, not persons.
+pathway assignment (issued, ended), provider choice, appeal (received, decided), admission
+and discharge; from notifications: every order step (created, changed, acknowledged,
+paused, resumed, ended), the provider's reports (start, visits, deviations, change of
+need, masters daily life), clarifications, urgent requests and case-office tasks; from
+pathway itself: pathways opened and closed and their deadline tasks. Budget's events
+concern units, not persons.
 
 Details hold what a case officer needs to follow the case and nothing the event does not
 carry; the assessment's function scores stay in assessment (pathway does not need them),
@@ -20,9 +21,16 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.pathway.assignments.repository import AssignmentRepository
 from hjemflyt.pathway.decisions.repository import DecisionRepository
 from hjemflyt.pathway.timeline.repository import TimelineRepository
 from hjemflyt.pathway.timeline.rules import EntryKind, moment
+from hjemflyt.shared.contracts.assignments import (
+    ASSIGNMENT_ENDED,
+    ASSIGNMENT_ISSUED,
+    AssignmentEnded,
+    AssignmentIssued,
+)
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
     APPEAL_DECIDED,
@@ -58,12 +66,16 @@ from hjemflyt.shared.contracts.events import (
     TaskOpened,
 )
 from hjemflyt.shared.contracts.orders import (
+    ADJUSTMENT_OVERRULED,
     ORDER_ACKNOWLEDGED,
+    ORDER_ADJUSTED,
     ORDER_CHANGED,
     ORDER_ENDED,
     ORDER_PAUSED,
     ORDER_RESUMED,
+    AdjustmentOverruled,
     OrderAcknowledged,
+    OrderAdjusted,
     OrderChanged,
     OrderEnded,
     OrderPaused,
@@ -277,6 +289,48 @@ async def on_decision_ended(session: AsyncSession, event: CloudEvent, data: Deci
     )
 
 
+async def on_assignment_issued(session: AsyncSession, event: CloudEvent, data: AssignmentIssued) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.assignment_issued,
+        occurred_at=data.issued_at,
+        source="assessment",
+        reference=data.assignment_id,
+        details={
+            "provider_org": data.provider_org,
+            "pathway_id": _iso(data.pathway_id),
+            "start_date": data.start_date.isoformat(),
+            "end_date": data.end_date.isoformat(),
+            "services": _services(data.services),
+        },
+    )
+    # Its order's entries name the assignment as their decision_id.
+    await TimelineRepository(session).fill_district(data.person_id, data.assignment_id, data.district)
+
+
+async def on_assignment_ended(session: AsyncSession, event: CloudEvent, data: AssignmentEnded) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.assignment_ended,
+        occurred_at=data.ended_at,
+        source="assessment",
+        reference=data.assignment_id,
+        details={
+            "provider_org": data.provider_org,
+            "pathway_id": _iso(data.pathway_id),
+            "end_date": data.end_date.isoformat(),
+            "reason": data.reason,
+            "superseded_by": _iso(data.superseded_by),
+        },
+    )
+
+
 async def on_provider_chosen(session: AsyncSession, event: CloudEvent, data: ProviderChosen) -> None:
     await _add(
         session,
@@ -338,8 +392,9 @@ async def on_appeal_decided(session: AsyncSession, event: CloudEvent, data: Appe
 
 
 async def on_order_created(session: AsyncSession, event: CloudEvent, data: OrderCreated) -> None:
-    # The order carries no district; its decision's, when pathway knows the decision already.
+    # The order carries no district; its decision's (or assignment's), when pathway knows it already.
     district = await DecisionRepository(session).district_of(data.decision_id)
+    district = district or await AssignmentRepository(session).district_of(data.decision_id)
     await _add(
         session,
         event,
@@ -426,6 +481,59 @@ async def on_order_acknowledged(session: AsyncSession, event: CloudEvent, data: 
             "provider_org": data.provider_org,
             "accepted": data.accepted,
             "late": data.late,
+        },
+    )
+
+
+async def on_order_adjusted(session: AsyncSession, event: CloudEvent, data: OrderAdjusted) -> None:
+    hours_before, hours_after = data.planned_hours_before, data.planned_hours_after
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.order_adjusted,
+        occurred_at=data.adjusted_at,
+        source="notifications",
+        reference=data.adjustment_id,
+        details={
+            "order_id": str(data.order_id),
+            "decision_id": str(data.decision_id),
+            "decision_version": data.decision_version,
+            "provider_org": data.provider_org,
+            "service_type": data.service_type,
+            "measure_code": data.measure_code,
+            "measure_description": data.measure_description,
+            "new_measure": data.new_measure,
+            "change": data.change.model_dump(mode="json"),
+            "planned_hours_before": None if hours_before is None else str(hours_before),
+            "planned_hours_after": None if hours_after is None else str(hours_after),
+            "reason": data.reason,
+        },
+    )
+
+
+async def on_adjustment_overruled(
+    session: AsyncSession, event: CloudEvent, data: AdjustmentOverruled
+) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.adjustment_overruled,
+        occurred_at=data.overruled_at,
+        source="notifications",
+        reference=data.adjustment_id,
+        details={
+            "order_id": str(data.order_id),
+            "decision_id": str(data.decision_id),
+            "provider_org": data.provider_org,
+            "service_type": data.service_type,
+            "measure_code": data.measure_code,
+            "measure_description": data.measure_description,
+            "decided_by": data.decided_by,
+            "escalation_path": list(data.escalation_path),
         },
     )
 
@@ -841,6 +949,8 @@ ASSESSMENT: list[Subscription[Any]] = [
     Subscription(DECISION_AMENDED, on_decision_amended),
     Subscription(DECISION_ACTIVATED, on_decision_activated),
     Subscription(DECISION_ENDED, on_decision_ended),
+    Subscription(ASSIGNMENT_ISSUED, on_assignment_issued),
+    Subscription(ASSIGNMENT_ENDED, on_assignment_ended),
     Subscription(PROVIDER_CHOSEN, on_provider_chosen),
     Subscription(APPEAL_RECEIVED, on_appeal_received),
     Subscription(APPEAL_DECIDED, on_appeal_decided),
@@ -854,6 +964,8 @@ NOTIFICATIONS: list[Subscription[Any]] = [
     Subscription(ORDER_PAUSED, on_order_paused),
     Subscription(ORDER_RESUMED, on_order_resumed),
     Subscription(ORDER_ENDED, on_order_ended),
+    Subscription(ORDER_ADJUSTED, on_order_adjusted),
+    Subscription(ADJUSTMENT_OVERRULED, on_adjustment_overruled),
     Subscription(START_CONFIRMED, on_start_confirmed),
     Subscription(VISITS_REPORTED, on_visits_reported),
     Subscription(DEVIATION_REPORTED, on_deviation_reported),

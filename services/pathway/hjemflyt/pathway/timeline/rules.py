@@ -28,6 +28,9 @@ class EntryKind(StrEnum):
     order_paused = "order-paused"
     order_resumed = "order-resumed"
     order_ended = "order-ended"
+    # The provider's adjustment log (issue 12): adjustments and the case office's overrules.
+    order_adjusted = "order-adjusted"
+    adjustment_overruled = "adjustment-overruled"
     start_confirmed = "start-confirmed"
     visits_reported = "visits-reported"
     deviation_reported = "deviation-reported"
@@ -42,6 +45,9 @@ class EntryKind(StrEnum):
     urgent_request_escalated = "urgent-request-escalated"
     task_opened = "task-opened"
     task_closed = "task-closed"
+    # pathway assignments (orders before any decision, pathway 1)
+    assignment_issued = "assignment-issued"
+    assignment_ended = "assignment-ended"
     # pathway's own events (consumed from its own stream, like any other producer's)
     pathway_opened = "pathway-opened"
     pathway_closed = "pathway-closed"

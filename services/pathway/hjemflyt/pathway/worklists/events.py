@@ -1,5 +1,5 @@
-"""Consumed: notifications' orders, acknowledgements, change-of-need reports and tasks keep
-the read models the worklists are made from. Each handler is an upsert on the producer's id,
+"""Consumed: notifications' orders, acknowledgements, change-of-need reports, adjustments and
+tasks keep the read models the worklists are made from. Each handler is an upsert on the producer's id,
 so a repeated or late event changes nothing it should not."""
 
 from __future__ import annotations
@@ -19,10 +19,14 @@ from hjemflyt.shared.contracts.events import (
     TaskOpened,
 )
 from hjemflyt.shared.contracts.orders import (
+    ADJUSTMENT_OVERRULED,
     ORDER_ACKNOWLEDGED,
+    ORDER_ADJUSTED,
     ORDER_CHANGED,
     ORDER_ENDED,
+    AdjustmentOverruled,
     OrderAcknowledged,
+    OrderAdjusted,
     OrderChanged,
     OrderEnded,
 )
@@ -124,6 +128,42 @@ async def on_change_of_need_answered(
     )
 
 
+async def on_order_adjusted(session: AsyncSession, event: CloudEvent, data: OrderAdjusted) -> None:
+    await WorklistRepository(session).adjustment_logged(
+        {
+            "adjustment_id": data.adjustment_id,
+            "order_id": data.order_id,
+            "person_id": data.person_id,
+            "provider_org": data.provider_org,
+            "district": data.district,
+            "service_type": data.service_type,
+            "measure_code": data.measure_code,
+            "measure_description": data.measure_description,
+            "change": data.change.model_dump(mode="json"),
+            "reason": data.reason,
+            "adjusted_at": data.adjusted_at,
+        }
+    )
+
+
+async def on_adjustment_overruled(
+    session: AsyncSession, event: CloudEvent, data: AdjustmentOverruled
+) -> None:
+    await WorklistRepository(session).adjustment_overruled(
+        {
+            "adjustment_id": data.adjustment_id,
+            "order_id": data.order_id,
+            "person_id": data.person_id,
+            "provider_org": data.provider_org,
+            "district": data.district,
+            "service_type": data.service_type,
+            "measure_code": data.measure_code,
+            "measure_description": data.measure_description,
+            "overruled_at": data.overruled_at,
+        }
+    )
+
+
 async def on_task_opened(session: AsyncSession, event: CloudEvent, data: TaskOpened) -> None:
     await WorklistRepository(session).task_opened(
         {
@@ -161,6 +201,8 @@ NOTIFICATIONS: list[Subscription[Any]] = [
     Subscription(ORDER_ENDED, on_order_ended),
     Subscription(CHANGE_OF_NEED_REPORTED, on_change_of_need_reported),
     Subscription(CHANGE_OF_NEED_ANSWERED, on_change_of_need_answered),
+    Subscription(ORDER_ADJUSTED, on_order_adjusted),
+    Subscription(ADJUSTMENT_OVERRULED, on_adjustment_overruled),
     Subscription(TASK_OPENED, on_task_opened),
     Subscription(TASK_CLOSED, on_task_closed),
 ]

@@ -11,8 +11,10 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, Text, Uuid
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hjemflyt.pathway.db import Base
@@ -69,3 +71,23 @@ class CaseTask(Base):
     opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class AdjustmentLogged(Base):
+    """A provider's adjustment inside a decision (`order.adjusted`) and, once the case office
+    overruled it, when (`adjustment.overruled`). Either event may come first."""
+
+    __tablename__ = "adjustment"
+
+    adjustment_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    order_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    provider_org: Mapped[str] = mapped_column(Text)
+    district: Mapped[str] = mapped_column(Text)
+    service_type: Mapped[str] = mapped_column(Text)
+    measure_code: Mapped[str | None] = mapped_column(Text)
+    measure_description: Mapped[str] = mapped_column(Text)
+    change: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    reason: Mapped[str | None] = mapped_column(Text)
+    adjusted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    overruled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

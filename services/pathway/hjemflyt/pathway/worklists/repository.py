@@ -25,8 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.pathway.decisions.models import PersonDecision
 from hjemflyt.pathway.pathways.models import Pathway
 from hjemflyt.pathway.responsibility.models import PrimaryContact, Responsibility
-from hjemflyt.pathway.worklists.models import CaseTask, ChangeOfNeedReport, ProviderOrder
-from hjemflyt.pathway.worklists.rules import CHANGE_OF_NEED_ANSWER_DAYS, Holder, ItemKind, Position
+from hjemflyt.pathway.worklists.models import AdjustmentLogged, CaseTask, ChangeOfNeedReport, ProviderOrder
+from hjemflyt.pathway.worklists.rules import (
+    ADJUSTMENT_REVIEW_DAYS,
+    CHANGE_OF_NEED_ANSWER_DAYS,
+    Holder,
+    ItemKind,
+    Position,
+)
 from hjemflyt.shared.platform.auth import Principal
 
 ORDER_UNACKNOWLEDGED_TASK = "order_unacknowledged"
@@ -124,6 +130,31 @@ class WorklistRepository:
             )
         )
 
+    async def adjustment_logged(self, values: dict[str, Any]) -> None:
+        new = insert(AdjustmentLogged).values(**values)
+        old = AdjustmentLogged.__table__.c
+        await self.session.execute(
+            new.on_conflict_do_update(
+                index_elements=[AdjustmentLogged.adjustment_id],
+                set_={
+                    "adjusted_at": func.coalesce(old.adjusted_at, new.excluded.adjusted_at),
+                    "change": func.coalesce(old.change, new.excluded.change),
+                    "reason": func.coalesce(old.reason, new.excluded.reason),
+                },
+            )
+        )
+
+    async def adjustment_overruled(self, values: dict[str, Any]) -> None:
+        """The first overrule counts (notifications refuses a second); a copy changes nothing."""
+        new = insert(AdjustmentLogged).values(**values)
+        old = AdjustmentLogged.__table__.c
+        await self.session.execute(
+            new.on_conflict_do_update(
+                index_elements=[AdjustmentLogged.adjustment_id],
+                set_={"overruled_at": func.coalesce(old.overruled_at, new.excluded.overruled_at)},
+            )
+        )
+
     async def task_opened(self, values: dict[str, Any]) -> None:
         new = insert(CaseTask).values(**values)
         old = CaseTask.__table__.c
@@ -185,6 +216,38 @@ class WorklistRepository:
                 c.proposed_hours_per_month,
             ).label("details"),
         ).where(c.reported_at.is_not(None), c.answered_at.is_(None))
+
+    def _adjustment_logged(self, today: date) -> Select[Any]:
+        a = AdjustmentLogged
+        adjusted_on = _oslo_date(a.adjusted_at)
+        return select(
+            literal(ItemKind.adjustment_logged.value).label("kind"),
+            a.person_id.label("person_id"),
+            a.district.label("district"),
+            cast(a.adjustment_id, String).label("reference_id"),
+            adjusted_on.label("since"),
+            (adjusted_on + ADJUSTMENT_REVIEW_DAYS).label("due"),
+            func.jsonb_build_object(
+                "order_id",
+                a.order_id,
+                "provider_org",
+                a.provider_org,
+                "service_type",
+                a.service_type,
+                "measure_code",
+                a.measure_code,
+                "measure_description",
+                a.measure_description,
+                "change",
+                a.change,
+                "reason",
+                a.reason,
+            ).label("details"),
+        ).where(
+            a.adjusted_at.is_not(None),
+            a.overruled_at.is_(None),
+            adjusted_on + ADJUSTMENT_REVIEW_DAYS >= today,
+        )
 
     def _order_unacknowledged(self, now: datetime, ack_within: timedelta) -> Select[Any]:
         o, d, t = ProviderOrder, PersonDecision, CaseTask
@@ -275,6 +338,7 @@ class WorklistRepository:
             ItemKind.reassessment_due: lambda: self._reassessment_due(today),
             ItemKind.change_of_need_unanswered: self._change_of_need_unanswered,
             ItemKind.order_unacknowledged: lambda: self._order_unacknowledged(now, ack_within),
+            ItemKind.adjustment_logged: lambda: self._adjustment_logged(today),
         }
         wanted = [parts[k]() for k in ItemKind if not kinds or k in kinds]
         u = union_all(*wanted).subquery("item")

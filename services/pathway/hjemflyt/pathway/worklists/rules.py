@@ -14,6 +14,9 @@ class ItemKind(StrEnum):
     reassessment_due = "reassessment_due"
     change_of_need_unanswered = "change_of_need_unanswered"
     order_unacknowledged = "order_unacknowledged"
+    # A provider's adjustment inside a decision, shown to the case office for review for
+    # ADJUSTMENT_REVIEW_DAYS (it needs no answer; the case office may overrule it).
+    adjustment_logged = "adjustment_logged"
 
 
 class Holder(StrEnum):
@@ -29,6 +32,10 @@ class Holder(StrEnum):
 # No rule gives the case office a deadline to answer a change-of-need report; two weeks
 # keeps it inside the month forvaltningsloven § 11 a allows before a preliminary reply.
 CHANGE_OF_NEED_ANSWER_DAYS = 14
+
+
+# How long a provider's adjustment stays on the case office's worklist for review.
+ADJUSTMENT_REVIEW_DAYS = 14
 
 
 def change_of_need_due(reported_on: date) -> date:

@@ -1,16 +1,16 @@
 """decision clock: partial indexes for the sweep that activates sent decisions on their start
 date and expires running ones after their end date
 
-Revision ID: 0007_decision_clock
-Revises: 0006
+Revision ID: 0009_decision_clock
+Revises: 0008_assignments
 """
 
 from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0007_decision_clock"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0009_decision_clock"
+down_revision: str | Sequence[str] | None = "0008_assignments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
