@@ -82,7 +82,7 @@ def test_a_month_covered_in_part_counts_its_covered_days():
 def test_unknown_periods_and_impossible_days_are_refused():
     with pytest.raises(ValueError, match="fortnight"):
         times_in_month(1, "fortnight", 30, 30)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="within the month"):
         times_in_month(1, "day", 32, 31)
 
 
@@ -121,7 +121,8 @@ def test_decided_hours_in_a_month_are_the_decisions_by_the_days_they_cover():
     assert d.hours == D("10.00")
     assert d.ceiling == D("10.00")
     assert d.floor == D("5.00")
-    assert d.frame_min_hours is None and not d.frames_only
+    assert d.frame_min_hours is None
+    assert not d.frames_only
     # Superseded mid-month: 10 h for 1-15 April, 30 h from 16 April: 5 + 15.
     both = [hours_scope("10", date(2024, 1, 1), date(2024, 4, 15)), hours_scope("30", date(2024, 4, 16))]
     assert decided_in_month(both, 2024, 4).hours == D("20.00")  # type: ignore[union-attr]
@@ -231,7 +232,8 @@ def test_the_activity_model_reads_as_before_and_pays_on_ordered_measures():
         }
     )
     model = old.parts[0].financing
-    assert isinstance(model, ActivityModel) and model.basis == "delivered"
+    assert isinstance(model, ActivityModel)
+    assert model.basis == "delivered"
     ordered = ActivityModel(basis="ordered", rate_ore_per_hour=60_000, norms_minutes={"SAR": 20, "MED": 10})
     # Wound care 3 times a week in January (13.2857 times) * 20 min + medicines daily (31) * 10 min
     # = 575.714 min * 600 kr / 60 = 5 757.14 kr.
