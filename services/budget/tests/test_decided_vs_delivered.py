@@ -24,6 +24,7 @@ from sqlalchemy import select
 
 from hjemflyt.budget.db import platform_tables
 from hjemflyt.budget.delivered.worker import sweep_once
+from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.main import create_app
 from hjemflyt.shared.contracts.budget import DeliveryFlagged
 from hjemflyt.shared.contracts.envelope import CloudEvent
@@ -475,3 +476,18 @@ async def test_a_running_month_shows_above_but_not_yet_below(client, issuer, set
     # 1 h at B, 2 h delivered on the first: above the decision already.
     assert (rows[B]["delivered_hours"], rows[B]["flags"]) == ("2.0000", ["above_hours"])
     assert await sweep_once(client.app.state.ctx) == 0  # the running month is never swept
+
+
+async def test_the_measures_running_decisions_order_for_a_period(client, settings, bus):
+    """What an activity-model unit paid on ordered measures is allocated from."""
+    wound = OrderedMeasure(code="SAR", description="Sårstell", times=3, per="week")
+    free_text = OrderedMeasure(description="Samtale", times=2, per="month")
+    await publish_all(client, bus, settings, decision(P, uuid.uuid4(), hours("12", A, [wound, free_text])))
+    async with client.app.state.ctx.sessionmaker() as session:
+        repo = HoursRepository(session)
+        # From the month's first day for 28 days: 12 wound care visits; the uncoded one has no norm.
+        got = await repo.ordered_measures(FIRST, FIRST + timedelta(days=28))
+        assert got == {A: {"SAR": Decimal(12)}}
+        assert await repo.ordered_measures(FIRST - timedelta(days=1), FIRST + timedelta(days=28)) == {}
+        [row] = await repo.for_person(P)
+        assert row.measures == [wound.model_dump(mode="json"), free_text.model_dump(mode="json")]

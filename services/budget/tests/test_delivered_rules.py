@@ -245,3 +245,44 @@ def test_the_activity_model_reads_as_before_and_pays_on_ordered_measures():
     assert (
         activity_ore(ordered, {"SAR": 3, "MED": 0}) == activity_ore(ordered, ["SAR", "SAR", "SAR"]) == 60_000
     )
+
+
+def test_an_activity_unit_paid_on_ordered_measures_needs_what_the_decisions_order():
+    from hjemflyt.budget.allocations.rules import needs
+
+    body = RuleSetBody.model_validate(
+        {
+            "name": "ABI on orders",
+            "valid_from": "2024-01-01",
+            "parts": [
+                {
+                    "applies_to": ["812345672"],
+                    "financing": {
+                        "model": "activity",
+                        "basis": "ordered",
+                        "rate_ore_per_hour": 60_000,
+                        "norms_minutes": {"SAR": 20},
+                    },
+                },
+                {
+                    "applies_to": ["900000006"],
+                    "financing": {
+                        "model": "activity",
+                        "rate_ore_per_hour": 60_000,
+                        "norms_minutes": {"SAR": 20},
+                    },
+                },
+            ],
+        }
+    )
+    # 156 wound care visits ordered for the year (3 a week), 10 done in the year before.
+    got = needs(
+        body,
+        [],
+        units={"812345672": "private", "900000006": "private"},
+        measures={"812345672": {"SAR": 10}, "900000006": {"SAR": 10}},
+        ordered={"812345672": {"SAR": D(156)}, "900000006": {"SAR": D(156)}},
+    )
+    assert got["812345672"].need_ore == 156 * 20 * 1000  # 20 min at 600 kr/h = 200 kr each
+    assert "ordered" in got["812345672"].notes[0]
+    assert got["900000006"].need_ore == 10 * 20 * 1000  # delivered, as before
