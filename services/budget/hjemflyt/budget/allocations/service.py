@@ -22,7 +22,7 @@ from hjemflyt.budget.allocations.models import (
 from hjemflyt.budget.allocations.repository import AllocationRepository
 from hjemflyt.budget.deliveries.repository import actual_hours, delivered_measures, paused_months
 from hjemflyt.budget.financing import service as rule_sets
-from hjemflyt.budget.financing.rules import LevelsModel, RuleSetBody, annual_ore
+from hjemflyt.budget.financing.rules import ActivityModel, LevelsModel, RuleSetBody, annual_ore
 from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.shared.contracts.budget import (
     ALLOCATION_MADE,
@@ -163,7 +163,7 @@ async def make(
         prices={org: prices for org, (_, prices) in units.items()},
         units={org: kind for org, (kind, _) in units.items()},
         measures=await _year_of_measures(session, budgeting_date),
-        ordered=await _year_of_orders(session, budgeting_date),
+        ordered=await _year_of_orders(session, body, budgeting_date),
     )
     now = ctx.clock.now()
     allocation = Allocation(
@@ -279,7 +279,7 @@ async def recompute(
         prices={org: prices for org, (_, prices) in units.items()},
         units=kinds,
         measures=await _year_of_measures(session, on),
-        ordered=await _year_of_orders(session, on),
+        ordered=await _year_of_orders(session, body, on),
     )
     # Focus users are funded after the fact, from what they received in the tertial just ended.
     months = rules.tertial_months(tertial - 1)
@@ -539,8 +539,13 @@ async def _year_of_measures(session: AsyncSession, before: date) -> dict[str, di
     return await delivered_measures(session, start=start, end=before)
 
 
-async def _year_of_orders(session: AsyncSession, on: date) -> dict[str, dict[str, Decimal]]:
+async def _year_of_orders(
+    session: AsyncSession, body: RuleSetBody, on: date
+) -> dict[str, dict[str, Decimal]]:
     """The coded measures the decisions running on a date order for the 12 months from it:
-    an activity-model unit paid on ordered measures gets its need from them."""
+    an activity-model unit paid on ordered measures gets its need from them (read only when
+    the rule set has such a part)."""
+    if not any(isinstance(p.financing, ActivityModel) and p.financing.basis == "ordered" for p in body.parts):
+        return {}
     following = date(on.year + 1, on.month, 1) + (on - date(on.year, on.month, 1))
     return await HoursRepository(session).ordered_measures(on, following)
