@@ -5,7 +5,7 @@ visits at the decision's limit."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,13 +16,16 @@ from hjemflyt.budget.delivered.rules import (
     BELOW_SHARE,
     WEEKDAY_SWING,
     FlagKind,
+    Limit,
     Measure,
     Scope,
     Timed,
+    beyond_decision,
     covered_days,
     decided_in_month,
     flag_id,
     flags,
+    limit_in_month,
     measures_in_month,
     month_days,
     split_beyond,
@@ -30,6 +33,7 @@ from hjemflyt.budget.delivered.rules import (
     times_in_period,
 )
 from hjemflyt.budget.financing.rules import ActivityModel, RuleSetBody, activity_ore
+from hjemflyt.budget.settlements.rules import Agreement, Visit, statement_lines, total_ore, withheld_ore
 
 D = Decimal
 
@@ -286,3 +290,92 @@ def test_an_activity_unit_paid_on_ordered_measures_needs_what_the_decisions_orde
     assert got["812345672"].need_ore == 156 * 20 * 1000  # 20 min at 600 kr/h = 200 kr each
     assert "ordered" in got["812345672"].notes[0]
     assert got["900000006"].need_ore == 10 * 20 * 1000  # delivered, as before
+
+
+# --- the statement: per person and service --------------------------------------------------
+
+
+def test_limits_per_service_when_every_decided_service_names_its_type():
+    nursing = hours_scope("10", service_type="home-nursing")
+    help_ = hours_scope("4", service_type="practical-help")
+    limit = limit_in_month([nursing, help_], 2024, 1)
+    assert limit is not None
+    assert limit.total == D(14) * (1 + WEEKDAY_SWING)
+    assert limit.per_service == {
+        "home-nursing": D(10) * (1 + WEEKDAY_SWING),
+        "practical-help": D(4) * (1 + WEEKDAY_SWING),
+    }
+    assert limit_in_month([nursing, hours_scope("4")], 2024, 1).per_service is None  # type: ignore[union-attr]
+    assert limit_in_month([hours_scope("4", date(2024, 2, 1))], 2024, 1) is None
+
+
+def test_visits_count_against_their_own_service_and_an_undecided_service_is_beyond():
+    limit = Limit(D(3), {"home-nursing": D(2), "practical-help": D(1)})
+    h = 3600
+    typed = [
+        (Timed("n1", 2 * h), "home-nursing"),
+        (Timed("p1", h), "practical-help"),
+        (Timed("n2", h), "home-nursing"),  # the third nursing hour: beyond nursing's 2 h
+        (Timed("m1", h), "meals"),  # never decided
+    ]
+    assert beyond_decision(typed, limit) == {"n2": h, "m1": h}
+    # One visit without a type (the provider did not say): all count against the total of
+    # 3 h, in delivery order: n1 and p1 fill it.
+    untyped = [*typed[:3], (Timed("x", h), None)]
+    assert beyond_decision(untyped, limit) == {"n2": h, "x": h}
+
+
+def test_a_statement_withholds_the_part_beyond_and_pays_it_once_approved():
+    person, other = uuid.uuid4(), uuid.uuid4()
+    agreement = Agreement({"home-nursing": 65_000}, None, None)
+
+    def visit(visit_id: str, day: int, minutes: int, who: uuid.UUID = person) -> Visit:
+        start = datetime(2024, 1, day, 9, tzinfo=UTC)
+        return Visit(
+            visit_id, start.date(), start, uuid.uuid4(), who, "home-nursing", 3600, minutes * 60, False
+        )
+
+    visits = [visit("a", 1, 60), visit("b", 2, 60), visit("c", 3, 30), visit("z", 1, 600, other)]
+    limits = {person: Limit(D("2.25"), {"home-nursing": D("2.25")})}  # 2 h 15 min
+    lines = statement_lines(agreement, visits, [], [], limits)
+    by_id = {line.visit_id: line for line in lines}
+    c = by_id["c"]
+    # c: 30 min, 15 of them beyond: 162.50 kr paid, 162.50 kr withheld.
+    assert (c.beyond_decision_seconds, c.amount_ore, c.beyond_decision_ore) == (900, 16_250, 16_250)
+    assert by_id["z"].beyond_decision_seconds == 0  # no decision known: paid as delivered
+    assert total_ore(lines) == 65_000 * 2 + 16_250 + 650_000
+    assert withheld_ore(lines) == 16_250
+    approved = statement_lines(agreement, visits, [], [], limits, approved={person})
+    assert total_ore(approved) == 65_000 * 2 + 32_500 + 650_000
+    assert withheld_ore(approved) == 0
+    assert [line.beyond_decision_approved for line in approved if line.visit_id == "c"] == [True]
+    # Without limits the statement is as it always was.
+    assert total_ore(statement_lines(agreement, visits, [], [])) == total_ore(approved)
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 3 * 60), st.booleans()), min_size=1, max_size=20),
+    st.decimals(0, 20, places=2),
+)
+def test_paid_and_withheld_add_up_to_the_lines_as_delivered(visits, limit):
+    person = uuid.uuid4()
+    agreement = Agreement({"home-nursing": 65_001}, None, None)
+    rows = [
+        Visit(
+            f"v{i}",
+            date(2024, 3, 1 + i),
+            datetime(2024, 3, 1 + i, 9, tzinfo=UTC),
+            uuid.uuid4(),
+            person,
+            "home-nursing" if typed else None,
+            3600,
+            minutes * 60,
+            False,
+        )
+        for i, (minutes, typed) in enumerate(visits)
+    ]
+    plain = statement_lines(agreement, rows, [], [])
+    held = statement_lines(agreement, rows, [], [], {person: Limit(limit, {"home-nursing": limit})})
+    assert total_ore(held) + withheld_ore(held) == total_ore(plain)
+    paid_seconds = sum(line.actual_seconds - line.beyond_decision_seconds for line in held)
+    assert paid_seconds == min(sum(m * 60 for m, _ in visits), int(limit * 3600))

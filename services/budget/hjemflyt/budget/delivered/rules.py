@@ -292,6 +292,48 @@ def split_beyond(visits: Sequence[Timed], limit_hours: Decimal) -> dict[object, 
     return beyond
 
 
+@dataclass(frozen=True)
+class Limit:
+    """Hours a person's decisions allow at one provider in one month: in all, and per
+    service type when every decided service names its type (None otherwise)."""
+
+    total: Decimal
+    per_service: Mapping[str, Decimal] | None = None
+
+
+def limit_in_month(scopes: Sequence[Scope], year: int, month: int) -> Limit | None:
+    """The month's limits (`Decided.limit`) of a person's scopes at a provider; None when no
+    scope covers a day of the month."""
+    decided = decided_in_month(scopes, year, month)
+    if decided is None:
+        return None
+    if any(s.service_type is None for s in scopes):
+        return Limit(decided.limit)
+    per_service = {}
+    for t in sorted({s.service_type for s in scopes if s.service_type is not None}):
+        d = decided_in_month([s for s in scopes if s.service_type == t], year, month)
+        if d is not None:
+            per_service[t] = d.limit
+    return Limit(decided.limit, per_service)
+
+
+def beyond_decision(visits: Sequence[tuple[Timed, str | None]], limit: Limit) -> dict[object, int]:
+    """Seconds beyond the decision of each of a person's visits at a provider in a month
+    (in delivery order, each with its service type).
+
+    Per service when the decisions name every service's type and every visit names its
+    type: a service's visits count against that service's limit, and a service never
+    decided has none (all of it is beyond). Otherwise (a visit whose provider did not say
+    the type, a decision without types) all visits count against the person's total."""
+    if limit.per_service is not None and all(t is not None for _, t in visits):
+        out: dict[object, int] = {}
+        for t in sorted({t for _, t in visits if t is not None}):
+            mine = [v for v, vt in visits if vt == t]
+            out |= split_beyond(mine, limit.per_service.get(t, ZERO))
+        return out
+    return split_beyond([v for v, _ in visits], limit.total)
+
+
 @dataclass
 class PersonMonth:
     """One row of decided versus delivered: a person at a provider in a month."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from datetime import date, timedelta
-from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -85,17 +84,18 @@ async def person_months(
     return out
 
 
-async def limits(session: AsyncSession, provider_org: str, month: str) -> dict[uuid.UUID, Decimal]:
+async def limits(session: AsyncSession, provider_org: str, month: str) -> dict[uuid.UUID, rules.Limit]:
     """person -> hours the decisions allow at most at the provider in the month (with the
-    weekday swing): what a statement pays up to without the contract owner's approval."""
+    weekday swing), in all and per service: what a statement pays up to without the
+    contract owner's approval."""
     year, m = parse_month(month)
     first, following = rules.month_bounds(year, m)
     found = await DeliveredRepository(session).scopes(first, following, provider_org=provider_org)
-    out: dict[uuid.UUID, Decimal] = {}
+    out: dict[uuid.UUID, rules.Limit] = {}
     for (person_id, _), (_, scopes) in found.items():
-        d = rules.decided_in_month(scopes, year, m)
-        if d is not None:
-            out[person_id] = d.limit
+        limit = rules.limit_in_month(scopes, year, m)
+        if limit is not None:
+            out[person_id] = limit
     return out
 
 

@@ -11,9 +11,8 @@ import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
-from hjemflyt.budget.delivered.rules import Timed, split_beyond
+from hjemflyt.budget.delivered.rules import Limit, Timed, beyond_decision
 from hjemflyt.budget.deliveries.rules import SECONDS_PER_HOUR
 
 # Why a line has no price (it stays on the statement so the provider sees it).
@@ -128,25 +127,30 @@ def statement_lines(
     visits: list[Visit],
     corrections: list[Correction],
     disputes: list[AcceptedDispute],
-    limits: Mapping[uuid.UUID, Decimal] | None = None,
+    limits: Mapping[uuid.UUID, Limit] | None = None,
     approved: Collection[uuid.UUID] = (),
 ) -> list[Line]:
     """The month's lines: its delivered visits (cancelled ones are not delivered and are
     left out), then corrections of closed months, then accepted disputes.
 
-    `limits` (person -> hours the decisions allow at most in the month at this provider,
-    `delivered.rules.Decided.limit`): a person's visits count against it in delivery order;
-    the part of a visit beyond it is marked (`beyond_decision_*`) and its money left out of
-    the line's amount unless the person is in `approved`. Persons without a limit (no
-    decision known, e.g. a pathway assignment before the decision) are paid as delivered."""
+    `limits` (person -> hours the decisions allow at most in the month at this provider, in
+    all and per service, `delivered.rules.Limit`): a person's visits count against them in
+    delivery order (`delivered.rules.beyond_decision`); the part of a visit beyond is marked
+    (`beyond_decision_*`) and its money left out of the line's amount unless the person is
+    in `approved`. Persons without a limit (no decision known, e.g. a pathway assignment
+    before the decision) are paid as delivered."""
     limits = limits or {}
     delivered = sorted(
         (v for v in visits if not v.cancelled), key=lambda v: (v.visit_date, v.planned_start, v.visit_id)
     )
     beyond: dict[object, int] = {}
     for person_id, limit in limits.items():
-        mine = [Timed(v.visit_id, v.actual_seconds) for v in delivered if v.person_id == person_id]
-        beyond |= split_beyond(mine, limit)
+        mine = [
+            (Timed(v.visit_id, v.actual_seconds), v.service_type)
+            for v in delivered
+            if v.person_id == person_id
+        ]
+        beyond |= beyond_decision(mine, limit)
     lines: list[Line] = []
     for v in delivered:
         p, amount, reason = _priced(agreement, v)
