@@ -5,8 +5,9 @@ the contract owner approves it, and deliveries far from the decision are flagged
 (`budget.delivery.flagged`): when the statement is issued, and by the month-end sweep for
 providers without statements.
 
-The month looked at is two months before the suite's month: over, and past the sweep's grace
-days, on any day the suite runs."""
+The service runs on a clock standing at the suite's today; the month looked at is the
+suite's month, and the clock is moved past its end (the month is over: a statement can be
+issued, "far below" is judged) and then past the sweep's grace days (the sweep judges it)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from hjemflyt.budget.db import platform_tables
+from hjemflyt.budget.delivered.service import GRACE_DAYS
 from hjemflyt.budget.delivered.worker import sweep_once
 from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.budget.main import create_app
@@ -44,7 +46,15 @@ from hjemflyt.shared.contracts.reports import VISITS_REPORTED, ReportedVisit, Vi
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import OSLO
-from hjemflyt.shared.testing import auth, eventually, running_service, suite_now, suite_today
+from hjemflyt.shared.testing import (
+    auth,
+    eventually,
+    fixed_clock,
+    move_clock_to,
+    running_service,
+    suite_now,
+    suite_today,
+)
 
 A = "812345672"  # private: settled by the hour
 B = "974778807"  # municipal: no statements, flagged by the sweep
@@ -52,9 +62,7 @@ T = platform_tables
 NURSING = "home-nursing"
 Event = tuple[EventType[Any], dict[str, Any]]
 
-_today = suite_today()
-_y, _m0 = divmod(_today.year * 12 + _today.month - 1 - 2, 12)
-Y, M = _y, _m0 + 1
+Y, M = suite_today().year, suite_today().month
 MONTH = f"{Y:04d}-{M:02d}"
 DAYS = calendar.monthrange(Y, M)[1]
 FIRST, LAST = date(Y, M, 1), date(Y, M, DAYS)
@@ -64,8 +72,13 @@ ORDER = uuid.uuid4()
 
 
 @pytest.fixture
-async def client(settings):
-    async with running_service(create_app, settings) as client:
+def clock():
+    return fixed_clock()
+
+
+@pytest.fixture
+async def client(settings, clock):
+    async with running_service(create_app, settings, clock=clock) as client:
         yield client
 
 
@@ -233,7 +246,7 @@ async def flagged(client) -> list[DeliveryFlagged]:
 
 
 async def test_decided_against_delivered_flags_and_the_part_beyond_the_decision_withheld(
-    client, issuer, settings, bus
+    client, clock, issuer, settings, bus
 ):
     wound = OrderedMeasure(code="SAR", description="Sårstell", times=3, per="week")
     medicines = OrderedMeasure(code="MED", description="Oppfølging av faste medisiner", times=1, per="day")
@@ -268,6 +281,11 @@ async def test_decided_against_delivered_flags_and_the_part_beyond_the_decision_
     )
 
     manager = auth(issuer, Role.manager)
+    # While the month runs, only above the decision shows.
+    r = await client.get("/v1/decided-vs-delivered", params={"month": MONTH}, headers=manager)
+    assert {x["person_id"]: x["flags"] for x in r.json() if x["flags"]} == {str(R): ["above_hours"]}
+
+    move_clock_to(clock, LAST + timedelta(days=1))  # the month is over, the sweep's grace days not
     r = await client.get("/v1/decided-vs-delivered", params={"month": MONTH}, headers=manager)
     assert r.status_code == 200, r.text
     rows = {(x["person_id"], x["provider_org"]): x for x in r.json()}
@@ -387,7 +405,8 @@ async def test_decided_against_delivered_flags_and_the_part_beyond_the_decision_
     )
     assert r.status_code == 403
 
-    # Issued: the month is closed for A, and A's flags are raised (not Q's: B has no statement).
+    # Issued: the month is closed for A, and A's flags are raised (not Q's: B has no statement,
+    # and the sweep has not judged the month yet).
     r = await client.post(f"/v1/settlements/{draft['id']}/issue", headers=manager)
     assert r.status_code == 200, r.text
     assert sorted((f.person_id, f.kind) for f in await flagged(client)) == sorted(
@@ -400,13 +419,20 @@ async def test_decided_against_delivered_flags_and_the_part_beyond_the_decision_
     )
     assert r.status_code == 409
 
-    # The sweep flags the municipal unit's month (and, once it is past its grace days, last
-    # month: nothing was delivered in it), and raises nothing twice.
+    # Within the grace days the sweep leaves the month alone; past them it judges it once, for
+    # every provider: the municipal unit's flag is raised, A's are not raised again.
     ctx = client.app.state.ctx
-    assert await sweep_once(ctx) >= 1
+    assert await sweep_once(ctx) == 0
+    move_clock_to(clock, LAST + timedelta(days=1 + GRACE_DAYS))
+
+    async def swept() -> None:
+        await sweep_once(ctx)  # or the service's own sweep, every few seconds
+        assert {f.person_id for f in await flagged(client) if f.month == MONTH} == {R, X, Q}
+
+    await eventually(swept)
     assert await sweep_once(ctx) == 0
     flags = {f.person_id: f for f in await flagged(client) if f.month == MONTH}
-    assert len(flags) == 3
+    assert len(await flagged(client)) == 3
     fq = flags[Q]
     assert (fq.kind, fq.provider_org, fq.district, fq.month) == ("below_frame_min", B, "frogner", MONTH)
     assert (fq.decided_hours, fq.frame_min_hours, fq.frame_max_hours, fq.delivered_hours) == (

@@ -7,7 +7,7 @@ from hjemflyt.budget.allocations.models import (
     BufferEntry,
     Redistribution,
 )
-from hjemflyt.budget.delivered.models import DeliveryFlag
+from hjemflyt.budget.delivered.models import DeliveryFlag, DeliverySweep
 from hjemflyt.budget.deliveries.models import Admission, DeliveredVisit, VisitCorrection
 from hjemflyt.budget.financing.models import RuleSet
 from hjemflyt.budget.hours.models import DecidedHours, DecisionState, EndedHours, ProviderChoice, ProviderUnit
@@ -18,4 +18,4 @@ __all__ = ["DecidedHours", "DecisionState", "ProviderChoice", "ProviderUnit", "R
 __all__ += ["Allocation", "AllocationChange", "AllocationUnit", "BufferEntry", "Redistribution"]
 __all__ += ["Admission", "DeliveredVisit", "Dispute", "Settlement", "SettlementLine", "VisitCorrection"]
 __all__ += ["Inhabitants", "KostraFunction"]
-__all__ += ["BeyondDecisionApproval", "DeliveryFlag", "EndedHours"]
+__all__ += ["BeyondDecisionApproval", "DeliveryFlag", "DeliverySweep", "EndedHours"]

@@ -36,3 +36,14 @@ class DeliveryFlag(Base):
     # statement-issued | month-end-sweep: when it was found.
     trigger: Mapped[str] = mapped_column(Text)
     flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DeliverySweep(Base):
+    """A month the month-end sweep has judged (once, `GRACE_DAYS` after its end): the sweep
+    can then run every few seconds on the service clock and only look at months not judged."""
+
+    __tablename__ = "delivery_sweep"
+
+    month: Mapped[str] = mapped_column(Text, primary_key=True)
+    flags: Mapped[int]
+    swept_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -8,14 +8,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.budget.delivered.models import DeliveryFlag
+from hjemflyt.budget.delivered.models import DeliveryFlag, DeliverySweep
 from hjemflyt.budget.delivered.rules import Measure, Scope
 from hjemflyt.budget.deliveries.models import DeliveredVisit
 from hjemflyt.budget.hours.models import DecidedHours, EndedHours
@@ -148,6 +148,27 @@ class DeliveredRepository:
             return []
         stmt = insert(DeliveryFlag).values(rows).on_conflict_do_nothing().returning(DeliveryFlag)
         return list((await self.session.scalars(stmt)).all())
+
+    async def claim_sweep(self, month: str, at: datetime) -> bool:
+        """Claim a month for the sweep; False when it was swept (or is being swept) already."""
+        stmt = (
+            insert(DeliverySweep)
+            .values(month=month, flags=0, swept_at=at)
+            .on_conflict_do_nothing()
+            .returning(DeliverySweep.month)
+        )
+        return (await self.session.execute(stmt)).first() is not None
+
+    async def swept(self, month: str, flags: int) -> None:
+        await self.session.execute(
+            update(DeliverySweep).where(DeliverySweep.month == month).values(flags=flags)
+        )
+
+    async def unswept(self, months: list[str]) -> list[str]:
+        done = set(
+            await self.session.scalars(select(DeliverySweep.month).where(DeliverySweep.month.in_(months)))
+        )
+        return [m for m in months if m not in done]
 
     async def flags(self, month: str, provider_org: str | None = None) -> list[DeliveryFlag]:
         stmt = select(DeliveryFlag).where(DeliveryFlag.month == month)

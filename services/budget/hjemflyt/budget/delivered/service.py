@@ -165,7 +165,19 @@ def months_to_sweep(today: date) -> list[str]:
 
 
 async def sweep(ctx: ServiceContext, session: AsyncSession) -> int:
+    """Judge each month over for GRACE_DAYS once (for every provider); returns flags raised.
+
+    Once: a month is claimed in the same transaction as its flags, so replicas never judge it
+    twice and the loop can run often (a clock moved forward is followed promptly). Visits
+    reported for a month after it was judged do not raise its flags from the sweep: a
+    private provider's statement judges its month again when issued (the flags are
+    idempotent), and the API shows the month as it stands."""
     total = 0
-    for month in months_to_sweep(ctx.clock.today()):
-        total += await raise_flags(ctx, session, month, trigger=MONTH_END_SWEEP)
+    repo = DeliveredRepository(session)
+    for month in await repo.unswept(months_to_sweep(ctx.clock.today())):
+        if not await repo.claim_sweep(month, ctx.clock.now()):
+            continue
+        raised = await raise_flags(ctx, session, month, trigger=MONTH_END_SWEEP)
+        await repo.swept(month, raised)
+        total += raised
     return total

@@ -81,6 +81,14 @@ def upgrade() -> None:
     op.create_index(
         "ix_delivery_flag_month_provider", "delivery_flag", ["month", "provider_org"], schema="budget"
     )
+    op.create_table(
+        "delivery_sweep",
+        sa.Column("month", sa.Text(), nullable=False),
+        sa.Column("flags", sa.Integer(), nullable=False),
+        sa.Column("swept_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("month", name=op.f("pk_delivery_sweep")),
+        schema="budget",
+    )
     op.add_column(
         "settlement",
         sa.Column("withheld_ore", sa.Integer(), server_default=sa.text("0"), nullable=False),
@@ -124,6 +132,7 @@ def downgrade() -> None:
     for column in ("beyond_decision_approved", "beyond_decision_ore", "beyond_decision_seconds"):
         op.drop_column("settlement_line", column, schema="budget")
     op.drop_column("settlement", "withheld_ore", schema="budget")
+    op.drop_table("delivery_sweep", schema="budget")
     op.drop_index("ix_delivery_flag_month_provider", table_name="delivery_flag", schema="budget")
     op.drop_index(op.f("ix_budget_delivery_flag_person_id"), table_name="delivery_flag", schema="budget")
     op.drop_table("delivery_flag", schema="budget")
