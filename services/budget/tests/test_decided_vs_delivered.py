@@ -409,6 +409,7 @@ async def test_decided_against_delivered_flags_and_the_part_beyond_the_decision_
     # and the sweep has not judged the month yet).
     r = await client.post(f"/v1/settlements/{draft['id']}/issue", headers=manager)
     assert r.status_code == 200, r.text
+    assert (r.json()["amount_ore"], r.json()["withheld_ore"]) == (24 * 65_000, 0)
     assert sorted((f.person_id, f.kind) for f in await flagged(client)) == sorted(
         [(R, "above_hours"), (X, "below_half_hours")]
     )

@@ -56,6 +56,10 @@ class SettlementIssued(EventData):
     lines: int
     amount_ore: int
     issued_at: datetime
+    # Added with decided versus delivered (issue 12); 0 from statements issued before it.
+    withheld_ore: int = Field(
+        default=0, description="Parts of visits beyond the persons' decisions, not approved: not paid"
+    )
 
 
 class DeliveryFlagged(EventData):

@@ -167,6 +167,7 @@ async def issue(
             lines=settlement.lines,
             amount_ore=settlement.amount_ore,
             issued_at=now,
+            withheld_ore=settlement.withheld_ore,
         ),
         subject=str(settlement.id),
     )
