@@ -1,7 +1,7 @@
 """delivery flags from budget for the case office's worklists
 
-Revision ID: 0007_delivery_flags
-Revises: 0006
+Revision ID: 0009_delivery_flags
+Revises: 0008_assignments
 """
 
 from collections.abc import Sequence
@@ -9,9 +9,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-# Not "0007": other work on pathway may add a 0007 beside this one; a merge joins them.
-revision: str = "0007_delivery_flags"
-down_revision: str | None = "0006"
+revision: str = "0009_delivery_flags"
+down_revision: str | None = "0008_assignments"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
