@@ -174,6 +174,14 @@ async def test_a_flagged_delivery_is_on_the_worklist_until_a_decision_answers_it
     r = await client.get("/v1/worklists/districts/frogner", headers=officer)
     assert {i["kind"] for i in r.json()["items"]} >= {"delivery_flagged"}
 
+    # The person's timeline holds the flag once (the copies and the re-publication too).
+    r = await client.get(f"/v1/persons/{above}/timeline", headers=officer)
+    assert r.status_code == 200, r.text
+    flagged = [e for e in r.json()["entries"] if e["kind"] == "delivery-flagged"]
+    assert [(e["source"], e["details"]["flag"], e["details"]["delivered_hours"]) for e in flagged] == [
+        ("budget", "above_hours", "12.00")
+    ]
+
     # The case office answers with a new decision for the person: the flag leaves the list.
     await publish_all(client, bus, settings, made(above, at=suite_now() + timedelta(minutes=1)))
     assert [i["person_id"] for i in await items(client, officer)] == [str(below)]
