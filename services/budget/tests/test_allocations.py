@@ -33,6 +33,7 @@ from hjemflyt.shared.contracts.events import (
     DecidedService,
     DecisionEnded,
     DecisionMade,
+    OrderedMeasure,
     PersonAdmitted,
     PersonDischarged,
     ProviderKind,
@@ -102,7 +103,9 @@ class Municipality:
         service, body, msg = envelope(PROVIDER_REGISTERED, data, org, self.settings.tenant)
         self.events.append((PROVIDER_REGISTERED, body, msg, service))
 
-    def decision(self, org: str, hours: str, start: date = START) -> uuid.UUID:
+    def decision(
+        self, org: str, hours: str, start: date = START, measures: list[OrderedMeasure] | None = None
+    ) -> uuid.UUID:
         person, decision = uuid.uuid4(), uuid.uuid4()
         data = DecisionMade(
             decision_id=decision,
@@ -118,6 +121,7 @@ class Municipality:
                     service_type="home-nursing",
                     hours_per_month=Decimal(hours),
                     provider_org=org,
+                    measures=measures or [],
                 )
             ],
             made_at=suite_now(),
@@ -588,3 +592,42 @@ async def test_an_activity_model_unit_is_funded_from_the_measures_it_delivered_l
         + made.json()["buffer_ore"]
     )
     assert total == 200_000_000
+
+
+async def test_an_activity_model_unit_paid_on_ordered_measures_is_funded_from_the_decisions(
+    client, settings, manager
+):
+    town = Municipality(settings)
+    town.unit(U1)
+    town.unit(U2)
+    town.decision(U1, "10")
+    shower = OrderedMeasure(code="shower", description="Dusj", times=1, per="day")
+    drops = OrderedMeasure(code="eye-drops", description="Øyedråper", times=2, per="week")
+    town.decision(
+        U2, "30", measures=[shower, drops, OrderedMeasure(description="Samtale", times=1, per="month")]
+    )
+    await town.publish(client, manager, {U1: 1, U2: 1})
+    activity = {
+        "applies_to": [U2],
+        "financing": {
+            "model": "activity",
+            "basis": "ordered",
+            "rate_ore_per_hour": 60_000,
+            "norms_minutes": {"shower": 30, "eye-drops": 10},
+        },
+    }
+    r = await client.post("/v1/rule-sets/defaults/stavanger-2022", headers=manager)
+    body = r.json()["body"] | {"parts": [*r.json()["body"]["parts"], activity]}
+    r = await client.post("/v1/rule-sets", json={"key": "on-orders", **body}, headers=manager)
+    assert r.status_code == 201, r.text
+    assert r.json()["body"]["parts"][-1]["financing"]["basis"] == "ordered"
+    assert (await client.post(f"/v1/rule-sets/{r.json()['id']}/adoption", headers=manager)).status_code == 200
+    made = await client.post("/v1/allocations", json={**BUDGETING, "frame_ore": 200_000_000}, headers=manager)
+    assert made.status_code == 201, made.text
+    line = units(made.json())[U2]
+    # The budget year from 1 January: a shower every day (30 min) and eye drops twice a week
+    # (10 min), at 600 kr an hour (1 000 øre a minute); the uncoded measure has no norm.
+    days = (date(YEAR + 1, 1, 1) - date(YEAR, 1, 1)).days
+    minutes = Decimal(30 * days) + Decimal(10 * 2 * days) / 7
+    assert line["model"] == "activity"
+    assert line["need_ore"] == int((minutes * 1000).quantize(Decimal(1), rounding="ROUND_HALF_UP"))

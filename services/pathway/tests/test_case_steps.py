@@ -677,7 +677,12 @@ def test_a_date_only_step_is_placed_by_its_record_time_on_that_day_only():
 
 
 def test_every_kind_has_a_handler():
-    subscriptions = timeline_events.ASSESSMENT + timeline_events.NOTIFICATIONS + timeline_events.PATHWAY
+    subscriptions = (
+        timeline_events.ASSESSMENT
+        + timeline_events.NOTIFICATIONS
+        + timeline_events.PATHWAY
+        + timeline_events.BUDGET
+    )
     handled = {s.event_type.name for s in subscriptions}
     assert len(handled) == len(EntryKind) == 39
 
@@ -689,7 +694,12 @@ def test_every_pseudonymous_event_about_a_person_is_on_the_timeline():
         for name, t in REGISTRY.items()
         if not t.personal_data and ("person_id" in t.model.model_fields or "visits" in t.model.model_fields)
     }
-    subscriptions = timeline_events.ASSESSMENT + timeline_events.NOTIFICATIONS + timeline_events.PATHWAY
+    subscriptions = (
+        timeline_events.ASSESSMENT
+        + timeline_events.NOTIFICATIONS
+        + timeline_events.PATHWAY
+        + timeline_events.BUDGET
+    )
     assert about_persons == {s.event_type.name for s in subscriptions}
 
 

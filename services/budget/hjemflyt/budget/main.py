@@ -9,6 +9,8 @@ from fastapi import FastAPI
 
 from hjemflyt.budget.allocations.endpoints import router as allocations
 from hjemflyt.budget.db import SCHEMA, platform_tables
+from hjemflyt.budget.delivered import worker as delivered_worker
+from hjemflyt.budget.delivered.endpoints import router as delivered
 from hjemflyt.budget.deliveries import events as deliveries_events
 from hjemflyt.budget.financing.endpoints import router as rule_sets
 from hjemflyt.budget.hours import events as hours_events
@@ -36,8 +38,9 @@ SPEC = ServiceSpec(
     title="hjemflyt budget",
     description="Financing models, allocation among units, simulation and provider settlement.",
     tables=platform_tables,
-    routers=[hours, rule_sets, allocations, settlements, simulations, kostra, pictures],
+    routers=[hours, rule_sets, allocations, settlements, simulations, kostra, pictures, delivered],
     consumers=consumers,
+    workers=delivered_worker.workers,
 )
 
 

@@ -53,6 +53,8 @@ def consumers(ctx: ServiceContext) -> list[Consumer]:
                 responsibility_events.NOTIFICATIONS,
             ),
         ),
+        # budget's deliveries far from the decision: the case office's worklists and the timeline.
+        ctx.consumer("budget", merge(worklist_events.BUDGET, timeline_events.BUDGET)),
         # pathway's own events, from its own stream: its timeline entries come as any other's.
         ctx.consumer("pathway", timeline_events.PATHWAY),
     ]

@@ -18,7 +18,13 @@ from hjemflyt.pathway.pathways.models import (
 )
 from hjemflyt.pathway.responsibility.models import PrimaryContact, Responsibility
 from hjemflyt.pathway.timeline.models import TimelineEntry
-from hjemflyt.pathway.worklists.models import AdjustmentLogged, CaseTask, ChangeOfNeedReport, ProviderOrder
+from hjemflyt.pathway.worklists.models import (
+    AdjustmentLogged,
+    CaseTask,
+    ChangeOfNeedReport,
+    DeliveryFlag,
+    ProviderOrder,
+)
 
 __all__ = [
     "AdjustmentLogged",
@@ -26,6 +32,7 @@ __all__ = [
     "CaseTask",
     "ChangeOfNeedReport",
     "DecisionFact",
+    "DeliveryFlag",
     "Pathway",
     "PathwayCorrection",
     "PathwayReferral",

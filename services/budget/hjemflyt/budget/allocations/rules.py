@@ -107,13 +107,17 @@ def needs(
     prices: Prices | None = None,
     units: Mapping[str, str] | None = None,
     measures: Mapping[str, Mapping[str, int]] | None = None,
+    ordered: Mapping[str, Mapping[str, Decimal]] | None = None,
 ) -> dict[str, UnitNeed]:
     """Each unit's annual need. `units` (provider_org -> kind) adds registered units that
     have no persons now, so that frame-model units and emptied units keep a line.
     `measures` (provider_org -> measure code -> times done in the past 12 months) is what
-    activity-model units are estimated from."""
+    activity-model units paid on delivered measures are estimated from; `ordered`
+    (provider_org -> measure code -> times the running decisions order in the coming 12
+    months) is what those paid on ordered measures get."""
     prices = prices or {}
     measures = measures or {}
+    ordered = ordered or {}
     out: dict[str, UnitNeed] = {}
     bands: dict[int, _Bands] = {}
     hourly_hours: dict[str, dict[str, Decimal]] = {}
@@ -136,6 +140,14 @@ def needs(
                 found.notes.append(
                     "hourly purchase is paid on delivered hours (settlement); allocated here from "
                     "decided hours * 12 * price"
+                )
+            elif isinstance(part.financing, ActivityModel) and part.financing.basis == "ordered":
+                wanted = ordered.get(org, {})
+                found.need_ore = activity_ore(part.financing, wanted)
+                found.notes.append(
+                    "activity model on ordered measures: the coded measures the running decisions "
+                    "order for the 12 months from the date (frequency * norm minutes * rate)"
+                    + ("" if wanted else "; none are ordered, so nothing is allocated")
                 )
             elif isinstance(part.financing, ActivityModel):
                 done = measures.get(org, {})
@@ -224,10 +236,11 @@ def allocate(
     prices: Prices | None = None,
     units: Mapping[str, str] | None = None,
     measures: Mapping[str, Mapping[str, int]] | None = None,
+    ordered: Mapping[str, Mapping[str, Decimal]] | None = None,
 ) -> Allocation:
     if frame_ore <= 0:
         raise ValueError("the frame must be above 0")
-    unit_needs = needs(body, population, prices, units, measures)
+    unit_needs = needs(body, population, prices, units, measures, ordered)
     general_share, buffer_share = shares(body)
     general = share_of(frame_ore, general_share)
     buffer = share_of(frame_ore, buffer_share)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,7 +22,7 @@ from hjemflyt.budget.allocations.models import (
 from hjemflyt.budget.allocations.repository import AllocationRepository
 from hjemflyt.budget.deliveries.repository import actual_hours, delivered_measures, paused_months
 from hjemflyt.budget.financing import service as rule_sets
-from hjemflyt.budget.financing.rules import LevelsModel, RuleSetBody, annual_ore
+from hjemflyt.budget.financing.rules import ActivityModel, LevelsModel, RuleSetBody, annual_ore
 from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.shared.contracts.budget import (
     ALLOCATION_MADE,
@@ -162,6 +163,7 @@ async def make(
         prices={org: prices for org, (_, prices) in units.items()},
         units={org: kind for org, (kind, _) in units.items()},
         measures=await _year_of_measures(session, budgeting_date),
+        ordered=await _year_of_orders(session, body, budgeting_date),
     )
     now = ctx.clock.now()
     allocation = Allocation(
@@ -277,6 +279,7 @@ async def recompute(
         prices={org: prices for org, (_, prices) in units.items()},
         units=kinds,
         measures=await _year_of_measures(session, on),
+        ordered=await _year_of_orders(session, body, on),
     )
     # Focus users are funded after the fact, from what they received in the tertial just ended.
     months = rules.tertial_months(tertial - 1)
@@ -534,3 +537,15 @@ async def _year_of_measures(session: AsyncSession, before: date) -> dict[str, di
     annual need is estimated from them (its income follows what it delivers)."""
     start = date(before.year - 1, before.month, min(before.day, 28 if before.month == 2 else 31))
     return await delivered_measures(session, start=start, end=before)
+
+
+async def _year_of_orders(
+    session: AsyncSession, body: RuleSetBody, on: date
+) -> dict[str, dict[str, Decimal]]:
+    """The coded measures the decisions running on a date order for the 12 months from it:
+    an activity-model unit paid on ordered measures gets its need from them (read only when
+    the rule set has such a part)."""
+    if not any(isinstance(p.financing, ActivityModel) and p.financing.basis == "ordered" for p in body.parts):
+        return {}
+    following = date(on.year + 1, on.month, 1) + (on - date(on.year, on.month, 1))
+    return await HoursRepository(session).ordered_measures(on, following)

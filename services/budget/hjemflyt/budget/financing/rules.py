@@ -99,9 +99,15 @@ class LevelsModel(_Strict):
 
 
 class ActivityModel(_Strict):
-    """Activity-based income (ABI): time norm per measure * rate, on delivered measures."""
+    """Activity-based income (ABI): time norm per measure * rate, on delivered measures or on
+    the measures the decisions order (DOMAIN § 6: "per ordered/delivered measure")."""
 
     model: Literal["activity"] = "activity"
+    basis: Literal["delivered", "ordered"] = Field(
+        default="delivered",
+        description="delivered: measures done on visits; ordered: the decisions' coded measures times "
+        "their frequency in the period",
+    )
     rate_ore_per_hour: Ore
     norms_minutes: dict[str, Annotated[int, Field(ge=0, le=24 * 60)]] = Field(
         min_length=1, description="Time norm in minutes per measure code"
@@ -267,11 +273,14 @@ def cliffs(model: LevelsModel) -> list[tuple[str, str, int, Decimal | None]]:
     return out
 
 
-def activity_ore(model: ActivityModel, measures: Iterable[str] | Mapping[str, int]) -> int:
-    """Income for delivered measures (codes, or code -> times done): sum of norm minutes *
-    rate / 60; measures without a norm earn 0."""
-    counts = measures if isinstance(measures, Mapping) else Counter(measures)
-    minutes = sum(model.norms_minutes.get(m, 0) * n for m, n in counts.items())
+def activity_ore(
+    model: ActivityModel, measures: Iterable[str] | Mapping[str, int] | Mapping[str, Decimal]
+) -> int:
+    """Income for measures (codes, or code -> times: done, or ordered in the period, which
+    may be a fraction, e.g. a weekly measure over 30 days): sum of norm minutes * times *
+    rate / 60, rounded once; measures without a norm earn 0."""
+    counts: Mapping[str, int | Decimal] = measures if isinstance(measures, Mapping) else Counter(measures)
+    minutes = sum((model.norms_minutes.get(m, 0) * Decimal(n) for m, n in counts.items()), ZERO)
     return ore(Decimal(minutes) * model.rate_ore_per_hour / 60)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +45,12 @@ class PersonHours(BaseModel):
     hours_per_month: Decimal
     start_date: date
     end_date: date | None
+    frame_min_hours: Decimal | None = Field(description="A frame's minimum (scope_kind frame)")
+    frame_max_hours: Decimal | None = Field(description="A frame's maximum (scope_kind frame)")
+    measures: list[dict[str, Any]] = Field(
+        description="The ordered measures: code, description, times, per (day | week | month | quarter | "
+        "year), minutes"
+    )
 
 
 @router.get("/providers/hours", summary="Decided hours per month per provider unit")

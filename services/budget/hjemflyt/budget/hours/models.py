@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import CheckConstraint, Date, DateTime, Numeric, Text, Uuid, text
 from sqlalchemy.dialects.postgresql import JSONB
@@ -36,6 +37,39 @@ class DecidedHours(Base):
     end_date: Mapped[date | None] = mapped_column(Date)
     # KOSTRA age band at the decision date (0-66 | 67-79 | 80+); None from older events.
     age_band: Mapped[str | None] = mapped_column(Text)
+    # The structured order's scope (issue 12): a frame's minimum and maximum (scope_kind
+    # frame; hours_per_month is then the maximum) and the ordered measures as in the event
+    # (code, description, times, per, minutes). Empty from decisions that do not give them.
+    frame_min_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    frame_max_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    measures: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+
+
+class EndedHours(Base):
+    """The decided services of decisions that have ended, as they stood, with the day they
+    ended: decided versus delivered compares months gone by, when the decision may have
+    ended since (the counted hours above forget an ended decision at once)."""
+
+    __tablename__ = "ended_hours"
+
+    decision_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    service_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    service_code: Mapped[str] = mapped_column(Text)
+    service_type: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(Text)
+    scope_kind: Mapped[str] = mapped_column(Text)
+    decision_version: Mapped[int]
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    district: Mapped[str] = mapped_column(Text)
+    provider_org: Mapped[str | None] = mapped_column(Text)
+    hours_per_month: Mapped[Decimal] = mapped_column(Numeric(6, 2))
+    start_date: Mapped[date] = mapped_column(Date)
+    # The day it ended (the decision's end date as `decision.ended` gives it).
+    end_date: Mapped[date | None] = mapped_column(Date)
+    age_band: Mapped[str | None] = mapped_column(Text)
+    frame_min_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    frame_max_hours: Mapped[Decimal | None] = mapped_column(Numeric(6, 2))
+    measures: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
 
 
 class DecisionState(Base):

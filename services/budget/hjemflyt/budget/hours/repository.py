@@ -7,12 +7,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.db import SCHEMA
-from hjemflyt.budget.hours.models import DecidedHours, DecisionState, ProviderChoice, ProviderUnit
+from hjemflyt.budget.delivered.rules import times_in_period
+from hjemflyt.budget.hours.models import DecidedHours, DecisionState, EndedHours, ProviderChoice, ProviderUnit
 from hjemflyt.budget.hours.rules import CountedService, PersonAtUnit, same_service, unpack_hours
 from hjemflyt.shared.platform.auth import Principal
 
@@ -116,6 +117,9 @@ class HoursRepository:
                 "start_date": start_date,
                 "end_date": end_date,
                 "age_band": age_band,
+                "frame_min_hours": s.frame_min_hours,
+                "frame_max_hours": s.frame_max_hours,
+                "measures": list(s.measures),
             }
             for s in services
         ]
@@ -156,6 +160,16 @@ class HoursRepository:
             where=DecisionState.status == ACTIVE,
         )
         await self.session.execute(stmt)
+        # Kept as they stood, ending on the decision's end date (months gone by compare with them).
+        columns = [c.name for c in DecidedHours.__table__.columns if c.name != "end_date"]
+        archived = select(
+            *(DecidedHours.__table__.c[c] for c in columns), literal(end_date).label("end_date")
+        )
+        await self.session.execute(
+            insert(EndedHours)
+            .from_select([*columns, "end_date"], archived.where(DecidedHours.decision_id == decision_id))
+            .on_conflict_do_nothing()
+        )
         await self.session.execute(delete(DecidedHours).where(DecidedHours.decision_id == decision_id))
 
     async def choose_provider(
@@ -265,6 +279,33 @@ class HoursRepository:
             PersonAtUnit(person_id, org, kinds.get(org, "unknown"), district, unpack_hours(packed))
             for person_id, org, district, packed in rows
         ]
+
+    async def ordered_measures(self, start: date, following: date) -> dict[str, dict[str, Decimal]]:
+        """provider_org -> measure code -> times the decisions running on `start` order in
+        [start, following) (each by its frequency and the days its decision covers). Uncoded
+        measures have no norm and are left out; so are services with no provider chosen."""
+        rows = await self.session.execute(
+            select(
+                DecidedHours.provider_org,
+                DecidedHours.measures,
+                DecidedHours.start_date,
+                DecidedHours.end_date,
+            ).where(
+                DecidedHours.provider_org.is_not(None),
+                DecidedHours.start_date <= start,
+                or_(DecidedHours.end_date.is_(None), DecidedHours.end_date >= start),
+                func.jsonb_array_length(DecidedHours.measures) > 0,
+            )
+        )
+        out: dict[str, dict[str, Decimal]] = {}
+        for org, measures, begins, ends in rows:
+            per_code = out.setdefault(org, {})
+            for m in measures:
+                if not m.get("code"):
+                    continue
+                times = times_in_period(m["times"], m["per"], begins, ends, start, following)
+                per_code[m["code"]] = per_code.get(m["code"], Decimal(0)) + times
+        return out
 
     async def unassigned_hours(self) -> tuple[int, Decimal]:
         """Persons and hours per month granted but with no provider chosen yet."""

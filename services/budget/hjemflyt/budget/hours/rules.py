@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from hjemflyt.shared.contracts.events import DecidedService
 
@@ -21,6 +22,10 @@ class CountedService:
     scope_kind: str
     hours_per_month: Decimal
     provider_org: str | None
+    # The structured order's scope (issue 12); empty from decisions that do not give them.
+    frame_min_hours: Decimal | None = None
+    frame_max_hours: Decimal | None = None
+    measures: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass
@@ -82,11 +87,21 @@ def counted_services(services: Iterable[DecidedService]) -> list[CountedService]
                 scope_kind=s.scope_kind,
                 hours_per_month=s.hours_per_month,
                 provider_org=s.provider_org,
+                frame_min_hours=s.frame_min_hours,
+                frame_max_hours=s.frame_max_hours,
+                measures=tuple(m.model_dump(mode="json") for m in s.measures),
             )
         else:
             counted[key] = replace(
                 seen,
                 hours_per_month=seen.hours_per_month + s.hours_per_month,
                 provider_org=seen.provider_org or s.provider_org,
+                frame_min_hours=_add(seen.frame_min_hours, s.frame_min_hours),
+                frame_max_hours=_add(seen.frame_max_hours, s.frame_max_hours),
+                measures=seen.measures + tuple(m.model_dump(mode="json") for m in s.measures),
             )
     return list(counted.values())
+
+
+def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
+    return b if a is None else a if b is None else a + b

@@ -15,6 +15,7 @@ from hjemflyt.budget.settlements.repository import SettlementRepository
 from hjemflyt.budget.settlements.schemas import (
     MONTH,
     AnswerIn,
+    BeyondApprovalIn,
     DisputeIn,
     DisputeOut,
     LineOut,
@@ -153,6 +154,22 @@ async def issue(
     settlement_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Writer
 ) -> SettlementOut:
     return SettlementOut.model_validate(await service.issue(ctx, session, principal, settlement_id))
+
+
+@router.post(
+    "/{settlement_id}/beyond-decision-approvals",
+    summary="Pay a person's delivery beyond the decision on a draft (manager)",
+    description="Visit lines' parts beyond what the person's decisions allow in the month are withheld "
+    "(`beyond_decision_ore`, not in `amount_ore`). Approving pays them on this draft; the draft is "
+    "recalculated. After issue the statement is final: the provider disputes a line instead.",
+    responses={409: {"description": "The statement is issued"}, 422: {"description": "Nothing beyond"}},
+)
+async def approve_beyond(
+    settlement_id: uuid.UUID, body: BeyondApprovalIn, ctx: ContextDep, session: SessionDep, principal: Writer
+) -> SettlementOut:
+    return SettlementOut.model_validate(
+        await service.approve_beyond(ctx, session, principal, settlement_id, body.person_id, body.note)
+    )
 
 
 @router.post(

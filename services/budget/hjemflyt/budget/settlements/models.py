@@ -3,7 +3,18 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, Text, UniqueConstraint, Uuid
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hjemflyt.budget.db import Base
@@ -25,7 +36,10 @@ class Settlement(Base):
     month: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(Text)
     lines: Mapped[int] = mapped_column(Integer)
+    # What is paid: the lines' amounts, without the parts beyond the decisions not approved.
     amount_ore: Mapped[int]
+    # The parts of visit lines beyond what was decided (and not approved): withheld, not paid.
+    withheld_ore: Mapped[int] = mapped_column(server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_by: Mapped[str] = mapped_column(Text)
     calculated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -62,6 +76,28 @@ class SettlementLine(Base):
     previously_settled_ore: Mapped[int | None]
     correction_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     dispute_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    # The part of the visit beyond the person's decided hours for the month (see
+    # delivered.rules): its seconds and what it would earn. Not in amount_ore unless the
+    # contract owner approved it for the person on the draft (`beyond_decision_approved`).
+    beyond_decision_seconds: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    beyond_decision_ore: Mapped[int] = mapped_column(server_default=text("0"))
+    beyond_decision_approved: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class BeyondDecisionApproval(Base):
+    """The contract owner approves paying a person's delivery beyond the decision on a draft
+    statement (e.g. an urgent need the case office confirmed before the decision caught up).
+    Approvals belong to the draft: issued, the statement is final; a later claim is a dispute."""
+
+    __tablename__ = "settlement_beyond_approval"
+
+    settlement_id: Mapped[uuid.UUID] = mapped_column(
+        Uuid, ForeignKey("settlement.id", ondelete="CASCADE"), primary_key=True
+    )
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    note: Mapped[str] = mapped_column(Text)
+    approved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    approved_by: Mapped[str] = mapped_column(Text)
 
 
 class Dispute(Base):

@@ -12,14 +12,16 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, delete, false, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.deliveries.models import DeliveredVisit, VisitCorrection
 from hjemflyt.budget.hours.models import ProviderUnit
-from hjemflyt.budget.settlements.models import Dispute, Settlement, SettlementLine
+from hjemflyt.budget.settlements.models import BeyondDecisionApproval, Dispute, Settlement, SettlementLine
 from hjemflyt.budget.settlements.rules import (
     CORRECTION,
     VISIT,
@@ -241,6 +243,34 @@ class SettlementRepository:
             await self.session.execute(
                 update(Dispute).where(Dispute.id.in_(disputes)).values(adjusted_in=settlement_id)
             )
+
+    # --- beyond the decision ---------------------------------------------------------------
+
+    async def approved_persons(self, settlement_id: uuid.UUID) -> set[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(BeyondDecisionApproval.person_id).where(
+                BeyondDecisionApproval.settlement_id == settlement_id
+            )
+        )
+        return set(rows)
+
+    async def has_beyond(self, settlement_id: uuid.UUID, person_id: uuid.UUID) -> bool:
+        found = await self.session.scalar(
+            select(func.count()).where(
+                SettlementLine.settlement_id == settlement_id,
+                SettlementLine.person_id == person_id,
+                SettlementLine.beyond_decision_seconds > 0,
+            )
+        )
+        return bool(found)
+
+    async def approve(
+        self, settlement_id: uuid.UUID, person_id: uuid.UUID, note: str, at: datetime, by: str
+    ) -> None:
+        stmt = pg_insert(BeyondDecisionApproval).values(
+            settlement_id=settlement_id, person_id=person_id, note=note, approved_at=at, approved_by=by
+        )
+        await self.session.execute(stmt.on_conflict_do_nothing())
 
     # --- disputes ------------------------------------------------------------------------
 

@@ -8,9 +8,11 @@ rounded half up to the øre per line; a statement's total is the sum of its line
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from hjemflyt.budget.delivered.rules import Limit, Timed, beyond_decision
 from hjemflyt.budget.deliveries.rules import SECONDS_PER_HOUR
 
 # Why a line has no price (it stays on the statement so the provider sees it).
@@ -86,6 +88,9 @@ class Line:
     previously_settled_ore: int | None = None
     correction_id: uuid.UUID | None = None
     dispute_id: uuid.UUID | None = None
+    beyond_decision_seconds: int = 0
+    beyond_decision_ore: int = 0
+    beyond_decision_approved: bool = False
 
 
 def amount_ore(seconds: int, price_ore_per_hour: int) -> int:
@@ -122,14 +127,36 @@ def statement_lines(
     visits: list[Visit],
     corrections: list[Correction],
     disputes: list[AcceptedDispute],
+    limits: Mapping[uuid.UUID, Limit] | None = None,
+    approved: Collection[uuid.UUID] = (),
 ) -> list[Line]:
     """The month's lines: its delivered visits (cancelled ones are not delivered and are
-    left out), then corrections of closed months, then accepted disputes."""
-    lines: list[Line] = []
-    for v in sorted(
+    left out), then corrections of closed months, then accepted disputes.
+
+    `limits` (person -> hours the decisions allow at most in the month at this provider, in
+    all and per service, `delivered.rules.Limit`): a person's visits count against them in
+    delivery order (`delivered.rules.beyond_decision`); the part of a visit beyond is marked
+    (`beyond_decision_*`) and its money left out of the line's amount unless the person is
+    in `approved`. Persons without a limit (no decision known, e.g. a pathway assignment
+    before the decision) are paid as delivered."""
+    limits = limits or {}
+    delivered = sorted(
         (v for v in visits if not v.cancelled), key=lambda v: (v.visit_date, v.planned_start, v.visit_id)
-    ):
+    )
+    beyond: dict[object, int] = {}
+    for person_id, limit in limits.items():
+        mine = [
+            (Timed(v.visit_id, v.actual_seconds), v.service_type)
+            for v in delivered
+            if v.person_id == person_id
+        ]
+        beyond |= beyond_decision(mine, limit)
+    lines: list[Line] = []
+    for v in delivered:
         p, amount, reason = _priced(agreement, v)
+        over = beyond.get(v.visit_id, 0)
+        over_ore = amount - amount_ore(v.actual_seconds - over, p) if over and p is not None else 0
+        ok = over > 0 and v.person_id in approved
         lines.append(
             Line(
                 len(lines) + 1,
@@ -142,8 +169,11 @@ def statement_lines(
                 v.planned_seconds,
                 v.actual_seconds,
                 p,
-                amount,
+                amount if ok else amount - over_ore,
                 reason,
+                beyond_decision_seconds=over,
+                beyond_decision_ore=over_ore,
+                beyond_decision_approved=ok,
             )
         )
     for c in sorted(corrections, key=lambda c: (c.corrects_month, c.visit.visit_date, c.visit.visit_id)):
@@ -191,7 +221,13 @@ def statement_lines(
 
 
 def total_ore(lines: list[Line]) -> int:
+    """What is paid: the lines' amounts (beyond-decision parts not approved are not in them)."""
     return sum(line.amount_ore for line in lines)
+
+
+def withheld_ore(lines: list[Line]) -> int:
+    """The beyond-decision parts not approved: left out of the total."""
+    return sum(line.beyond_decision_ore for line in lines if not line.beyond_decision_approved)
 
 
 def month_ended(month: str, today: date) -> bool:

@@ -28,7 +28,13 @@ class SettlementOut(BaseModel):
     month: str
     status: str = Field(description="draft | issued (issued: the month is closed, the statement final)")
     lines: int
-    amount_ore: int = Field(description="The sum of the lines' amounts")
+    amount_ore: int = Field(
+        description="What is paid: the sum of the lines' amounts (parts beyond the decisions not approved "
+        "are not in them)"
+    )
+    withheld_ore: int = Field(
+        description="The visit lines' parts beyond the persons' decided hours, not approved: not paid"
+    )
     created_at: datetime
     calculated_at: datetime
     issued_at: datetime | None
@@ -47,7 +53,8 @@ class LineOut(BaseModel):
     price_ore_per_hour: int | None
     amount_ore: int = Field(
         description="Exact actual duration times price, rounded half up per line; for a correction the "
-        "difference to what was settled for the visit before"
+        "difference to what was settled for the visit before; without the part beyond the decision "
+        "unless approved"
     )
     unpriced_reason: str | None = Field(
         description="no-service-type | no-contract-price | outside-agreement | cancelled; null when priced"
@@ -55,6 +62,14 @@ class LineOut(BaseModel):
     corrects_month: str | None = Field(description="For corrections and adjustments: the month corrected")
     previously_settled_ore: int | None
     dispute_id: uuid.UUID | None
+    beyond_decision_hours: Decimal = Field(
+        description="The part of the visit beyond what the person's decisions allow in the month (the "
+        "visits count against it in delivery order); 0 when within"
+    )
+    beyond_decision_ore: int = Field(
+        description="What that part would earn: left out of amount_ore unless beyond_decision_approved"
+    )
+    beyond_decision_approved: bool = Field(description="The contract owner approved paying it on the draft")
 
     @classmethod
     def of(cls, line: SettlementLine) -> LineOut:
@@ -74,6 +89,9 @@ class LineOut(BaseModel):
             corrects_month=line.corrects_month,
             previously_settled_ore=line.previously_settled_ore,
             dispute_id=line.dispute_id,
+            beyond_decision_hours=hours(line.beyond_decision_seconds),
+            beyond_decision_ore=line.beyond_decision_ore,
+            beyond_decision_approved=line.beyond_decision_approved,
         )
 
 
@@ -112,3 +130,12 @@ class DisputeOut(BaseModel):
     adjustment_ore: int | None
     answered_at: datetime | None
     adjusted_in: uuid.UUID | None = Field(description="The statement that paid the adjustment")
+
+
+class BeyondApprovalIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: uuid.UUID
+    note: str = Field(
+        min_length=1, max_length=4000, description="Why it is paid (e.g. confirmed by the case office)"
+    )

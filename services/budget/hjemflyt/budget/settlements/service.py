@@ -7,6 +7,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.budget.delivered import service as delivered
 from hjemflyt.budget.deliveries.repository import lock_provider
 from hjemflyt.budget.settlements import rules
 from hjemflyt.budget.settlements.models import Dispute, Settlement
@@ -52,10 +53,15 @@ async def _calculate(
         await repo.month_visits(settlement.provider_org, settlement.month),
         await repo.pending_corrections(settlement.provider_org),
         await repo.accepted_disputes(settlement.provider_org),
+        # Each person's visits are held to what the decisions allow in the month; the part
+        # beyond is withheld unless the contract owner approved it on this draft.
+        limits=await delivered.limits(repo.session, settlement.provider_org, settlement.month),
+        approved=await repo.approved_persons(settlement.id),
     )
     await repo.replace_lines(settlement.id, lines)
     settlement.lines = len(lines)
     settlement.amount_ore = rules.total_ore(lines)
+    settlement.withheld_ore = rules.withheld_ore(lines)
     settlement.calculated_at = ctx.clock.now()
     return lines
 
@@ -92,6 +98,7 @@ async def draft(
         status=DRAFT,
         lines=0,
         amount_ore=0,
+        withheld_ore=0,
         created_at=now,
         created_by=principal.subject,
         calculated_at=now,
@@ -160,9 +167,43 @@ async def issue(
             lines=settlement.lines,
             amount_ore=settlement.amount_ore,
             issued_at=now,
+            withheld_ore=settlement.withheld_ore,
         ),
         subject=str(settlement.id),
     )
+    # The month is closed for the provider: its deliveries far from the decisions are final.
+    await delivered.raise_flags(
+        ctx,
+        session,
+        settlement.month,
+        trigger=delivered.STATEMENT_ISSUED,
+        provider_org=settlement.provider_org,
+    )
+    return settlement
+
+
+async def approve_beyond(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    settlement_id: uuid.UUID,
+    person_id: uuid.UUID,
+    note: str,
+) -> Settlement:
+    """Pay a person's delivery beyond the decision on a draft: the contract owner approves
+    it (with a note why), and the draft is recalculated. Approving twice changes nothing."""
+    _manager(principal)
+    settlement = await get(session, principal, settlement_id, for_update=True)
+    _final(settlement)
+    repo = SettlementRepository(session)
+    if not await repo.has_beyond(settlement.id, person_id):
+        raise RuleViolation(
+            "Nothing on this statement lies beyond the person's decision: there is nothing to approve.",
+            slug="nothing-beyond-decision",
+        )
+    await repo.approve(settlement.id, person_id, note, ctx.clock.now(), principal.subject)
+    await lock_provider(session, settlement.provider_org)
+    await _calculate(ctx, repo, settlement)
     return settlement
 
 

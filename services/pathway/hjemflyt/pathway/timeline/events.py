@@ -5,8 +5,8 @@ pathway assignment (issued, ended), provider choice, appeal (received, decided),
 and discharge; from notifications: every order step (created, changed, acknowledged,
 paused, resumed, ended), the provider's reports (start, visits, deviations, change of
 need, masters daily life), clarifications, urgent requests and case-office tasks; from
-pathway itself: pathways opened and closed and their deadline tasks. Budget's events
-concern units, not persons.
+pathway itself: pathways opened and closed and their deadline tasks; from budget: a month's
+delivery flagged against the decision (budget's other events concern units, not persons).
 
 Details hold what a case officer needs to follow the case and nothing the event does not
 carry; the assessment's function scores stay in assessment (pathway does not need them),
@@ -31,6 +31,7 @@ from hjemflyt.shared.contracts.assignments import (
     AssignmentEnded,
     AssignmentIssued,
 )
+from hjemflyt.shared.contracts.budget import DELIVERY_FLAGGED, DeliveryFlagged
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
     APPEAL_DECIDED,
@@ -981,6 +982,32 @@ NOTIFICATIONS: list[Subscription[Any]] = [
     Subscription(TASK_OPENED, on_task_opened),
     Subscription(TASK_CLOSED, on_task_closed),
 ]
+
+
+async def on_delivery_flagged(session: AsyncSession, event: CloudEvent, data: DeliveryFlagged) -> None:
+    # Keyed by the flag, not the event: a flag is one fact however often it is published.
+    await _add(
+        session,
+        event.model_copy(update={"id": data.flag_id}),
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.delivery_flagged,
+        occurred_at=data.flagged_at,
+        source="budget",
+        reference=data.flag_id,
+        details={
+            "flag": data.kind,
+            "provider_org": data.provider_org,
+            "month": data.month,
+            "decided_hours": str(data.decided_hours),
+            "frame_min_hours": _iso(data.frame_min_hours),
+            "frame_max_hours": _iso(data.frame_max_hours),
+            "delivered_hours": str(data.delivered_hours),
+        },
+    )
+
+
+BUDGET: list[Subscription[Any]] = [Subscription(DELIVERY_FLAGGED, on_delivery_flagged)]
 PATHWAY: list[Subscription[Any]] = [
     Subscription(PATHWAY_OPENED, on_pathway_opened),
     Subscription(PATHWAY_CLOSED, on_pathway_closed),

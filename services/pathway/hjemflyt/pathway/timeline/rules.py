@@ -48,6 +48,8 @@ class EntryKind(StrEnum):
     # pathway assignments (orders before any decision, pathway 1)
     assignment_issued = "assignment-issued"
     assignment_ended = "assignment-ended"
+    # budget: a month's delivery above the decision or far below it (issue 12)
+    delivery_flagged = "delivery-flagged"
     # pathway's own events (consumed from its own stream, like any other producer's)
     pathway_opened = "pathway-opened"
     pathway_closed = "pathway-closed"

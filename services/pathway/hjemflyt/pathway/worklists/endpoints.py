@@ -24,10 +24,13 @@ Reader = Annotated[Principal, Depends(requires(Scope.pathways_read))]
     "/v1/worklists/{holder}/{holder_id}",
     summary="What one case officer, service lead, primary contact, team or district must act on",
     description=(
-        "Items of four kinds, by due date: `overdue_pathway` (open past its planned end), "
+        "Items of six kinds, by due date: `overdue_pathway` (open past its planned end), "
         "`reassessment_due` (a running decision at or past its evaluation date), "
         "`change_of_need_unanswered` (due 14 days after the report), `order_unacknowledged` "
-        "(not accepted or rejected by the acknowledgement deadline, or escalated). "
+        "(not accepted or rejected by the acknowledgement deadline, or escalated), `adjustment_logged` "
+        "(a provider's adjustment inside a decision, for review), `delivery_flagged` "
+        "(a month's delivery above the decision or far below it, as budget flagged it; until a "
+        "decision of the person is made, changed or ended; due 14 days after the flag). "
         "Case officers and service leads see their districts only: another district is 404, "
         "other lists are filtered to their districts."
     ),

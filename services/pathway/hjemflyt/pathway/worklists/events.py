@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.pathway.worklists.repository import WorklistRepository
+from hjemflyt.shared.contracts.budget import DELIVERY_FLAGGED, DeliveryFlagged
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
     ORDER_CREATED,
@@ -194,6 +195,10 @@ async def on_task_closed(session: AsyncSession, event: CloudEvent, data: TaskClo
     )
 
 
+async def on_delivery_flagged(session: AsyncSession, event: CloudEvent, data: DeliveryFlagged) -> None:
+    await WorklistRepository(session).delivery_flagged(data.model_dump())
+
+
 NOTIFICATIONS: list[Subscription[Any]] = [
     Subscription(ORDER_CREATED, on_order_created),
     Subscription(ORDER_CHANGED, on_order_changed),
@@ -206,3 +211,4 @@ NOTIFICATIONS: list[Subscription[Any]] = [
     Subscription(TASK_OPENED, on_task_opened),
     Subscription(TASK_CLOSED, on_task_closed),
 ]
+BUDGET: list[Subscription[Any]] = [Subscription(DELIVERY_FLAGGED, on_delivery_flagged)]

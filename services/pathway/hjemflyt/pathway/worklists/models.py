@@ -91,3 +91,22 @@ class AdjustmentLogged(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     adjusted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     overruled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class DeliveryFlag(Base):
+    """A month's delivery to a person far from the decision, as budget flagged it
+    (`budget.delivery.flagged`, one per person, provider, month and kind)."""
+
+    __tablename__ = "delivery_flag"
+
+    flag_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, index=True)
+    district: Mapped[str] = mapped_column(Text)
+    provider_org: Mapped[str] = mapped_column(Text)
+    month: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Text)
+    decided_hours: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    frame_min_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    frame_max_hours: Mapped[Decimal | None] = mapped_column(Numeric(8, 2))
+    delivered_hours: Mapped[Decimal] = mapped_column(Numeric(8, 2))
+    flagged_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -25,10 +25,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.pathway.decisions.models import PersonDecision
 from hjemflyt.pathway.pathways.models import Pathway
 from hjemflyt.pathway.responsibility.models import PrimaryContact, Responsibility
-from hjemflyt.pathway.worklists.models import AdjustmentLogged, CaseTask, ChangeOfNeedReport, ProviderOrder
+from hjemflyt.pathway.worklists.models import (
+    AdjustmentLogged,
+    CaseTask,
+    ChangeOfNeedReport,
+    DeliveryFlag,
+    ProviderOrder,
+)
 from hjemflyt.pathway.worklists.rules import (
     ADJUSTMENT_REVIEW_DAYS,
     CHANGE_OF_NEED_ANSWER_DAYS,
+    DELIVERY_FLAG_FOLLOW_UP_DAYS,
     Holder,
     ItemKind,
     Position,
@@ -177,6 +184,10 @@ class WorklistRepository:
             )
         )
 
+    async def delivery_flagged(self, values: dict[str, Any]) -> None:
+        """One row per flag (budget raises each once; a copy changes nothing)."""
+        await self.session.execute(insert(DeliveryFlag).values(**values).on_conflict_do_nothing())
+
     # --- worklists ------------------------------------------------------------------------
 
     def _reassessment_due(self, today: date) -> Select[Any]:
@@ -287,6 +298,37 @@ class WorklistRepository:
             )
         )
 
+    def _delivery_flagged(self) -> Select[Any]:
+        """Flags not followed up: no decision of the person was made, changed or ended since
+        the flag (a decision that fits the need again is how the case office answers one)."""
+        f, d = DeliveryFlag, PersonDecision
+        flagged_on = _oslo_date(f.flagged_at)
+        answered = exists().where(d.person_id == f.person_id, d.changed_at > f.flagged_at)
+        return select(
+            literal(ItemKind.delivery_flagged.value).label("kind"),
+            f.person_id.label("person_id"),
+            f.district.label("district"),
+            cast(f.flag_id, String).label("reference_id"),
+            flagged_on.label("since"),
+            (flagged_on + DELIVERY_FLAG_FOLLOW_UP_DAYS).label("due"),
+            func.jsonb_build_object(
+                "flag",
+                f.kind,
+                "provider_org",
+                f.provider_org,
+                "month",
+                f.month,
+                "decided_hours",
+                f.decided_hours,
+                "frame_min_hours",
+                f.frame_min_hours,
+                "frame_max_hours",
+                f.frame_max_hours,
+                "delivered_hours",
+                f.delivered_hours,
+            ).label("details"),
+        ).where(~answered)
+
     def _overdue_pathway(self, today: date) -> Select[Any]:
         # The pathway module's table, read only: open pathways past their planned end.
         p = Pathway
@@ -339,6 +381,7 @@ class WorklistRepository:
             ItemKind.change_of_need_unanswered: self._change_of_need_unanswered,
             ItemKind.order_unacknowledged: lambda: self._order_unacknowledged(now, ack_within),
             ItemKind.adjustment_logged: lambda: self._adjustment_logged(today),
+            ItemKind.delivery_flagged: self._delivery_flagged,
         }
         wanted = [parts[k]() for k in ItemKind if not kinds or k in kinds]
         u = union_all(*wanted).subquery("item")

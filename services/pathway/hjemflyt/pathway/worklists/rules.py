@@ -17,6 +17,7 @@ class ItemKind(StrEnum):
     # A provider's adjustment inside a decision, shown to the case office for review for
     # ADJUSTMENT_REVIEW_DAYS (it needs no answer; the case office may overrule it).
     adjustment_logged = "adjustment_logged"
+    delivery_flagged = "delivery_flagged"
 
 
 class Holder(StrEnum):
@@ -36,6 +37,11 @@ CHANGE_OF_NEED_ANSWER_DAYS = 14
 
 # How long a provider's adjustment stays on the case office's worklist for review.
 ADJUSTMENT_REVIEW_DAYS = 14
+
+
+# No rule sets a deadline for following up a delivery far from the decision either; the
+# same two weeks as a change-of-need report: both ask whether the decision still fits.
+DELIVERY_FLAG_FOLLOW_UP_DAYS = 14
 
 
 def change_of_need_due(reported_on: date) -> date:
