@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import httpx
+import uvicorn
+from hjemflyt_provider import WebhookReceiver
 
 from hjemflyt.shared.devstack import DevStack
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO
+from hjemflyt.shared.platform.embedded import free_port
 from hjemflyt.shared.testing import eventually
 
 PROVIDER_A = "320000009"  # synthetic: organisation numbers starting with 3 are not issued
@@ -94,3 +100,47 @@ async def all_orders(provider: httpx.AsyncClient) -> list[dict[str, Any]]:
         if not page["items"]:
             return items
         after = page["next_cursor"]
+
+
+@contextlib.asynccontextmanager
+async def webhook_receiver() -> AsyncIterator[tuple[WebhookReceiver, str]]:
+    """The provider's webhook endpoint: the reference receiver served by uvicorn on a free port."""
+    handled: list[dict[str, Any]] = []
+
+    async def handle(message: dict[str, Any]) -> None:
+        handled.append(message)
+
+    receiver = WebhookReceiver([], handle)
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(receiver, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.05)
+    try:
+        yield receiver, f"http://127.0.0.1:{port}/hjemflyt"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def credentials(integration: httpx.AsyncClient, org: str) -> tuple[str, str]:
+    r = await integration.post(f"/notifications/v1/providers/{org}/credentials", json={})
+    assert r.status_code == 201, r.text
+    return r.json()["client_id"], r.json()["client_secret"]
+
+
+def received(receiver: WebhookReceiver, person_id: str) -> list[dict[str, Any]]:
+    return [
+        d.message for d in receiver.deliveries if not d.duplicate and d.message.get("person_id") == person_id
+    ]
+
+
+async def next_message(
+    receiver: WebhookReceiver, person_id: str, kind: str, count: int = 1
+) -> dict[str, Any]:
+    async def arrived() -> dict[str, Any]:
+        matching = [m for m in received(receiver, person_id) if m["kind"] == kind]
+        assert len(matching) >= count, f"no {kind} yet: {[m['kind'] for m in received(receiver, person_id)]}"
+        return matching[count - 1]
+
+    return await eventually(arrived, seconds=45, every=0.2)

@@ -21,8 +21,16 @@ from hjemflyt.shared.devstack import DevStack
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from tests.conftest import fresh_stack
-from tests.system import PROVIDER_A, Actor, advance_days, configure_municipality, legal_today
-from tests.test_provider_messaging import credentials, next_message, webhook_receiver
+from tests.system import (
+    PROVIDER_A,
+    Actor,
+    advance_days,
+    configure_municipality,
+    credentials,
+    legal_today,
+    next_message,
+    webhook_receiver,
+)
 
 pytestmark = [pytest.mark.system]
 

@@ -17,9 +17,8 @@ import pytest
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.testing import eventually
-from tests.system import PROVIDER_A, Actor, configure_municipality
+from tests.system import PROVIDER_A, Actor, configure_municipality, webhook_receiver
 from tests.test_faults import decide, register_persons
-from tests.test_provider_messaging import webhook_receiver
 
 pytestmark = [pytest.mark.system, pytest.mark.fault]
 
