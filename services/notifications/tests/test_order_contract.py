@@ -8,9 +8,11 @@ is announced as the pathway service does (`pathway.opened` on its stream).
 
 For each organisation model a decision with measures is made, and the inbox message's
 `data` must equal, field by field, the decision as assessment returns it (and as the
-case officer sent it). The lifecycle test produces one message of every order kind and
-checks them against the examples in docs/provider-integration.md; run it with
-HJEMFLYT_UPDATE_DOCS=1 to rewrite those examples from what it received.
+case officer sent it). The lifecycle test produces one message of every order kind
+(new, changed, started, paused, resumed, ended) and the assignment test a pathway-1
+assignment's `order.new`; both check them against the examples in
+docs/provider-integration.md. Run them with HJEMFLYT_UPDATE_DOCS=1 to rewrite those
+examples from what they received.
 """
 
 from __future__ import annotations
@@ -227,7 +229,7 @@ CASES = {
 }
 
 
-def decision_request(person_id: str, services: list[dict[str, Any]]) -> dict[str, Any]:
+def decision_request(person_id: str, services: list[dict[str, Any]], start: date = START) -> dict[str, Any]:
     return {
         "person_id": person_id,
         "make": True,
@@ -235,9 +237,9 @@ def decision_request(person_id: str, services: list[dict[str, Any]]) -> dict[str
         "(helse- og omsorgstjenesteloven § 3-2).",
         "purpose": "Tjenesten skal gjøre deg mest mulig selvhjulpen i hverdagen.",
         "user_goal": "Du sa at det er viktig for deg å kunne bo hjemme og gå tur med hunden.",
-        "start_date": START.isoformat(),
-        "end_date": (START + timedelta(days=180)).isoformat(),
-        "evaluation_date": (START + timedelta(days=60)).isoformat(),
+        "start_date": start.isoformat(),
+        "end_date": (start + timedelta(days=180)).isoformat(),
+        "evaluation_date": (start + timedelta(days=60)).isoformat(),
         "services": services,
     }
 
@@ -478,7 +480,8 @@ async def test_a_new_measure_and_a_wider_frame_reach_the_provider_as_a_field_lev
 
 # --- the provider guide's examples ---------------------------------------------------------
 
-EXAMPLE = re.compile(r"(<!-- example: (order\.[a-z]+) -->\n```json\n)(.*?)(\n```)", re.S)
+# `<!-- example: order.new -->`, or with a variant: `<!-- example: order.new assignment -->`.
+EXAMPLE = re.compile(r"(<!-- example: (order\.[a-z]+(?: [a-z]+)?) -->\n```json\n)(.*?)(\n```)", re.S)
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DAY_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})(T\d{2}:\d{2}:\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$")
 # The examples are written as if the test ran on this day; times of day are shown as 09:00.
@@ -518,6 +521,7 @@ KEY_ORDER = [
     *("end_date", "evaluation_date", "purpose", "user_goal", "end_reason", "case_office_contact"),
     *("pathway", "pathway_id", "opened_on", "planned_end", "routines", "version", "published_at"),
     *("changes", "added", "removed", "changed", "from", "to", "pause", "resume", "admission_id"),
+    *("started", "activated_at"),
 ]
 
 
@@ -532,22 +536,43 @@ def ordered(value: Any) -> Any:
 
 
 def write_examples(examples: dict[str, Any]) -> None:
+    """Rewrite the guide's examples named in `examples`; the others stay as they are."""
     text = DOCS.read_text(encoding="utf-8")
 
     def replace(m: re.Match[str]) -> str:
+        if m.group(2) not in examples:
+            return m.group(0)
         body = json.dumps(ordered(examples[m.group(2)]), indent=2, ensure_ascii=False)
         return m.group(1) + body + m.group(4)
 
     DOCS.write_text(EXAMPLE.sub(replace, text), encoding="utf-8")
 
 
+def check_examples(produced: dict[str, Any]) -> None:
+    """The guide shows exactly these messages under these markers (HJEMFLYT_UPDATE_DOCS=1
+    rewrites them first)."""
+    if os.environ.get("HJEMFLYT_UPDATE_DOCS") == "1":
+        write_examples(produced)
+    shown = docs_examples()
+    assert set(produced) <= set(shown), f"the guide has no example marker for {set(produced) - set(shown)}"
+    assert {k: shown[k] for k in produced} == produced, (
+        "run with HJEMFLYT_UPDATE_DOCS=1 to rewrite the guide's examples"
+    )
+
+
+# The examples each test shows in the guide; together, every example marker in it.
+ASSIGNMENT_EXAMPLE = "order.new assignment"
+
+
 async def test_every_order_kind_is_as_the_provider_guide_shows_it(system):
-    """new -> changed (a measure added, more hours) -> paused (hospital) -> resumed -> ended,
-    in a professional-freedom district; the guide's example of each kind is this message."""
+    """new -> changed (a measure added, more hours) -> started (the decision sent, and active
+    on its start date) -> paused (hospital) -> resumed -> ended, in a professional-freedom
+    district; the guide's example of each kind is this message. The decision starts today,
+    so the case office may activate it by hand (as the sweep does on the start date)."""
     district, service = CASES["professional_freedom"]
     person = await register_person(system, district, NUMBERS[2])
     pathway = await open_pathway(system, person, kind=2, days=42)
-    decision = await make_decision(system, decision_request(person["id"], [service]))
+    decision = await make_decision(system, decision_request(person["id"], [service], start=TODAY))
     await inbox(system, person["id"], 1)
 
     more = {
@@ -563,6 +588,15 @@ async def test_every_order_kind_is_as_the_provider_guide_shows_it(system):
     assert r.status_code == 200, r.text
     await inbox(system, person["id"], 2)
 
+    # The letter is sent, and the decision becomes active on its start date: order.started.
+    r = await system.assessment.post(f"/v1/decisions/{decision['id']}/send", headers=system.integration)
+    assert r.status_code == 200, r.text
+    r = await system.assessment.post(f"/v1/decisions/{decision['id']}/activate", headers=system.integration)
+    assert r.status_code == 200, r.text
+    active = r.json()
+    assert active["status"] == "active"
+    await inbox(system, person["id"], 3)
+
     officer = system.integration
     now = suite_now()
     r = await system.assessment.post(
@@ -576,24 +610,31 @@ async def test_every_order_kind_is_as_the_provider_guide_shows_it(system):
     )
     assert r.status_code == 201, r.text
     admission = r.json()
-    await inbox(system, person["id"], 3)
+    await inbox(system, person["id"], 4)
     r = await system.assessment.post(
         f"/v1/admissions/{admission['id']}/discharge",
         json={"discharged_at": (now - timedelta(hours=1)).isoformat()},
         headers=officer,
     )
     assert r.status_code == 200, r.text
-    await inbox(system, person["id"], 4)
+    await inbox(system, person["id"], 5)
     r = await system.assessment.post(
         f"/v1/decisions/{decision['id']}/end",
-        json={"end_date": (START + timedelta(days=30)).isoformat(), "reason": "masters_daily_life"},
+        json={"end_date": (TODAY + timedelta(days=30)).isoformat(), "reason": "masters_daily_life"},
         headers=system.integration,
     )
     assert r.status_code == 200, r.text
     ended_decision = r.json()
-    messages = await inbox(system, person["id"], 5)
+    messages = await inbox(system, person["id"], 6)
     kinds = [m["kind"] for m in messages]
-    assert kinds == ["order.new", "order.changed", "order.paused", "order.resumed", "order.ended"]
+    assert kinds == [
+        "order.new",
+        "order.changed",
+        "order.started",
+        "order.paused",
+        "order.resumed",
+        "order.ended",
+    ]
 
     # Every kind carries the whole order as it stands; the ended one says why it ends.
     ended = messages[-1]
@@ -603,11 +644,104 @@ async def test_every_order_kind_is_as_the_provider_guide_shows_it(system):
     assert ended["data"]["end_reason"] == "masters_daily_life"
     [added] = messages[1]["data"]["changes"]["services"]["changed"][0]["measures"]["added"]
     assert (added["code"], added["description"]) == ("shower", "Dusj/helvask")
-    assert set(messages[2]["data"]) - set(messages[0]["data"]) == {"pause"}
-    assert set(messages[3]["data"]) - set(messages[0]["data"]) == {"resume"}
+    # order.started: the order as it stands (no acknowledgement asked), and when and in
+    # which version the decision became active.
+    started = messages[2]
+    assert started["ack"] == {"required": False, "deadline": None, "status": None}
+    assert {k: v for k, v in started["data"].items() if k != "started"} == {
+        **{k: v for k, v in messages[1]["data"].items() if k != "changes"},
+        "kind": "started",
+    }
+    assert started["data"]["started"] == {
+        "decision_version": active["version"],
+        "start_date": TODAY.isoformat(),
+        "activated_at": started["data"]["started"]["activated_at"],
+    }
+    assert set(messages[3]["data"]) - set(messages[0]["data"]) == {"pause"}
+    assert set(messages[4]["data"]) - set(messages[0]["data"]) == {"resume"}
 
     ids: dict[str, str] = {}
     produced = {m["kind"]: normalise(m, ids) for m in messages}
-    if os.environ.get("HJEMFLYT_UPDATE_DOCS") == "1":
-        write_examples(produced)
-    assert docs_examples() == produced, "run with HJEMFLYT_UPDATE_DOCS=1 to rewrite the guide's examples"
+    check_examples(produced)
+    assert set(docs_examples()) == {*produced, ASSIGNMENT_EXAMPLE}
+
+
+async def test_an_assignment_order_is_as_the_provider_guide_shows_it(system):
+    """Pathway 1: the case office sends the provider an assignment before any decision. The
+    provider's `order.new` has basis "assignment" and the assignment's id as `decision_id`,
+    no decision or evaluation date, and runs at most 14 days; it is the guide's example. A
+    decision for the same provider then supersedes it: the assignment's order ends (version
+    2, `superseded`) the day before the decision starts, and the decision's order is new."""
+    district, service = CASES["professional_freedom"]
+    person = await register_person(system, district, NUMBERS[3])
+    pathway = await open_pathway(system, person, kind=1, days=14)
+    r = await system.assessment.post(
+        "/v1/assignments",
+        json={
+            "person_id": person["id"],
+            "provider_org": ORG,
+            "pathway_id": pathway["pathway_id"],
+            "services": [
+                {
+                    "service_type": "home-nursing",
+                    "measures": [
+                        measure("wound-care", None, 3, "week", 20),
+                        measure(None, "Oppfølging av faste medisiner", 1, "day", 10),
+                    ],
+                }
+            ],
+            "purpose": "Trygg hjemkomst etter sykehusopphold.",
+            "user_goal": "Jeg vil klare sårstellet selv.",
+            "start_date": TODAY.isoformat(),
+            "end_date": (TODAY + timedelta(days=13)).isoformat(),
+        },
+        headers=system.integration,
+    )
+    assert r.status_code == 201, r.text
+    assignment = r.json()
+    [new] = await inbox(system, person["id"], 1)
+    assert new["kind"] == "order.new"
+    assert new["ack"]["required"] is True
+    order = new["data"]
+    assert (order["basis"], order["decision_id"], order["decision_version"]) == (
+        "assignment",
+        assignment["id"],
+        1,
+    )
+    assert (order["decision_date"], order["evaluation_date"], order["end_reason"]) == (None, None, None)
+    assert (order["start_date"], order["end_date"]) == (
+        TODAY.isoformat(),
+        (TODAY + timedelta(days=13)).isoformat(),
+    )
+    assert order["organisation_model"] == "professional_freedom"
+    assert order["pathway"] == pathway
+    [received] = order["services"]
+    assert (received["outcome"], received["scope_kind"]) == ("granted", "hours_per_month")
+    assert [(m["code"], m["description"], m["minutes"]) for m in received["measures"]] == [
+        ("wound-care", "Sårstell", 20),
+        (None, "Oppfølging av faste medisiner", 10),
+    ]
+    # The hours per month are what the measures' minutes add up to.
+    [assigned] = assignment["services"]
+    assert received["hours_per_month"] == f"{float(assigned['hours_per_month']):.2f}"
+
+    check_examples({ASSIGNMENT_EXAMPLE: normalise(new, {})})
+
+    # A decision for the same provider supersedes the assignment.
+    decision = await make_decision(system, decision_request(person["id"], [service]))
+    messages = await inbox(system, person["id"], 3)
+    by_order = {(m["order_id"], m["kind"]): m for m in messages[1:]}
+    ended = by_order[(new["order_id"], "order.ended")]["data"]
+    assert (ended["basis"], ended["decision_id"], ended["decision_version"]) == (
+        "assignment",
+        assignment["id"],
+        2,
+    )
+    assert (ended["end_reason"], ended["end_date"]) == (
+        "superseded",
+        (START - timedelta(days=1)).isoformat(),
+    )
+    [(order_id, kind)] = [key for key in by_order if key[0] != new["order_id"]]
+    assert kind == "order.new"
+    assert by_order[(order_id, kind)]["data"]["basis"] == "decision"
+    assert by_order[(order_id, kind)]["data"]["decision_id"] == decision["id"]
