@@ -285,17 +285,22 @@ async def test_orders_are_pushed_signed_in_person_order_with_what_changed(client
     assert ended["ack"]["required"] is False
     assert ended["data"]["end_date"] == end.isoformat()
 
-    # The case office sees each message's delivery; the order's status and newest ack.
-    r = await client.get(f"/v1/orders/{new['order_id']}/messages", headers=officer(issuer))
-    assert r.status_code == 200, r.text
-    states = [
-        (m["kind"], m["delivery"]["state"], m["delivery"]["attempts"], m["ack"]["status"]) for m in r.json()
-    ]
-    assert states == [
-        ("order.new", "delivered", 1, "superseded"),
-        ("order.changed", "delivered", 1, "superseded"),
-        ("order.ended", "delivered", 1, None),
-    ]
+    # The case office sees each message's delivery; the order's status and newest ack. The
+    # receiver has the last POST a moment before the worker commits its outcome: wait for it.
+    async def delivered() -> None:
+        r = await client.get(f"/v1/orders/{new['order_id']}/messages", headers=officer(issuer))
+        assert r.status_code == 200, r.text
+        states = [
+            (m["kind"], m["delivery"]["state"], m["delivery"]["attempts"], m["ack"]["status"])
+            for m in r.json()
+        ]
+        assert states == [
+            ("order.new", "delivered", 1, "superseded"),
+            ("order.changed", "delivered", 1, "superseded"),
+            ("order.ended", "delivered", 1, None),
+        ]
+
+    await eventually(delivered)
     r = await client.get("/v1/orders", headers=officer(issuer), params={"person_id": str(anna)})
     [order] = r.json()["items"]
     assert (order["status"], order["kind"], order["decision_version"]) == ("ended", "ended", 3)
