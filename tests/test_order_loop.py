@@ -40,7 +40,7 @@ from tests.system import (
     webhook_receiver,
 )
 
-pytestmark = [pytest.mark.system]
+pytestmark = [pytest.mark.system, pytest.mark.calendar]
 
 # One district per organisation model (DOMAIN § 2); frogner comes from configure_municipality.
 DISTRICTS = {

@@ -634,6 +634,7 @@ async def test_a_detrimental_edit_of_a_running_decision_is_refused_naming_each_d
     assert (Decimal(service["frame_min_hours"]), Decimal(service["frame_max_hours"])) == (20, 30)
 
 
+@pytest.mark.calendar
 async def test_ending_early_needs_a_reason_the_law_allows_and_tells_the_provider_why(client, issuer):
     integration = auth(issuer, Role.integration)
     out = await made(client, issuer)  # indefinite
@@ -688,6 +689,7 @@ async def test_ending_early_needs_a_reason_the_law_allows_and_tells_the_provider
     assert r.status_code == 200, r.text
 
 
+@pytest.mark.calendar
 async def test_decisions_start_and_end_on_their_own_by_the_clock(client, issuer, settings):
     """The sweep of a second replica (a fast one) moves the decisions: a sent decision becomes
     active on its start date, and ends (expired) the day after its end date; a made decision

@@ -245,6 +245,7 @@ async def flagged(client) -> list[DeliveryFlagged]:
         return [DeliveryFlagged.model_validate(json.loads(e)["data"]) for e in rows]
 
 
+@pytest.mark.calendar
 async def test_decided_against_delivered_flags_and_the_part_beyond_the_decision_withheld(
     client, clock, issuer, settings, bus
 ):
@@ -457,6 +458,7 @@ async def test_decided_against_delivered_flags_and_the_part_beyond_the_decision_
             assert envelope_["subject"] == envelope_["data"]["person_id"]
 
 
+@pytest.mark.calendar
 async def test_a_running_month_shows_above_but_not_yet_below(client, issuer, settings, bus):
     today = suite_today()
     month = f"{today.year:04d}-{today.month:02d}"

@@ -112,7 +112,7 @@ async def create(
     found = await DecisionRepository(session).person_with_district(principal, body.person_id)
     if found is None:
         raise NotFound("No such person.")
-    person_row, district, token = found
+    person_row, district, token, _ = found
     await ctx.access_log.record(
         session,
         principal,

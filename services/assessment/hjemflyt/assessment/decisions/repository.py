@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Column, Select, Table, bindparam, select, tuple_
+from sqlalchemy import Column, Select, Table, bindparam, exists, select, tuple_
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from hjemflyt.assessment.assignments.models import Assignment
+from hjemflyt.assessment.assignments.rules import Status as AssignmentStatus
 from hjemflyt.assessment.config.models import config_version
 from hjemflyt.assessment.db import platform_tables
 from hjemflyt.assessment.decisions.models import (
@@ -43,11 +45,12 @@ class DecisionRepository:
 
     async def person_with_district(
         self, principal: Principal, person_id: uuid.UUID
-    ) -> tuple[Person, District | None, uuid.UUID | None] | None:
-        """The person (scoped like every person read), their district and the configuration's
-        version token (see `Catalogue.load`), in one statement."""
+    ) -> tuple[Person, District | None, uuid.UUID | None, bool] | None:
+        """The person (scoped like every person read), their district, the configuration's
+        version token (see `Catalogue.load`) and whether they have an issued assignment (which
+        a decision for its provider supersedes), in one statement."""
         row = (await self.session.execute(_person_with_district(principal), {"person_id": person_id})).first()
-        return None if row is None else (row[0], row[1], row[2])
+        return None if row is None else (row[0], row[1], row[2], bool(row[3]))
 
     async def write_new(
         self,
@@ -250,6 +253,13 @@ def _write_statement() -> _WriteStatement:
 
 
 _CONFIG_TOKEN = select(config_version.c.token).where(config_version.c.id == 1).scalar_subquery()
+# Most persons never had an assignment: asking in the person's statement spares the hot path
+# of a decision a round trip to look for one to supersede.
+_HAS_ASSIGNMENT = (
+    exists()
+    .where(Assignment.person_id == Person.id, Assignment.status == AssignmentStatus.issued.value)
+    .label("has_assignment")
+)
 _PERSON_STATEMENTS: dict[tuple[bool, frozenset[str]], Select[Any]] = {}
 
 
@@ -259,7 +269,7 @@ def _person_with_district(principal: Principal) -> Select[Any]:
     if stmt is None:
         stmt = (
             persons.readable(principal)
-            .add_columns(District, _CONFIG_TOKEN)
+            .add_columns(District, _CONFIG_TOKEN, _HAS_ASSIGNMENT)
             .outerjoin(District, District.code == Person.district)
             .where(Person.id == bindparam("person_id"))
         )

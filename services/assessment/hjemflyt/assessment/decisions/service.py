@@ -481,7 +481,7 @@ async def create(
     found = await repo.person_with_district(principal, body.person_id)
     if found is None:
         raise NotFound("No such person.")
-    person_row, district, token = found
+    person_row, district, token, has_assignment = found
     log = ctx.access_log
     access = [
         log.entry(
@@ -557,7 +557,7 @@ async def create(
         ]
     )
     await repo.write_new(decision, versions, access, outbox_rows, notify_channel(SCHEMA))
-    await _after_made(ctx, session, principal, decision, now)
+    await _after_made(ctx, session, principal, decision, now, assignments_possible=has_assignment)
     return out
 
 
@@ -768,12 +768,21 @@ async def make(
 
 
 async def _after_made(
-    ctx: ServiceContext, session: AsyncSession, principal: Principal, decision: Decision, now: datetime
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision: Decision,
+    now: datetime,
+    *,
+    assignments_possible: bool = True,
 ) -> None:
-    """What making a decision ends or completes: the decision it supersedes, its application."""
+    """What making a decision ends or completes: the assignments and the decision it
+    supersedes, its application. `assignments_possible=False`: the caller knows the person
+    has no issued assignment."""
     from hjemflyt.assessment.assignments import service as assignments  # (imports this module)
 
-    await assignments.end_superseded(ctx, session, principal, decision)
+    if assignments_possible:
+        await assignments.end_superseded(ctx, session, principal, decision)
     if decision.supersedes_id is not None:
         # The old decision runs until the day before the new one starts.
         assert decision.start_date is not None
