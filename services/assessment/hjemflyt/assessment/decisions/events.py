@@ -49,8 +49,11 @@ def person_age_band(identity_number: str, on: date | None, month40: Month40Meani
     return age_band(parsed.birth_date, on)
 
 
-def made_event(out: DecisionOut, band: AgeBand | None = None) -> tuple[EventType[Any], BaseModel, str]:
-    """`decision.made` as (type, data, subject), for `Outbox.add_many`."""
+def made_event(
+    out: DecisionOut, band: AgeBand | None = None, decided: list[DecidedService] | None = None
+) -> tuple[EventType[Any], BaseModel, str]:
+    """`decision.made` as (type, data, subject), for `Outbox.add_many`; `decided`: the
+    decision's `decided_services` if the caller built them already."""
     assert out.decision_date is not None
     assert out.start_date is not None
     assert out.made_at is not None
@@ -65,7 +68,7 @@ def made_event(out: DecisionOut, band: AgeBand | None = None) -> tuple[EventType
             start_date=out.start_date,
             end_date=out.end_date,
             evaluation_date=out.evaluation_date,
-            services=decided_services(out),
+            services=decided if decided is not None else decided_services(out),
             made_at=out.made_at,
             application_id=out.application_id,
             supersedes_id=out.supersedes_id,
@@ -163,6 +166,7 @@ def order_events(
     kind: str,
     providers: set[str] | None = None,
     case_office: str | None = None,
+    decided: list[DecidedService] | None = None,
 ) -> list[tuple[EventType[Any], BaseModel, str]]:
     """One `order.issued` per provider with granted services (only `providers`, if given),
     built by `orders.rules` (the one structured order)."""
@@ -173,6 +177,7 @@ def order_events(
         providers=providers,
         case_office=case_office,
         issued_at=ctx.clock.now(),
+        decided=decided,
     )
 
 

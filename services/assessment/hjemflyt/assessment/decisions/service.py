@@ -550,10 +550,11 @@ async def create(
     )
     access.append(_decision_access(ctx, principal, decision, Action.update))
     person = persons.to_out(person_row, ctx.cipher)
+    decided = events.decided_services(out)  # once, for decision.made and the orders
     _, outbox_rows = ctx.outbox.rows(
         [
-            events.made_event(out, _age_band(ctx, person, out)),
-            *events.order_events(ctx, out, person, kind="new", case_office=case_office),
+            events.made_event(out, _age_band(ctx, person, out), decided),
+            *events.order_events(ctx, out, person, kind="new", case_office=case_office, decided=decided),
         ]
     )
     await repo.write_new(decision, versions, access, outbox_rows, notify_channel(SCHEMA))

@@ -635,7 +635,14 @@ class _Batch:
             )
         )
         plan.events.extend(
-            orders.orders(out, recipient, kind="new", case_office=district.case_office, issued_at=self.now)
+            orders.orders(
+                out,
+                recipient,
+                kind="new",
+                case_office=district.case_office,
+                issued_at=self.now,
+                decided=decided,
+            )
         )
         self.access(plan, Action.create, "decision", out.id, body.source_system)
         plan.decisions.append(
