@@ -1,0 +1,484 @@
+"""The yearly IPLOS report to the national register (KPR), as pure rules: no IO (DOMAIN § 9, § 9a).
+
+From plain facts (persons, completed assessments, decisions with their services, applications
+and appeals) and a year, compute what the register file holds per the IPLOS 2018 schema
+(`IPLOS-2018-rev2018-10-10.xsd`, namespace http://www.npr.no/xmlstds/iplos/2018):
+
+- PERSON: age on 31 December of the year, gender (from the identity number), municipality and
+  district number, the first date of service (peFraDato), date of death, last change;
+- FUNKSJON: each function score with its period (from the assessment's date to the day before
+  the next assessment, or the year's end);
+- TJENESTE: each granted service of a decision in force during the year, with its IPLOS service
+  code, hours per week = decided hours per month / 4 (as the register defines; at most 168),
+  application, decision and appeal dates and the decision's id (tjVeID, with tjVeNrID its
+  number in the person's series of decisions).
+
+The identity file (identity numbers) is produced apart from the content file: the content
+file carries only `pePeID`, a number local to this delivery, and the identity file maps that
+number to the identity number. Both carry the same delivery number (iiLopenr).
+
+Before the files, a completeness report lists per person (by hjemflyt's pseudonymous id) what
+the register would reject, so the municipality can mend it in time. Problems that make a
+schema-valid record impossible (no gender, no register district number, no decision date, a
+service code that is not a number) leave the record out of the file; the rest (no scores, no
+hours) are still written and flagged.
+
+Function variables: `fnFunkType` is the register's numeric variable code, which the code
+list leaves None until taken from the directorate's list (contracts/iplos.py: "Do not guess
+it"). Scores of a variable without a register code are not written, and the report says so
+once per delivery (`function-codes-missing`); callers pass `register_codes` to fill them in.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+
+from hjemflyt.shared.contracts import iplos as codes
+from hjemflyt.shared.identity import InvalidIdentityNumber, age_on, parse_identity_number
+
+SCHEMA_VERSION = "3.5"
+MAX_HOURS_PER_WEEK = Decimal(168)
+WEEKS_PER_MONTH = Decimal(4)  # the register's definition, not 52/12
+_CENT = Decimal("0.01")
+
+# IPLOS service codes whose scope is decided time: the register expects hours per week.
+# (DOMAIN § 9: 1 practical help - daily tasks, 2 practical help - training, 3 BPA,
+# 15 health services at home.) Others (safety alarm, meal delivery ...) carry no hours.
+HOUR_BASED_SERVICE_CODES: frozenset[int] = frozenset({1, 2, 3, 15})
+
+# Statistics Norway's district numbers of Oslo (kommune 0301, bydel 01-15), by hjemflyt's
+# district code (config/presets.py). Another municipality passes its own mapping; a
+# municipality without districts reports "00".
+OSLO_DISTRICT_NUMBERS: dict[str, str] = {
+    "gamle-oslo": "01",
+    "grunerlokka": "02",
+    "sagene": "03",
+    "st-hanshaugen": "04",
+    "frogner": "05",
+    "ullern": "06",
+    "vestre-aker": "07",
+    "nordre-aker": "08",
+    "bjerke": "09",
+    "grorud": "10",
+    "stovner": "11",
+    "alna": "12",
+    "ostensjo": "13",
+    "nordstrand": "14",
+    "sondre-nordstrand": "15",
+}
+
+REPORTED_OUTCOMES = frozenset({"granted", "partly_granted"})
+REPORTED_STATUSES = frozenset({"made", "sent", "active", "ended"})
+
+
+# --- facts in -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PersonFacts:
+    person_id: uuid.UUID  # hjemflyt's pseudonym
+    identity_number: str
+    district: str
+    died_on: date | None = None
+
+
+@dataclass(frozen=True)
+class AssessmentFacts:
+    person_id: uuid.UUID
+    scored_on: date  # the visit date, or the completion date without one
+    scores: Mapping[str, int]
+    iplos_version: str = codes.CURRENT_VERSION
+
+
+@dataclass(frozen=True)
+class ServiceFacts:
+    service_type: str
+    service_code: str  # the IPLOS code, as configured on the service type
+    outcome: str  # granted | partly_granted | refused
+    hours_per_month: Decimal | None
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    decision_id: uuid.UUID
+    person_id: uuid.UUID
+    status: str
+    decision_date: date | None
+    start_date: date | None
+    end_date: date | None
+    services: tuple[ServiceFacts, ...]
+    application_date: date | None = None
+    ended_on: date | None = None  # when a running decision was ended early
+
+
+@dataclass(frozen=True)
+class AppealFacts:
+    decision_id: uuid.UUID
+    received_date: date
+    answered_date: date | None
+
+
+@dataclass(frozen=True)
+class Contact:
+    kind: str  # "1" responsible for the delivery, "2" IPLOS contact, "3" alternative contact
+    name: str
+    phone: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Sender:
+    municipality: str  # kommunenummer, 4 digits
+    contacts: tuple[Contact, ...]
+    district_number: str = "00"  # the delivery's district; "00" for the whole municipality
+    system_id: str = "hjemflyt"
+    system_version: str = "1"
+
+
+# --- content out --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunctionRecord:
+    variable: str
+    register_code: int
+    score: int
+    from_date: date
+    to_date: date
+
+
+@dataclass(frozen=True)
+class ServiceRecord:
+    service_id: int  # tjTjID, within the person
+    decision_key: int  # tjVeID
+    decision_number: int  # tjVeNrID: the decision's number in the person's series
+    decision_id: uuid.UUID
+    service_type: str
+    service_code: int
+    application_date: date | None
+    decision_date: date
+    hours_per_week: Decimal | None
+    from_date: date | None
+    to_date: date | None
+    appeal_received: date | None
+    appeal_answered: date | None
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    key: int  # pePeID, the link between the content and the identity file
+    person_id: uuid.UUID
+    identity_number: str
+    age: int
+    gender: str  # M | K
+    municipality: str
+    district_number: str
+    from_date: date
+    died_on: date | None
+    changed_on: date
+    functions: tuple[FunctionRecord, ...]
+    services: tuple[ServiceRecord, ...]
+
+
+class Rule(StrEnum):
+    person_without_scores = "person-without-scores"
+    incomplete_scores = "incomplete-scores"
+    service_without_hours = "service-without-hours"
+    hours_over_limit = "hours-over-limit"
+    decision_without_date = "decision-without-date"
+    service_code_invalid = "service-code-invalid"
+    gender_unknown = "gender-unknown"
+    identity_invalid = "identity-invalid"
+    district_without_number = "district-without-number"
+    function_codes_missing = "function-codes-missing"
+
+
+# Problems that leave the record out of the file (a schema-valid record is impossible).
+LEFT_OUT: frozenset[Rule] = frozenset(
+    {
+        Rule.decision_without_date,
+        Rule.service_code_invalid,
+        Rule.gender_unknown,
+        Rule.identity_invalid,
+        Rule.district_without_number,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    rule: Rule
+    person_id: uuid.UUID | None  # None for a problem of the whole delivery
+    message: str
+    decision_id: uuid.UUID | None = None
+    service_type: str | None = None
+
+    @property
+    def left_out(self) -> bool:
+        return self.rule in LEFT_OUT
+
+
+@dataclass(frozen=True)
+class Report:
+    year: int
+    municipality: str
+    persons: tuple[PersonRecord, ...]
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def service_count(self) -> int:
+        return sum(len(p.services) for p in self.persons)
+
+    @property
+    def hours_per_week(self) -> Decimal:
+        return sum((s.hours_per_week or Decimal(0) for p in self.persons for s in p.services), Decimal(0))
+
+    def problems_by_person(self) -> dict[uuid.UUID | None, list[Problem]]:
+        out: dict[uuid.UUID | None, list[Problem]] = {}
+        for problem in self.problems:
+            out.setdefault(problem.person_id, []).append(problem)
+        return out
+
+
+# --- the rules ----------------------------------------------------------------------------
+
+
+def hours_per_week(hours_per_month: Decimal) -> Decimal:
+    """Decided hours per month / 4, to two decimals (the register's definition)."""
+    return (Decimal(hours_per_month) / WEEKS_PER_MONTH).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def gender_of(identity_number: str) -> str | None:
+    """M or K from the individual number's last digit (odd: man); None for numbers issued
+    under the 2032 rules, which carry no gender."""
+    parsed = parse_identity_number(identity_number)
+    if parsed.rules_2032:
+        return None
+    return "M" if int(parsed.value[8]) % 2 else "K"
+
+
+def _decision_end(d: DecisionFacts) -> date | None:
+    ends = [x for x in (d.end_date, d.ended_on) if x is not None]
+    return min(ends) if ends else None
+
+
+def in_force_during(d: DecisionFacts, first: date, last: date) -> bool:
+    """A made decision whose service period touches the year (or, without a start date,
+    made during the year)."""
+    if d.status not in REPORTED_STATUSES:
+        return False
+    start = d.start_date or d.decision_date
+    if start is None:
+        return False
+    end = _decision_end(d)
+    return start <= last and (end is None or end >= first)
+
+
+def function_periods(
+    assessments: Sequence[AssessmentFacts], first: date, last: date
+) -> list[tuple[AssessmentFacts, date, date]]:
+    """The assessments in force during the year, each with its period: from its date (or
+    the year's first day, if earlier) to the day before the next one (or the year's last)."""
+    ordered = sorted((a for a in assessments if a.scored_on <= last), key=lambda a: a.scored_on)
+    out: list[tuple[AssessmentFacts, date, date]] = []
+    for i, a in enumerate(ordered):
+        nxt = ordered[i + 1].scored_on if i + 1 < len(ordered) else None
+        to = min(last, nxt - timedelta(days=1)) if nxt is not None else last
+        if to < first or (nxt is not None and nxt == a.scored_on):
+            continue  # superseded before the year, or by one scored the same day
+        out.append((a, max(a.scored_on, first), to))
+    return out
+
+
+def build_report(
+    year: int,
+    sender: Sender,
+    persons: Iterable[PersonFacts],
+    assessments: Iterable[AssessmentFacts],
+    decisions: Iterable[DecisionFacts],
+    appeals: Iterable[AppealFacts] = (),
+    *,
+    district_numbers: Mapping[str, str] = OSLO_DISTRICT_NUMBERS,
+    register_codes: Mapping[str, int] | None = None,
+) -> Report:
+    """The year's register content and its completeness problems.
+
+    `register_codes` maps a function variable key to the register's fnFunkType; by default
+    the code list's own (None today, so no FUNKSJON is written and the report says so)."""
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    problems: list[Problem] = []
+
+    by_person_assessments: dict[uuid.UUID, list[AssessmentFacts]] = {}
+    for a in assessments:
+        by_person_assessments.setdefault(a.person_id, []).append(a)
+    by_person_decisions: dict[uuid.UUID, list[DecisionFacts]] = {}
+    for d in decisions:
+        by_person_decisions.setdefault(d.person_id, []).append(d)
+    appeal_of: dict[uuid.UUID, AppealFacts] = {}
+    for ap in sorted(appeals, key=lambda x: x.received_date):
+        appeal_of[ap.decision_id] = ap  # the latest appeal of a decision
+
+    def code_of(key: str, version: str) -> int | None:
+        if register_codes is not None:
+            return register_codes.get(key)
+        variable = codes.VERSIONS.get(version, codes.code_list()).variable(key)
+        return variable.register_code if variable is not None else None
+
+    missing_codes: set[str] = set()
+    records: list[PersonRecord] = []
+    decision_keys: dict[uuid.UUID, int] = {}
+
+    for person in sorted(persons, key=lambda p: p.person_id):
+        own = sorted(
+            by_person_decisions.get(person.person_id, []),
+            key=lambda d: (d.decision_date or d.start_date or first, str(d.decision_id)),
+        )
+        reported = [d for d in own if in_force_during(d, first, last)]
+        granted = [(d, s) for d in reported for s in d.services if s.outcome in REPORTED_OUTCOMES]
+        if not granted:
+            continue  # not a recipient of services this year
+        pid = person.person_id
+
+        def problem(rule: Rule, message: str, pid: uuid.UUID = pid, **kw: object) -> None:
+            problems.append(Problem(rule, pid, message, **kw))  # type: ignore[arg-type]
+
+        # Person
+        person_ok = True
+        try:
+            parsed = parse_identity_number(person.identity_number)
+        except InvalidIdentityNumber:
+            problem(Rule.identity_invalid, "The identity number is not valid.")
+            continue
+        gender = gender_of(person.identity_number)
+        if gender is None:
+            problem(Rule.gender_unknown, "The identity number carries no gender (2032 rules).")
+            person_ok = False
+        if parsed.birth_date is None:
+            problem(Rule.identity_invalid, "No birth date can be read from the identity number.")
+            person_ok = False
+        district_number = district_numbers.get(person.district)
+        if district_number is None:
+            problem(
+                Rule.district_without_number,
+                f"The district {person.district!r} has no register district number.",
+            )
+            person_ok = False
+
+        # Services
+        series = {d.decision_id: i for i, d in enumerate(own, start=1)}
+        services: list[ServiceRecord] = []
+        for d, s in granted:
+            if d.decision_date is None:
+                problem(
+                    Rule.decision_without_date,
+                    "The decision has no decision date.",
+                    decision_id=d.decision_id,
+                )
+                continue
+            try:
+                code = int(s.service_code)
+            except ValueError:
+                problem(
+                    Rule.service_code_invalid,
+                    f"The service {s.service_type!r} has no numeric IPLOS code ({s.service_code!r}).",
+                    decision_id=d.decision_id,
+                    service_type=s.service_type,
+                )
+                continue
+            weekly: Decimal | None = None
+            if s.hours_per_month is not None and s.hours_per_month > 0:
+                weekly = hours_per_week(s.hours_per_month)
+                if weekly > MAX_HOURS_PER_WEEK:
+                    problem(
+                        Rule.hours_over_limit,
+                        f"{weekly} hours per week for {s.service_type!r} exceeds 168.",
+                        decision_id=d.decision_id,
+                        service_type=s.service_type,
+                    )
+            elif code in HOUR_BASED_SERVICE_CODES:
+                problem(
+                    Rule.service_without_hours,
+                    f"The service {s.service_type!r} (IPLOS {code}) has no decided hours.",
+                    decision_id=d.decision_id,
+                    service_type=s.service_type,
+                )
+            appeal = appeal_of.get(d.decision_id)
+            key = decision_keys.setdefault(d.decision_id, len(decision_keys) + 1)
+            services.append(
+                ServiceRecord(
+                    service_id=len(services) + 1,
+                    decision_key=key,
+                    decision_number=series[d.decision_id],
+                    decision_id=d.decision_id,
+                    service_type=s.service_type,
+                    service_code=code,
+                    application_date=d.application_date,
+                    decision_date=d.decision_date,
+                    hours_per_week=weekly,
+                    from_date=d.start_date,
+                    to_date=_decision_end(d),
+                    appeal_received=appeal.received_date if appeal and appeal.received_date <= last else None,
+                    appeal_answered=appeal.answered_date
+                    if appeal and appeal.answered_date and appeal.answered_date <= last
+                    else None,
+                )
+            )
+
+        # Function scores
+        functions: list[FunctionRecord] = []
+        periods = function_periods(by_person_assessments.get(pid, []), first, last)
+        if not periods:
+            problem(Rule.person_without_scores, "No completed function assessment in force during the year.")
+        for a, start, to in periods:
+            version = codes.VERSIONS.get(a.iplos_version)
+            if version is not None and (missing := codes.unscored(a.scores, version)):
+                problem(
+                    Rule.incomplete_scores,
+                    f"The assessment of {a.scored_on.isoformat()} lacks scores for: {', '.join(missing)}.",
+                )
+            for key_, score in a.scores.items():
+                rc = code_of(key_, a.iplos_version)
+                if rc is None:
+                    missing_codes.add(key_)
+                    continue
+                functions.append(FunctionRecord(key_, rc, int(score), start, to))
+
+        if not person_ok or parsed.birth_date is None or gender is None or district_number is None:
+            continue
+        starts = [s.from_date or s.decision_date for s in services]
+        changes = [s.decision_date for s in services] + [a.scored_on for a, _, _ in periods]
+        if person.died_on is not None and person.died_on <= last:
+            changes.append(person.died_on)
+        changed = max((c for c in changes if c <= last), default=first)
+        records.append(
+            PersonRecord(
+                key=len(records) + 1,
+                person_id=pid,
+                identity_number=parsed.value,
+                age=age_on(parsed.birth_date, last),
+                gender=gender,
+                municipality=sender.municipality,
+                district_number=district_number,
+                from_date=min(starts) if starts else first,
+                died_on=person.died_on if person.died_on is not None and person.died_on <= last else None,
+                changed_on=changed,
+                functions=tuple(functions),
+                services=tuple(services),
+            )
+        )
+
+    if missing_codes:
+        problems.append(
+            Problem(
+                Rule.function_codes_missing,
+                None,
+                "No register code (fnFunkType) for the function variables "
+                f"{', '.join(sorted(missing_codes))}: their scores are not written.",
+            )
+        )
+    return Report(year, sender.municipality, tuple(records), tuple(problems))
