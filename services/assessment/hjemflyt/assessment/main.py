@@ -20,6 +20,7 @@ from hjemflyt.assessment.decisions.letter_endpoints import router as letters
 from hjemflyt.assessment.districts.endpoints import router as districts
 from hjemflyt.assessment.imports.endpoints import BODY_LIMITS as IMPORT_BODY_LIMITS
 from hjemflyt.assessment.imports.endpoints import router as imports
+from hjemflyt.assessment.iplos.endpoints import router as iplos
 from hjemflyt.assessment.persons.endpoints import router as persons
 from hjemflyt.assessment.providers import events as provider_events
 from hjemflyt.assessment.providers.endpoints import router as providers
@@ -53,6 +54,7 @@ SPEC = ServiceSpec(
         appeals,
         providers,
         imports,
+        iplos,
     ],
     consumers=consumers,
     workers=decision_sweep.workers,

@@ -1,0 +1,159 @@
+"""All SQL of the IPLOS report: the year's rows as plain facts for `rules.build_report`.
+
+Reads are scoped here by the person's district, so a case officer's completeness report only
+ever holds their own districts. Four set-based queries (decisions with their services and
+application dates, the persons, their completed assessments, the appeals), never one per
+person: a municipality of 20,000 persons is read in a handful of round trips.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hjemflyt.assessment.appeals.models import Appeal
+from hjemflyt.assessment.assessments.models import Assessment
+from hjemflyt.assessment.decisions.models import Decision, DecisionService
+from hjemflyt.assessment.iplos import rules
+from hjemflyt.assessment.persons.models import Person
+from hjemflyt.assessment.referrals.models import Application
+from hjemflyt.shared.platform.auth import Principal
+
+
+def _scope(principal: Principal) -> ColumnElement[bool]:
+    if principal.all_districts:
+        return true()
+    return Person.district.in_(principal.districts)
+
+
+def _in_force(first: date, last: date) -> ColumnElement[bool]:
+    start = func.coalesce(Decision.start_date, Decision.decision_date)
+    return and_(
+        Decision.status.in_(sorted(rules.REPORTED_STATUSES)),
+        start <= last,
+        or_(Decision.end_date.is_(None), Decision.end_date >= first),
+    )
+
+
+class IplosRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def facts(
+        self, principal: Principal, year: int, decrypt: Callable[[bytes], str]
+    ) -> tuple[
+        list[rules.PersonFacts],
+        list[rules.AssessmentFacts],
+        list[rules.DecisionFacts],
+        list[rules.AppealFacts],
+    ]:
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        # The persons with a decision in force during the year (in the principal's districts).
+        recipients = (
+            select(Decision.person_id)
+            .join(Person, Person.id == Decision.person_id)
+            .where(_in_force(first, last), _scope(principal))
+            .distinct()
+            .subquery()
+        )
+        # All their made decisions (the series numbers count every one, not only this year's).
+        decision_rows = (
+            await self.session.execute(
+                select(
+                    Decision.id,
+                    Decision.person_id,
+                    Decision.status,
+                    Decision.decision_date,
+                    Decision.start_date,
+                    Decision.end_date,
+                    Decision.ended_at,
+                    Application.received_date,
+                    DecisionService.service_type,
+                    DecisionService.service_code,
+                    DecisionService.outcome,
+                    DecisionService.hours_per_month,
+                )
+                .join(recipients, recipients.c.person_id == Decision.person_id)
+                .outerjoin(Application, Application.id == Decision.application_id)
+                .outerjoin(DecisionService, DecisionService.decision_id == Decision.id)
+                .where(Decision.status.in_(sorted(rules.REPORTED_STATUSES)))
+                .order_by(Decision.person_id, Decision.id, DecisionService.service_type)
+            )
+        ).all()
+        decisions: dict[uuid.UUID, rules.DecisionFacts] = {}
+        services: dict[uuid.UUID, list[rules.ServiceFacts]] = {}
+        for r in decision_rows:
+            if r.id not in decisions:
+                decisions[r.id] = rules.DecisionFacts(
+                    decision_id=r.id,
+                    person_id=r.person_id,
+                    status=r.status,
+                    decision_date=r.decision_date,
+                    start_date=r.start_date,
+                    end_date=r.end_date,
+                    services=(),
+                    application_date=r.received_date,
+                    ended_on=r.ended_at.date() if r.ended_at is not None and r.end_date is None else None,
+                )
+                services[r.id] = []
+            if r.service_type is not None:
+                hours = Decimal(r.hours_per_month) if r.hours_per_month is not None else None
+                services[r.id].append(rules.ServiceFacts(r.service_type, r.service_code, r.outcome, hours))
+        decision_facts = [
+            rules.DecisionFacts(**{**d.__dict__, "services": tuple(services[k])})
+            for k, d in decisions.items()
+        ]
+
+        person_rows = (
+            await self.session.execute(
+                select(Person.id, Person.identity_cipher, Person.district).join(
+                    recipients, recipients.c.person_id == Person.id
+                )
+            )
+        ).all()
+        persons = [rules.PersonFacts(r.id, decrypt(r.identity_cipher), r.district) for r in person_rows]
+
+        assessment_rows = (
+            await self.session.execute(
+                select(
+                    Assessment.person_id,
+                    Assessment.visit_date,
+                    Assessment.completed_at,
+                    Assessment.scores,
+                    Assessment.iplos_version,
+                )
+                .join(recipients, recipients.c.person_id == Assessment.person_id)
+                .where(Assessment.status == "completed")
+            )
+        ).all()
+        assessments = [
+            rules.AssessmentFacts(
+                r.person_id,
+                r.visit_date or r.completed_at.date(),
+                dict(r.scores or {}),
+                r.iplos_version,
+            )
+            for r in assessment_rows
+            if r.visit_date is not None or r.completed_at is not None
+        ]
+
+        appeal_rows = (
+            await self.session.execute(
+                select(
+                    Appeal.decision_id,
+                    Appeal.received_date,
+                    Appeal.municipality_decided_date,
+                    Appeal.final_date,
+                ).join(recipients, recipients.c.person_id == Appeal.person_id)
+            )
+        ).all()
+        appeals = [
+            rules.AppealFacts(r.decision_id, r.received_date, r.final_date or r.municipality_decided_date)
+            for r in appeal_rows
+        ]
+        return persons, assessments, decision_facts, appeals
