@@ -7,8 +7,11 @@ every person read is access-logged."""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import io
 import random
+import stat
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -20,9 +23,11 @@ from sqlalchemy import text
 
 from hjemflyt.assessment.db import platform_tables
 from hjemflyt.assessment.main import create_app
+from hjemflyt.shared import cli
 from hjemflyt.shared.contracts.iplos import code_list
 from hjemflyt.shared.demo import DISTRICTS, decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
+from hjemflyt.shared.iplos_export import STEPS, ProgressBar, export
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.testing import auth, eventually, running_service
 
@@ -255,3 +260,35 @@ async def test_the_files_need_the_whole_municipality_and_completeness_follows_di
     r = await client.get(f"/v1/iplos/{year + 1}/completeness", headers=auth(issuer, Role.integration))
     assert r.status_code == 422
     assert r.json()["type"].endswith("/iplos-year-out-of-range")
+
+
+async def test_the_cli_export_writes_both_files_apart_with_a_progress_bar(client, issuer, tmp_path):
+    """What `hjemflyt iplos YEAR` runs, against the service (no gateway prefix here)."""
+    created = await build_municipality(client, issuer)
+    year = client.app.state.clock.today().year
+    client.headers.update(auth(issuer, Role.integration))
+    stream = io.StringIO()
+    written = await export(
+        client, year, tmp_path, contacts=CONTACTS, serial="2", prefix="", progress=ProgressBar(STEPS, stream)
+    )
+    assert stream.getvalue().splitlines()[-1].startswith(f"[{'#' * 30}] 3/3 written")
+    reported = [n for n, c in created.items() if c["reported"]]
+    content = written.content.read_bytes()
+    assert not any(n.encode() in content for n in created)
+    assert all(n in written.identity.read_text() for n in reported)
+    assert stat.S_IMODE(written.identity.stat().st_mode) == 0o600
+    xmlschema.XMLSchema(str(XSD)).validate(ET.fromstring(content))
+    assert written.figures["persons"] == len(reported)
+    assert written.problems["person-without-scores"] == sum(
+        1 for c in created.values() if c["reported"] and not c["scored"]
+    )
+    assert written.completeness.name == f"iplos-0301-{year}-2-completeness.json"
+
+
+def test_the_cli_reads_contacts_as_kind_name_phone_email():
+    assert cli._contact("2;Kari;21 80 21 80;kari@example.invalid") == {
+        "kind": "2", "name": "Kari", "phone": "21 80 21 80", "email": "kari@example.invalid"
+    }  # fmt: skip
+    for bad in ("4;Kari;1;k@x", "2;Kari;1", "2;;1;k@x"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            cli._contact(bad)

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -140,6 +141,54 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _contact(value: str) -> dict[str, str]:
+    parts = value.split(";")
+    if len(parts) != 4 or parts[0] not in ("1", "2", "3") or not all(p.strip() for p in parts):
+        raise argparse.ArgumentTypeError("a contact is KIND;NAME;PHONE;EMAIL with KIND 1, 2 or 3")
+    return dict(zip(("kind", "name", "phone", "email"), (p.strip() for p in parts), strict=True))
+
+
+def cmd_iplos(args: argparse.Namespace) -> int:
+    import httpx
+
+    from hjemflyt.shared.iplos_export import export
+
+    settings = get_settings()
+    token = args.token or os.environ.get("HJEMFLYT_TOKEN")
+    if not token:
+        from hjemflyt.shared.platform.devissuer import DevIssuer
+
+        issuer = DevIssuer(
+            run_dir(settings) / "dev-issuer", issuer=settings.jwt_issuer, tenant=settings.tenant
+        )
+        token = issuer.token(role=Role.integration, subject="iplos-export")
+    contacts = args.contact or [
+        _contact("1;IPLOS-ansvarlig;00000000;iplos@example.invalid"),
+        _contact("2;IPLOS-kontakt;00000000;iplos@example.invalid"),
+    ]
+    if len(contacts) < 2:
+        print("the register needs two or three contacts (--contact, repeatable)", file=sys.stderr)
+        return 2
+
+    async def go() -> int:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with httpx.AsyncClient(base_url=args.base_url, headers=headers, timeout=600.0) as client:
+            written = await export(client, args.year, Path(args.out), contacts=contacts, serial=args.serial)
+        print(f"content:      {written.content}")
+        print(f"identity:     {written.identity}  (personal data: keep apart, deliver apart)")
+        print(f"completeness: {written.completeness}")
+        print("figures:      " + ", ".join(f"{k} {v}" for k, v in written.figures.items()))
+        for rule, n in sorted(written.problems.items()):
+            print(f"  {n:6d}  {rule}")
+        return 0
+
+    try:
+        return asyncio.run(go())
+    except RuntimeError as exc:
+        print(str(exc), file=sys.stderr)
+        return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hjemflyt", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +222,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", default="http://127.0.0.1:8000")
     p.add_argument("--persons", type=int, default=300)
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser(
+        "iplos", help="fetch the year's IPLOS files (content and identity, apart) and completeness report"
+    )
+    p.add_argument("year", type=int)
+    p.add_argument("--base-url", default="http://127.0.0.1:8000", help="the gateway")
+    p.add_argument("--out", default=".", help="folder to write the files to")
+    p.add_argument("--serial", default="1", help="the delivery's number (iiLopenr)")
+    p.add_argument(
+        "--contact", action="append", type=_contact, help="KIND;NAME;PHONE;EMAIL (2-3; KIND 1 sender, 2, 3)"
+    )
+    p.add_argument("--token", help="a bearer token (default $HJEMFLYT_TOKEN, else a dev integration token)")
+    p.set_defaults(func=cmd_iplos)
     return parser
 
 
