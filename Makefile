@@ -7,7 +7,7 @@ PYTHON ?= python3
 UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: run test test-calendar lint typecheck check bench bench-assessment bench-visits bench-delivery bench-allocation bench-simulation bench-indicators asyncapi token clean reset
+.PHONY: run test test-calendar lint typecheck check bench bench-assessment bench-visits bench-delivery bench-allocation bench-simulation bench-indicators bench-iplos asyncapi token clean reset
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -68,6 +68,10 @@ bench-allocation: .venv/.synced
 ## bench-simulation: an alternative rule set simulated for 20,000 users, beside one SQL aggregate
 bench-simulation: .venv/.synced
 	$(UV) run python -m bench.simulation
+
+## bench-iplos: the yearly IPLOS report for 20,000 persons, beside one SQL query reading the same rows
+bench-iplos: .venv/.synced
+	$(UV) run python -m bench.iplos
 
 ## bench-indicators: a year's indicators for 20,000 persons (millions of visits), beside raw SQL
 bench-indicators: .venv/.synced
