@@ -39,7 +39,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from hjemflyt.shared.contracts import iplos as codes
-from hjemflyt.shared.identity import InvalidIdentityNumber, age_on, parse_identity_number
+from hjemflyt.shared.identity import IdentityNumber, InvalidIdentityNumber, age_on, parse_identity_number
 
 SCHEMA_VERSION = "3.5"
 MAX_HOURS_PER_WEEK = Decimal(168)
@@ -256,7 +256,10 @@ def hours_per_week(hours_per_month: Decimal) -> Decimal:
 def gender_of(identity_number: str) -> str | None:
     """M or K from the individual number's last digit (odd: man); None for numbers issued
     under the 2032 rules, which carry no gender."""
-    parsed = parse_identity_number(identity_number)
+    return _gender(parse_identity_number(identity_number))
+
+
+def _gender(parsed: IdentityNumber) -> str | None:
     if parsed.rules_2032:
         return None
     return "M" if int(parsed.value[8]) % 2 else "K"
@@ -323,11 +326,18 @@ def build_report(
     for ap in sorted(appeals, key=lambda x: x.received_date):
         appeal_of[ap.decision_id] = ap  # the latest appeal of a decision
 
+    # fnFunkType per code list version and variable, looked up once, not per score
+    version_codes: dict[str, dict[str, int | None]] = {
+        name: {v.key: (register_codes.get(v.key) if register_codes is not None else v.register_code)
+               for v in version.variables}
+        for name, version in codes.VERSIONS.items()
+    }  # fmt: skip
+    current_codes = version_codes[codes.CURRENT_VERSION]
+
     def code_of(key: str, version: str) -> int | None:
-        if register_codes is not None:
-            return register_codes.get(key)
-        variable = codes.VERSIONS.get(version, codes.code_list()).variable(key)
-        return variable.register_code if variable is not None else None
+        if register_codes is not None and key in register_codes:
+            return register_codes[key]
+        return version_codes.get(version, current_codes).get(key)
 
     missing_codes: set[str] = set()
     records: list[PersonRecord] = []
@@ -354,7 +364,7 @@ def build_report(
         except InvalidIdentityNumber:
             problem(Rule.identity_invalid, "The identity number is not valid.")
             continue
-        gender = gender_of(person.identity_number)
+        gender = _gender(parsed)
         if gender is None:
             problem(Rule.gender_unknown, "The identity number carries no gender (2032 rules).")
             person_ok = False
