@@ -184,7 +184,12 @@ def test_the_completeness_report_lists_what_would_be_rejected_per_person():
         rules.Rule.district_without_number,
         rules.Rule.decision_without_date,
         rules.Rule.service_code_invalid,
+        rules.Rule.hours_over_limit,
     }
+    # person 2 keeps the service without hours; the one over 168 hours a week is left out
+    assert [(s.service_code, s.hours_per_week) for s in report.persons[1].services] == [(1, None)]
+    # what is written still validates: the register refuses records, not the whole file
+    assert register.schema_errors(_files(report)[0]) == []
 
 
 def _files(report: rules.Report) -> tuple[bytes, bytes]:

@@ -19,8 +19,9 @@ number to the identity number. Both carry the same delivery number (iiLopenr).
 
 Before the files, a completeness report lists per person (by hjemflyt's pseudonymous id) what
 the register would reject, so the municipality can mend it in time. Problems that make a
-schema-valid record impossible (no gender, no register district number, no decision date, a
-service code that is not a number) leave the record out of the file; the rest (no scores, no
+schema-valid or credible record impossible (no gender, no register district number, no decision
+date, a service code that is not a number, more than 168 hours a week) leave the record out of
+the file; the rest (no scores, no
 hours) are still written and flagged.
 
 Function variables: `fnFunkType` is the register's numeric variable code, which the code
@@ -203,6 +204,7 @@ LEFT_OUT: frozenset[Rule] = frozenset(
     {
         Rule.decision_without_date,
         Rule.service_code_invalid,
+        Rule.hours_over_limit,  # the register allows at most 168 hours a week
         Rule.gender_unknown,
         Rule.identity_invalid,
         Rule.district_without_number,
@@ -410,6 +412,7 @@ def build_report(
                         decision_id=d.decision_id,
                         service_type=s.service_type,
                     )
+                    continue
             elif code in HOUR_BASED_SERVICE_CODES:
                 problem(
                     Rule.service_without_hours,
