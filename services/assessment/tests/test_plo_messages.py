@@ -415,3 +415,25 @@ async def test_an_incoming_message_is_answered_with_an_apprec(client, issuer):
     async with client.app.state.ctx.sessionmaker() as s:
         stored = (await s.scalars(select(PloMessage.msg_type).where(PloMessage.direction == "in"))).all()
     assert sorted(stored) == ["HELSEOPPL_SOKNAD", "HELSEOPPL_SOKNAD", "UNKNOWN"]
+
+
+async def test_amending_a_sent_decision_sends_an_endring_of_the_first_message(client, issuer):
+    decision = await sent_decision(client, issuer)
+    integration = auth(issuer, Role.integration)
+    start = suite_today() + timedelta(days=7)
+    services = decision_body(decision["person_id"], [("home-nursing", "25", None)], start=start)["services"]
+    r = await client.patch(
+        f"/v1/decisions/{decision['id']}",
+        json={"services": services},
+        headers={**integration, "If-Match": f'"{decision["version"]}"'},
+    )
+    assert r.status_code == 200, r.text
+    found = await messages(client, issuer, decision_id=decision["id"])
+    assert [m["shipment"] for m in found] == ["E", "N"]
+    assert found[0]["refers_to"] == found[1]["msg_id"]
+    assert (await round_(client))["sent"] == 2
+    endring = (channel(client).outbox / f"{found[0]['msg_id']}.xml").read_bytes()
+    valid(endring)
+    root = safe_et.fromstring(endring)
+    assert root.findtext(".//po:EksisterendeTjeneste/po:AntallEnheter", namespaces=MH) == "25"
+    assert root.find(".//po:Forsendelsesstatus", MH).get("V") == "E"

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
         default=24, gt=0, description="A sent message without an AppRec after this many hours raises a task."
     )
     plo_poll_seconds: float = Field(default=5.0, gt=0, description="How often messages are sent and read.")
+    plo_worker_enabled: bool = Field(
+        default=True, description="Run the PLO message worker in this process (off: API-only replicas)."
+    )
 
     # Provider messaging (notifications): acknowledgement deadlines and webhook delivery.
     order_ack_hours: float = Field(

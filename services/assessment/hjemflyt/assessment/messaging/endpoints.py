@@ -8,12 +8,12 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
 
+from hjemflyt.assessment.messaging import service
 from hjemflyt.assessment.messaging.repository import MessageRepository
 from hjemflyt.assessment.messaging.schemas import MessageOut, TaskOut
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import NotFound
 
 router = APIRouter(prefix="/v1/plo", tags=["health messages"])
 
@@ -68,10 +68,4 @@ async def list_tasks(
 async def resolve_task(
     ctx: ContextDep, session: SessionDep, principal: Writer, task_id: uuid.UUID
 ) -> TaskOut:
-    task = await MessageRepository(session).task(principal, task_id)
-    if task is None:
-        raise NotFound("No such task.")
-    if task.resolved_at is None:
-        task.resolved_at = ctx.clock.now()
-        await session.flush()
-    return TaskOut.model_validate(task)
+    return TaskOut.model_validate(await service.resolve_task(ctx, session, principal, task_id))

@@ -38,6 +38,7 @@ from hjemflyt.assessment.persons import service as persons
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.errors import NotFound
 from hjemflyt.shared.platform.settings import Settings
 
 PURPOSE = "Orientering om tjenestetilbud to the GP"
@@ -350,3 +351,18 @@ async def flag_overdue(ctx: ServiceContext, session: AsyncSession) -> int:
 async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> str:
     """One incoming message from the transport; what it was ("apprec", "answered", ...)."""
     return await inbound.receive(ctx, session, body)
+
+
+async def resolve_task(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, task_id: uuid.UUID
+) -> PloTask:
+    """A case officer has handled the task (idempotent)."""
+    from hjemflyt.assessment.messaging.repository import MessageRepository
+
+    task = await MessageRepository(session).task(principal, task_id)
+    if task is None:
+        raise NotFound("No such task.")
+    if task.resolved_at is None:
+        task.resolved_at = ctx.clock.now()
+        await session.flush()
+    return task

@@ -68,4 +68,6 @@ async def run(ctx: ServiceContext) -> None:
 
 
 def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
+    if not ctx.settings.plo_worker_enabled:
+        return {}
     return {"plo-messages": lambda: run(ctx)}
