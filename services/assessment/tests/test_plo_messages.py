@@ -359,6 +359,22 @@ async def test_a_person_without_a_gp_gets_a_task_not_a_message(client, issuer):
     [task] = await tasks(client, issuer)
     assert task["kind"] == "gp-missing"
     assert task["decision_id"] == decision["id"]
+    integration = auth(issuer, Role.integration)
+    again = f"/v1/plo/decisions/{decision['id']}/orientering"
+    r = await client.post(again, headers=integration)
+    assert r.status_code == 409, r.text
+    assert r.json()["type"].endswith("/no-message")
+    assert len(await tasks(client, issuer)) == 1  # asking again raises no second task
+    # The GP is registered; the case officer sends the message.
+    r = await client.patch(f"/v1/persons/{decision['person_id']}", json={"gp": GP}, headers=integration)
+    assert r.status_code == 200, r.text
+    r = await client.post(again, headers=integration)
+    assert r.status_code == 200, r.text
+    assert r.json()["shipment"] == "N"
+    assert r.json()["counterpart_her_id"] == GP["her_id"]
+    assert (await client.post(again, headers=integration)).json()["id"] == r.json()["id"]
+    assert (await round_(client))["sent"] == 1
+    assert await tasks(client, issuer) == []  # the gp-missing task is done
 
 
 async def test_ending_a_sent_decision_early_cancels_the_orientering(client, issuer):

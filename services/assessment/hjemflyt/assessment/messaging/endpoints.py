@@ -14,6 +14,7 @@ from hjemflyt.assessment.messaging.schemas import MessageOut, TaskOut
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.errors import Conflict
 
 router = APIRouter(prefix="/v1/plo", tags=["health messages"])
 
@@ -69,3 +70,20 @@ async def resolve_task(
     ctx: ContextDep, session: SessionDep, principal: Writer, task_id: uuid.UUID
 ) -> TaskOut:
     return TaskOut.model_validate(await service.resolve_task(ctx, session, principal, task_id))
+
+
+@router.post(
+    "/decisions/{decision_id}/orientering",
+    summary="Send the decision's Orientering om tjenestetilbud to the GP again",
+    description="After the GP was registered (task `gp-missing`) or a receipt was negative or missing: "
+    "Ny if the GP was never told of this decision, else Endring of the first message. Once per "
+    "decision version: asking again for the same version answers with the message already stored. "
+    "409 `no-message` if none could be stored (see the tasks: no GP, not valid).",
+)
+async def send_again(
+    ctx: ContextDep, session: SessionDep, principal: Writer, decision_id: uuid.UUID
+) -> MessageOut:
+    message = await service.send_again(ctx, session, principal, decision_id)
+    if message is None:
+        raise Conflict("No message could be stored; see /v1/plo/tasks.", slug="no-message")
+    return MessageOut.model_validate(message)

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,7 +38,7 @@ from hjemflyt.assessment.persons import service as persons
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import NotFound
+from hjemflyt.shared.platform.errors import Conflict, NotFound
 from hjemflyt.shared.platform.settings import Settings
 
 PURPOSE = "Orientering om tjenestetilbud to the GP"
@@ -98,6 +98,15 @@ async def _task(
     district: str | None = None,
 ) -> None:
     person_id = person_id or (message.person_id if message else None)
+    decision_id = decision_id or (message.decision_id if message else None)
+    if message is None and decision_id is not None:
+        open_one = await session.scalar(
+            select(PloTask.id).where(
+                PloTask.kind == kind.value, PloTask.decision_id == decision_id, PloTask.resolved_at.is_(None)
+            )
+        )
+        if open_one is not None:
+            return  # the same task is open already
     if district is None and person_id is not None:
         district = await session.scalar(select(Person.district).where(Person.id == person_id))
     try:
@@ -108,7 +117,7 @@ async def _task(
                     kind=kind.value,
                     message_id=message.id if message else None,
                     person_id=person_id,
-                    decision_id=decision_id or (message.decision_id if message else None),
+                    decision_id=decision_id,
                     district=district,
                     detail=detail[:2000],
                     created_at=ctx.clock.now(),
@@ -163,6 +172,30 @@ async def decision_ended(
     first = await _chain_start(session, [out.id])
     if first is not None:
         await _orientering(ctx, session, principal, out, "K", first, f"ended-{reason}")
+
+
+async def send_again(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, decision_id: uuid.UUID
+) -> PloMessage | None:
+    """The case officer asks for the decision's Orientering again (after registering the GP,
+    or after a negative or missing receipt): Ny if the GP was never told, else Endring of the
+    first message. Once per decision version; None if nothing could be stored (a task says
+    why)."""
+    from hjemflyt.assessment.decisions import service as decisions  # (it imports this module)
+    from hjemflyt.assessment.decisions.rules import Status
+
+    out = await decisions.get(ctx, session, principal, decision_id, purpose=PURPOSE)
+    if out.status not in (Status.sent, Status.active):
+        raise Conflict(
+            f"Only a sent or running decision is told to the GP; this one is {out.status}.",
+            slug="decision-not-sent",
+        )
+    first = await _chain_start(session, [out.id])
+    if first is None and out.supersedes_id is not None:
+        first = await _chain_start(session, [out.supersedes_id])
+    origin = f"decision:{out.id}:v{out.version}:again"
+    await _orientering(ctx, session, principal, out, "E" if first else "N", first, "again")
+    return await session.scalar(select(PloMessage).where(PloMessage.origin == origin))
 
 
 def _services(out: DecisionOut) -> list[builders.Service]:
@@ -231,7 +264,7 @@ async def _orientering(
             refers_to=first.msg_id if first else None,
         )
     )
-    await store_outgoing(
+    stored = await store_outgoing(
         ctx,
         session,
         xml,
@@ -245,6 +278,16 @@ async def _orientering(
         receiver_her_id=receiver.most_specific_her_id,
         refers_to=first.msg_id if first else None,
     )
+    if stored.status == State.pending.value:  # the GP is known now: that task is done
+        await session.execute(
+            update(PloTask)
+            .where(
+                PloTask.kind == TaskKind.gp_missing.value,
+                PloTask.decision_id == out.id,
+                PloTask.resolved_at.is_(None),
+            )
+            .values(resolved_at=ctx.clock.now())
+        )
 
 
 async def store_outgoing(
