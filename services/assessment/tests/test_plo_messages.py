@@ -412,6 +412,15 @@ async def test_an_incoming_message_is_answered_with_an_apprec(client, issuer):
         .replace(b"<Patient>", b"<Patient><Unknown/>", 1)
     )
     (inbox / "garbage.xml").write_bytes(b"<not xml")
+    stranger = next(iter(synthetic_identity_numbers(1, seed=11)))
+    (inbox / "stranger.xml").write_bytes(
+        PLO_MESSAGE.read_bytes()
+        .replace(b"37fc6c80-fd20-11e7-8f1a-0800200c9a66", b"other-2")
+        .replace(PLO_NUMBER.encode(), stranger.encode())
+    )
+    (inbox / "hostile.xml").write_bytes(
+        b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]><x>&b;</x>'
+    )
     await round_(client)
     receipts = {}
     for file in channel(client).outbox.glob("*.xml"):
@@ -422,15 +431,18 @@ async def test_an_incoming_message_is_answered_with_an_apprec(client, issuer):
     assert receipts["37fc6c80-fd20-11e7-8f1a-0800200c9a66"].find("ar:Status", MH).get("V") == "1"
     assert receipts["other-1"].find("ar:Status", MH).get("V") == "2"
     assert receipts["other-1"].find("ar:Error", MH).get("V") == "E10"
-    assert len(receipts) == 2  # the garbage names no sender: a task instead
+    # A patient hjemflyt does not know (and no district to register them in): E35.
+    assert receipts["other-2"].find("ar:Status", MH).get("V") == "2"
+    assert receipts["other-2"].find("ar:Error", MH).get("V") == "E35"
+    assert len(receipts) == 3  # the garbage and the hostile file name no sender: tasks instead
     r = await client.get(f"/v1/persons/{r.json()['id']}/referrals", headers=integration)
     assert r.status_code == 200, r.text
     assert len(r.json()) == 1
     kinds = [t["kind"] for t in await tasks(client, issuer)]
-    assert kinds == ["message-unanswerable"]
+    assert kinds == ["message-unanswerable", "message-unanswerable"]
     async with client.app.state.ctx.sessionmaker() as s:
         stored = (await s.scalars(select(PloMessage.msg_type).where(PloMessage.direction == "in"))).all()
-    assert sorted(stored) == ["HELSEOPPL_SOKNAD", "HELSEOPPL_SOKNAD", "UNKNOWN"]
+    assert sorted(stored) == ["HELSEOPPL_SOKNAD"] * 3 + ["UNKNOWN"] * 2
 
 
 async def test_amending_a_sent_decision_sends_an_endring_of_the_first_message(client, issuer):
