@@ -465,3 +465,21 @@ async def test_amending_a_sent_decision_sends_an_endring_of_the_first_message(cl
     root = safe_et.fromstring(endring)
     assert root.findtext(".//po:EksisterendeTjeneste/po:AntallEnheter", namespaces=MH) == "25"
     assert root.find(".//po:Forsendelsesstatus", MH).get("V") == "E"
+
+
+def test_the_directory_transport_sends_a_message_once_per_msg_id(tmp_path):
+    from hjemflyt.assessment.messaging.transport.directory import DirectoryTransport
+
+    transport = DirectoryTransport(tmp_path)
+    transport.send("m-1", b"<a/>")
+    transport.send("m-1", b"<a/>")  # a retry after a crash before the state was saved
+    transport.send("../evil", b"<b/>")  # a MsgId never leaves the outbox
+    assert sorted(p.name for p in transport.outbox.iterdir()) == [".._evil.xml", "m-1.xml"]
+    (transport.inbox / "x.xml").write_bytes(b"<x/>")
+    (transport.inbox / ".half.xml.tmp").write_bytes(b"<x")
+    [incoming] = transport.receive(10)
+    assert incoming.body == b"<x/>"
+    transport.done(incoming)
+    transport.done(incoming)
+    assert transport.receive(10) == []
+    assert (transport.processed / "x.xml").exists()
