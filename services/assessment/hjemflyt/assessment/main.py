@@ -21,6 +21,8 @@ from hjemflyt.assessment.districts.endpoints import router as districts
 from hjemflyt.assessment.imports.endpoints import BODY_LIMITS as IMPORT_BODY_LIMITS
 from hjemflyt.assessment.imports.endpoints import router as imports
 from hjemflyt.assessment.iplos.endpoints import router as iplos
+from hjemflyt.assessment.messaging import worker as plo_worker
+from hjemflyt.assessment.messaging.endpoints import router as plo_messages
 from hjemflyt.assessment.persons.endpoints import router as persons
 from hjemflyt.assessment.providers import events as provider_events
 from hjemflyt.assessment.providers.endpoints import router as providers
@@ -55,9 +57,10 @@ SPEC = ServiceSpec(
         providers,
         imports,
         iplos,
+        plo_messages,
     ],
     consumers=consumers,
-    workers=decision_sweep.workers,
+    workers=lambda ctx: {**decision_sweep.workers(ctx), **plo_worker.workers(ctx)},
     body_limits=IMPORT_BODY_LIMITS,
 )
 

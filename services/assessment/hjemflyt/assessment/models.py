@@ -13,6 +13,7 @@ from hjemflyt.assessment.decisions.models import (
     ProviderChoice,
 )
 from hjemflyt.assessment.districts.models import District
+from hjemflyt.assessment.messaging.models import PloMessage, PloTask
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.assessment.providers.models import ApprovedProvider
 from hjemflyt.assessment.referrals.models import Application, Referral
@@ -35,6 +36,8 @@ __all__ = [
     "Measure",
     "Municipality",
     "Person",
+    "PloMessage",
+    "PloTask",
     "ProviderChoice",
     "Referral",
     "ServiceType",

@@ -106,6 +106,34 @@ class Settings(BaseSettings):
         description="How often assessment starts decisions on their start date and ends expired ones.",
     )
 
+    # National health messages (PLO, MsgHead, AppRec) with GPs and hospitals (assessment).
+    plo_municipality_name: str = Field(default="Hjemflyt kommune", description="Sender organisation name.")
+    plo_municipality_her_id: str = Field(
+        default="99387", pattern=r"^[0-9]{1,9}$", description="The municipality's HER-id (top of the sender)."
+    )
+    plo_case_office_name: str = Field(default="Tildelingskontoret", description="Sends decisions' messages.")
+    plo_case_office_her_id: str = Field(
+        default="5078", pattern=r"^[0-9]{1,9}$", description="HER-id of the case office communication party."
+    )
+    plo_nursing_service_name: str = Field(default="Hjemmesykepleien")
+    plo_nursing_service_her_id: str = Field(
+        default="5079",
+        pattern=r"^[0-9]{1,9}$",
+        description="HER-id of the nursing service communication party.",
+    )
+    plo_transport: str = Field(default="directory", pattern=r"^directory$", description="Message transport.")
+    plo_directory: Path | None = Field(
+        default=None,
+        description="Folder with outbox/ and inbox/ for the directory transport (default data_dir/plo).",
+    )
+    plo_receipt_hours: float = Field(
+        default=24, gt=0, description="A sent message without an AppRec after this many hours raises a task."
+    )
+    plo_poll_seconds: float = Field(default=5.0, gt=0, description="How often messages are sent and read.")
+    plo_worker_enabled: bool = Field(
+        default=True, description="Run the PLO message worker in this process (off: API-only replicas)."
+    )
+
     # Provider messaging (notifications): acknowledgement deadlines and webhook delivery.
     order_ack_hours: float = Field(
         default=48, gt=0, description="Hours a provider has to accept or reject a new or changed order."

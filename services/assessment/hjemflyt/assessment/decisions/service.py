@@ -45,6 +45,7 @@ from hjemflyt.assessment.decisions.schemas import (
     ServiceOut,
 )
 from hjemflyt.assessment.districts.repository import DistrictRepository
+from hjemflyt.assessment.messaging import service as messaging
 from hjemflyt.assessment.persons import service as persons
 from hjemflyt.assessment.persons.schemas import PersonOut
 from hjemflyt.assessment.providers.repository import ProviderRepository
@@ -651,6 +652,7 @@ async def edit(
     office = await _case_office(session, out)
     await events.publish_orders(ctx, session, out, person, kind="changed", case_office=office)
     await _publish_dropped(ctx, session, before_out, out, person, None, office)
+    await messaging.decision_amended(ctx, session, principal, out)
     return out
 
 
@@ -818,7 +820,10 @@ async def send(
     decision.version += 1
     decision.updated_at = decision.sent_at
     await session.flush()
-    return await _record(ctx, session, principal, decision, catalogue, "sent", before)
+    out = await _record(ctx, session, principal, decision, catalogue, "sent", before)
+    # Orientering om tjenestetilbud to the person's GP, stored for sending in this transaction.
+    await messaging.decision_sent(ctx, session, principal, out)
+    return out
 
 
 async def activate(
@@ -974,6 +979,7 @@ async def _end(
     await events.publish_orders(
         ctx, session, out, person, kind="ended", case_office=await _case_office(session, out)
     )
+    await messaging.decision_ended(ctx, session, principal, out, reason)
     return out
 
 

@@ -33,3 +33,9 @@ class Person(Base):
     next_of_kin: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
     source_system: Mapped[str | None] = mapped_column(Text)
     external_id: Mapped[str | None] = mapped_column(Text)
+    # The person's GP (fastlege) and the GP's office, by HER-id: where Orientering om
+    # tjenestetilbud goes when a decision is sent.
+    gp_name: Mapped[str | None] = mapped_column(Text)
+    gp_her_id: Mapped[str | None] = mapped_column(Text)
+    gp_office_name: Mapped[str | None] = mapped_column(Text)
+    gp_office_her_id: Mapped[str | None] = mapped_column(Text)

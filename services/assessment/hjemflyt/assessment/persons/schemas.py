@@ -17,6 +17,20 @@ class NextOfKin(BaseModel):
     email: str | None = Field(default=None, max_length=200)
 
 
+class GeneralPractitioner(BaseModel):
+    """The person's GP (fastlege) and the GP's office, each with its HER-id from the national
+    address register: Orientering om tjenestetilbud is addressed to them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200, examples=["August September"])
+    her_id: str = Field(pattern=r"^[0-9]{1,9}$", description="The GP's own HER-id", examples=["91100"])
+    office_name: str = Field(min_length=1, max_length=200, examples=["Kattskinnet legesenter"])
+    office_her_id: str = Field(
+        pattern=r"^[0-9]{1,9}$", description="The GP office's HER-id", examples=["91096"]
+    )
+
+
 class Contact(BaseModel):
     """What may change about a person: contact details, next of kin, district."""
 
@@ -28,6 +42,7 @@ class Contact(BaseModel):
     email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     next_of_kin: list[NextOfKin] | None = Field(default=None, max_length=10)
     district: str | None = Field(default=None, min_length=1, max_length=63)
+    gp: GeneralPractitioner | None = None
 
 
 class PersonIn(BaseModel):
@@ -43,6 +58,7 @@ class PersonIn(BaseModel):
     email: str | None = Field(default=None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     next_of_kin: list[NextOfKin] = Field(default_factory=list, max_length=10)
     district: str = Field(min_length=1, max_length=63)
+    gp: GeneralPractitioner | None = None
 
 
 class PersonLookup(BaseModel):
@@ -64,6 +80,7 @@ class PersonOut(BaseModel):
     email: str | None = None
     next_of_kin: list[NextOfKin] = Field(default_factory=list)
     district: str
+    gp: GeneralPractitioner | None = None
     created_at: datetime
 
 

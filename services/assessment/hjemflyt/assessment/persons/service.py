@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.assessment.districts.repository import DistrictRepository
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.assessment.persons.repository import PersonRepository
-from hjemflyt.assessment.persons.schemas import Contact, NextOfKin, PersonIn, PersonOut
+from hjemflyt.assessment.persons.schemas import Contact, GeneralPractitioner, NextOfKin, PersonIn, PersonOut
 from hjemflyt.shared.identity import (
     IdentityKind,
     InvalidIdentityNumber,
@@ -63,6 +63,24 @@ async def _logged(
     )
 
 
+def gp_of(person: Person) -> GeneralPractitioner | None:
+    if not (person.gp_her_id and person.gp_office_her_id):
+        return None
+    return GeneralPractitioner(
+        name=person.gp_name or "",
+        her_id=person.gp_her_id,
+        office_name=person.gp_office_name or "",
+        office_her_id=person.gp_office_her_id,
+    )
+
+
+def _set_gp(person: Person, gp: GeneralPractitioner | None) -> None:
+    person.gp_name = gp.name if gp else None
+    person.gp_her_id = gp.her_id if gp else None
+    person.gp_office_name = gp.office_name if gp else None
+    person.gp_office_her_id = gp.office_her_id if gp else None
+
+
 def to_out(person: Person, fields: FieldCipher) -> PersonOut:
     return PersonOut(
         id=person.id,
@@ -75,6 +93,7 @@ def to_out(person: Person, fields: FieldCipher) -> PersonOut:
         email=person.email,
         next_of_kin=[NextOfKin.model_validate(k) for k in person.next_of_kin or []],
         district=person.district,
+        gp=gp_of(person),
         created_at=person.created_at,
     )
 
@@ -108,6 +127,10 @@ async def register(
             district=body.district,
             created_at=ctx.clock.now(),
             created_by=principal.subject,
+            gp_name=body.gp.name if body.gp else None,
+            gp_her_id=body.gp.her_id if body.gp else None,
+            gp_office_name=body.gp.office_name if body.gp else None,
+            gp_office_her_id=body.gp.office_her_id if body.gp else None,
         )
     )
     if added is None:  # a concurrent registration of the same number won
@@ -192,8 +215,11 @@ async def update(
     for required in ("name", "address", "district"):
         if required in changes and changes[required] is None:
             raise RuleViolation(f"{required} cannot be removed.", slug=f"{required}-required")
+    if "gp" in changes:
+        _set_gp(person, body.gp)
     for key, value in changes.items():
-        setattr(person, key, value)
+        if key != "gp":
+            setattr(person, key, value)
     await session.flush()
     await _logged(ctx, session, principal, person.id, Action.update, PURPOSE_CASE_HANDLING)
     return to_out(person, ctx.cipher)

@@ -1,0 +1,277 @@
+"""Messages that arrive through the transport.
+
+- An AppRec is matched to the message hjemflyt sent (by `OriginalMsgId/Id`): `ok`, or
+  `rejected` with the receiver's reason (and a task for the case office).
+- Any other message is answered with an AppRec: *Helseopplysninger ved søknad* becomes a
+  referral exactly as through `POST /v1/referrals/plo` (OK), anything refused gets a negative
+  receipt with the standard's code. Types this module does not read yet are answered with a
+  negative receipt (`HANDLERS` is where the logistics messages plug in).
+- A message that names no sender HER-id cannot be answered: a task says so.
+
+The same message (MsgId) twice has no second effect: the incoming row is unique per MsgId.
+Parsed with defusedxml (no DTD, no entities, nothing external); nothing here logs content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from xml.etree.ElementTree import Element
+
+import defusedxml.ElementTree as safe_et
+import xmlschema
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hjemflyt.assessment.messaging import builders
+from hjemflyt.assessment.messaging.models import PloMessage
+from hjemflyt.shared.platform.auth import Principal, Role
+from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.errors import RuleViolation
+
+NS = {"mh": builders.MSGHEAD, "ar": builders.APPREC}
+RECEIVER = "system:plo-inbox"
+
+# Kodeverk 8221 (AppRec error codes) as hjemflyt uses them.
+E_FORMAT = ("E10", "Ugyldig meldingsformat")
+E_PATIENT = ("E35", "Pasienten finnes ikke i mottakersystemet")
+E_OTHER = ("X99", "Annen feil")
+SLUG_CODES = {
+    "plo-not-well-formed": E_FORMAT,
+    "plo-forbidden-xml": E_FORMAT,
+    "plo-unsupported-type": E_FORMAT,
+    "plo-schema-invalid": E_FORMAT,
+    "plo-person-unknown": E_PATIENT,
+}
+
+
+def system_principal(ctx: ServiceContext) -> Principal:
+    return Principal(subject=RECEIVER, role=Role.integration, tenant=ctx.settings.tenant, all_districts=True)
+
+
+@dataclass(frozen=True)
+class Head:
+    msg_id: str
+    msg_type: str
+    sender: builders.Party | None
+    issued: str | None
+
+
+def _parse(body: bytes) -> Element | None:
+    try:
+        return safe_et.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except Exception:
+        return None
+
+
+def _text(node: Element | None, path: str) -> str | None:
+    found = node.find(path, NS) if node is not None else None
+    return (found.text or "").strip() or None if found is not None else None
+
+
+def _head(root: Element | None, body: bytes) -> Head:
+    """What an answer needs, read leniently (a message that fails its schema is answered too)."""
+    fallback = "unreadable-" + hashlib.sha256(body).hexdigest()[:32]
+    if root is None or root.tag != f"{{{builders.MSGHEAD}}}MsgHead":
+        return Head(fallback, "UNKNOWN", None, None)
+    info = root.find("mh:MsgInfo", NS)
+    type_el = info.find("mh:Type", NS) if info is not None else None
+    msg_type = (type_el.get("V") if type_el is not None else None) or "UNKNOWN"
+    sender: builders.Party | None = None
+    org = info.find("mh:Sender/mh:Organisation", NS) if info is not None else None
+    names, her_id, top_her, top_name = [], None, None, None
+    while org is not None:
+        name = _text(org, "mh:OrganisationName") or ""
+        names.append(name)
+        for ident in org.findall("mh:Ident", NS):
+            type_id = ident.find("mh:TypeId", NS)
+            if type_id is not None and type_id.get("V") == "HER" and (value := _text(ident, "mh:Id")):
+                her_id = value
+                if top_her is None:
+                    top_her, top_name = value, name
+        org = org.find("mh:Organisation", NS)
+    if top_her is not None and her_id is not None and her_id.isdigit() and top_her.isdigit():
+        sender = builders.Party(
+            name=top_name or "Ukjent",
+            her_id=top_her,
+            unit_name=names[-1] if her_id != top_her else None,
+            unit_her_id=her_id if her_id != top_her else None,
+        )
+    return Head(
+        _text(info, "mh:MsgId") or fallback,
+        msg_type[:50],
+        sender,
+        _text(info, "mh:GenDate"),
+    )
+
+
+def _issued(value: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+async def _stored(session: AsyncSession, message: PloMessage) -> bool:
+    """Store the incoming message; False if this MsgId was received before."""
+    try:
+        async with session.begin_nested():
+            session.add(message)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+# --- AppRec for what we sent ---------------------------------------------------------------
+
+
+async def _apprec(ctx: ServiceContext, session: AsyncSession, root: Element, body: bytes) -> str:
+    from hjemflyt.assessment.messaging.service import Direction, State, TaskKind, _task
+
+    errors = list(builders.schema_for(builders.APPREC).iter_errors(xmlschema.XMLResource(root, allow="none")))
+    receipt_id = _text(root, "ar:Id") or "unreadable-" + hashlib.sha256(body).hexdigest()[:32]
+    original = _text(root, "ar:OriginalMsgId/ar:Id")
+    status_el = root.find("ar:Status", NS)
+    status = status_el.get("V") if status_el is not None else None
+    incoming = PloMessage(
+        id=uuid.uuid4(),
+        msg_id=receipt_id,
+        direction=Direction.inbound.value,
+        msg_type=builders.APPREC_TYPE,
+        status=State.received.value,
+        refers_to=original,
+        body=body,
+        created_at=ctx.clock.now(),
+    )
+    if not await _stored(session, incoming):
+        return "duplicate"
+    if errors or original is None or status not in ("1", "2", "3"):
+        return "apprec-invalid"  # a broken receipt is never answered (AppRecs are not receipted)
+    sent = await session.scalar(
+        select(PloMessage)
+        .where(PloMessage.direction == Direction.out.value, PloMessage.msg_id == original)
+        .with_for_update()
+    )
+    if sent is None:
+        return "apprec-unmatched"
+    incoming.person_id, incoming.decision_id = sent.person_id, sent.decision_id
+    reasons = [" ".join(x for x in (e.get("V"), e.get("DN")) if x) for e in root.findall("ar:Error", NS)]
+    sent.receipt_at = ctx.clock.now()
+    sent.receipt_reason = "; ".join(r for r in reasons if r)[:2000] or None
+    if status == "2":
+        sent.status = State.rejected.value
+        await _task(
+            ctx,
+            session,
+            TaskKind.receipt_rejected,
+            f"The receiver rejected the {sent.msg_type} message: {sent.receipt_reason or 'no reason given'}.",
+            message=sent,
+        )
+    else:
+        sent.status = State.ok.value
+    await session.flush()
+    return "apprec-" + sent.status
+
+
+# --- answering other messages ------------------------------------------------------------
+
+Handler = Callable[[ServiceContext, AsyncSession, bytes], Awaitable[uuid.UUID | None]]
+
+
+async def _helseopplysninger(ctx: ServiceContext, session: AsyncSession, body: bytes) -> uuid.UUID | None:
+    from hjemflyt.assessment.referrals import service as referrals
+    from hjemflyt.assessment.referrals.rules import Source
+
+    referral, _ = await referrals.receive_plo(
+        ctx, session, system_principal(ctx), body, district=None, source=Source.hospital
+    )
+    return referral.person_id
+
+
+HANDLERS: dict[str, Handler] = {"HELSEOPPL_SOKNAD": _helseopplysninger}
+
+
+async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> str:
+    from hjemflyt.assessment.messaging.service import (
+        Direction,
+        State,
+        TaskKind,
+        _task,
+        own_party,
+        store_outgoing,
+    )
+
+    root = _parse(body)
+    if root is not None and root.tag == f"{{{builders.APPREC}}}AppRec":
+        return await _apprec(ctx, session, root, body)
+    head = _head(root, body)
+    incoming = PloMessage(
+        id=uuid.uuid4(),
+        msg_id=head.msg_id,
+        direction=Direction.inbound.value,
+        msg_type=head.msg_type,
+        status=State.received.value,
+        counterpart_her_id=head.sender.most_specific_her_id if head.sender else None,
+        body=body,
+        created_at=ctx.clock.now(),
+    )
+    if not await _stored(session, incoming):
+        return "duplicate"  # answered the first time; no second effect
+    error: tuple[str, str] | None = None
+    handler = HANDLERS.get(head.msg_type) if root is not None else None
+    if root is None:
+        error = E_FORMAT
+    elif handler is None:
+        error = (E_FORMAT[0], f"Meldingstypen {head.msg_type} mottas ikke")
+    else:
+        try:
+            async with session.begin_nested():
+                incoming.person_id = await handler(ctx, session, body)
+        except RuleViolation as exc:
+            code = SLUG_CODES.get(getattr(exc, "slug", ""), E_OTHER)
+            error = (code[0], f"{code[1]}: {exc.detail}"[:500])
+    if head.sender is None:
+        await _task(
+            ctx,
+            session,
+            TaskKind.message_unanswerable,
+            "A message arrived that names no sender HER-id: no receipt could be sent.",
+            message=incoming,
+        )
+        return "unanswerable"
+    receipt_id = str(uuid.uuid4())
+    now = ctx.clock.now()
+    xml = builders.apprec(
+        builders.AppRec(
+            id=receipt_id,
+            generated_at=now,
+            sender=own_party(ctx.settings),
+            receiver=head.sender,
+            status=builders.APPREC_REJECTED if error else builders.APPREC_OK,
+            original_type=head.msg_type,
+            original_type_name=head.msg_type,
+            original_issued_at=_issued(head.issued) or now,
+            original_msg_id=head.msg_id,
+            errors=[error] if error else [],
+        )
+    )
+    await store_outgoing(
+        ctx,
+        session,
+        xml,
+        msg_id=receipt_id,
+        msg_type=builders.APPREC_TYPE,
+        shipment=None,
+        origin=f"apprec:{incoming.id}",
+        person_id=incoming.person_id,
+        decision_id=None,
+        district=None,
+        receiver_her_id=head.sender.most_specific_her_id,
+        refers_to=head.msg_id,
+    )
+    return "answered-rejected" if error else "answered-ok"

@@ -1,0 +1,73 @@
+"""The message worker: sends stored messages through the transport, reads the inbox
+(AppRecs matched, other messages answered), and raises tasks for receipts that did not come.
+
+Each step in its own transaction: a message is marked sent in the transaction that handed
+it over (the directory transport's file is named by MsgId, so a retry after a crash replaces
+it); an incoming file is moved away only after its transaction committed (a crash before
+that reads it again, and its MsgId makes the second reading a no-op)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from hjemflyt.assessment.messaging import service
+from hjemflyt.assessment.messaging.transport.base import Transport
+from hjemflyt.assessment.messaging.transport.directory import DirectoryTransport
+from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.db import unit_of_work
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+
+
+def transport(ctx: ServiceContext) -> Transport:
+    root = ctx.settings.plo_directory or ctx.settings.data_dir / "plo"
+    return DirectoryTransport(root)
+
+
+async def run_once(ctx: ServiceContext, channel: Transport) -> dict[str, int]:
+    done = {"sent": 0, "received": 0, "overdue": 0}
+    while True:
+        async with unit_of_work(ctx.sessionmaker) as session:
+            count = await service.send_pending(ctx, session, channel, limit=BATCH)
+        done["sent"] += count
+        if count < BATCH:
+            break
+    for incoming in await asyncio.to_thread(channel.receive, BATCH):
+        try:
+            async with unit_of_work(ctx.sessionmaker) as session:
+                outcome = await service.receive(ctx, session, incoming.body)
+        except Exception:
+            log.exception("could not store incoming message %s; trying again later", incoming.name)
+            continue
+        await asyncio.to_thread(channel.done, incoming)
+        log.info("incoming message %s: %s", incoming.name, outcome)
+        done["received"] += 1
+    if done["received"]:  # receipts for what came in go out in this round
+        async with unit_of_work(ctx.sessionmaker) as session:
+            done["sent"] += await service.send_pending(ctx, session, channel, limit=BATCH)
+    async with unit_of_work(ctx.sessionmaker) as session:
+        done["overdue"] = await service.flag_overdue(ctx, session)
+    return done
+
+
+async def run(ctx: ServiceContext) -> None:
+    channel = transport(ctx)
+    while True:
+        try:
+            await run_once(ctx, channel)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("PLO message worker failed; retrying")
+        await asyncio.sleep(ctx.settings.plo_poll_seconds)
+
+
+def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
+    if not ctx.settings.plo_worker_enabled:
+        return {}
+    return {"plo-messages": lambda: run(ctx)}
