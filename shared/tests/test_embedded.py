@@ -240,6 +240,21 @@ async def test_nats_jetstream_file_storage_survives_restart(tmp_path: Path) -> N
         again.stop()
 
 
+async def until_answered(call: Callable[[], Awaitable[T]], seconds: float = 20.0) -> T:
+    """Retry a JetStream call until the cluster answers: right after a stream is created or a
+    node is lost, requests meet no responders or time out until a leader is elected, which on
+    a loaded machine takes seconds. (`eventually` retries failed assertions only.)"""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        try:
+            return await call()
+        except nats.errors.Error:
+            if loop.time() > deadline:
+                raise
+        await asyncio.sleep(0.1)
+
+
 async def test_nats_cluster_r3_stream_survives_losing_a_node(tmp_path: Path) -> None:
     cluster = EmbeddedNatsCluster(tmp_path / "cluster")
     urls = await asyncio.to_thread(cluster.start)
@@ -253,11 +268,11 @@ async def test_nats_cluster_r3_stream_survives_losing_a_node(tmp_path: Path) -> 
 
         nc = await nats.connect(servers=urls, max_reconnect_attempts=-1, reconnect_time_wait=0.1)
         js = nc.jetstream()
-        info = await eventually(
+        info = await until_answered(
             lambda: js.add_stream(name="R3", subjects=["r3.>"], num_replicas=3, storage=StorageType.FILE)
         )
         assert info.config.num_replicas == 3
-        await js.publish("r3.a", b"1")
+        await until_answered(lambda: js.publish("r3.a", b"1", timeout=1))
 
         info = await js.stream_info("R3")
         assert info.cluster is not None
@@ -265,8 +280,8 @@ async def test_nats_cluster_r3_stream_survives_losing_a_node(tmp_path: Path) -> 
         leader = int(info.cluster.leader.removeprefix("n")) - 1
         cluster.stop_node(leader)  # the stream leader: forces an election
 
-        await eventually(lambda: js.publish("r3.b", b"2", timeout=1))
-        info = await eventually(lambda: js.stream_info("R3"))
+        await until_answered(lambda: js.publish("r3.b", b"2", timeout=1))
+        info = await until_answered(lambda: js.stream_info("R3"))
         assert info.state.messages == 2
         assert info.cluster is not None
         assert info.cluster.leader != f"n{leader + 1}"
