@@ -23,12 +23,13 @@ from xml.etree.ElementTree import Element
 
 import defusedxml.ElementTree as safe_et
 import xmlschema
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.messaging import builders
 from hjemflyt.assessment.messaging.models import PloMessage
+from hjemflyt.assessment.messaging.repository import MessageRepository
+from hjemflyt.assessment.messaging.rules import Direction, State, TaskKind
 from hjemflyt.shared.platform.auth import Principal, Role
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import RuleViolation
@@ -131,7 +132,7 @@ async def _stored(session: AsyncSession, message: PloMessage) -> bool:
 
 
 async def _apprec(ctx: ServiceContext, session: AsyncSession, root: Element, body: bytes) -> str:
-    from hjemflyt.assessment.messaging.service import Direction, State, TaskKind, _task
+    from hjemflyt.assessment.messaging.service import _task
 
     errors = list(builders.schema_for(builders.APPREC).iter_errors(xmlschema.XMLResource(root, allow="none")))
     receipt_id = _text(root, "ar:Id") or "unreadable-" + hashlib.sha256(body).hexdigest()[:32]
@@ -152,11 +153,7 @@ async def _apprec(ctx: ServiceContext, session: AsyncSession, root: Element, bod
         return "duplicate"
     if errors or original is None or status not in ("1", "2", "3"):
         return "apprec-invalid"  # a broken receipt is never answered (AppRecs are not receipted)
-    sent = await session.scalar(
-        select(PloMessage)
-        .where(PloMessage.direction == Direction.out.value, PloMessage.msg_id == original)
-        .with_for_update()
-    )
+    sent = await MessageRepository(session).sent_for_update(original)
     if sent is None:
         return "apprec-unmatched"
     incoming.person_id, incoming.decision_id = sent.person_id, sent.decision_id
@@ -198,9 +195,6 @@ HANDLERS: dict[str, Handler] = {"HELSEOPPL_SOKNAD": _helseopplysninger}
 
 async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> str:
     from hjemflyt.assessment.messaging.service import (
-        Direction,
-        State,
-        TaskKind,
         _task,
         own_party,
         store_outgoing,

@@ -1,14 +1,17 @@
-"""All SQL of the message lists, scoped to the principal's districts (through the person)."""
+"""All SQL of national messages and their tasks. The lists are scoped to the principal's
+districts (through the person); the rest serves the module's own use cases and worker."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.messaging.models import PloMessage, PloTask
+from hjemflyt.assessment.messaging.rules import Direction, State, TaskKind
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
 
@@ -62,3 +65,73 @@ class MessageRepository:
         if not principal.all_districts:
             stmt = stmt.where(PloTask.district.in_(principal.districts))
         return await self.session.scalar(stmt)
+
+    async def open_task(self, kind: TaskKind, decision_id: uuid.UUID) -> bool:
+        stmt = select(PloTask.id).where(
+            PloTask.kind == kind.value, PloTask.decision_id == decision_id, PloTask.resolved_at.is_(None)
+        )
+        return await self.session.scalar(stmt.limit(1)) is not None
+
+    async def resolve_open_tasks(self, kind: TaskKind, decision_id: uuid.UUID, at: datetime) -> None:
+        await self.session.execute(
+            update(PloTask)
+            .where(
+                PloTask.kind == kind.value,
+                PloTask.decision_id == decision_id,
+                PloTask.resolved_at.is_(None),
+            )
+            .values(resolved_at=at)
+        )
+
+    async def district_of(self, person_id: uuid.UUID) -> str | None:
+        return await self.session.scalar(select(Person.district).where(Person.id == person_id))
+
+    async def by_origin(self, origin: str) -> PloMessage | None:
+        return await self.session.scalar(select(PloMessage).where(PloMessage.origin == origin))
+
+    async def chain_start(self, decision_ids: Sequence[uuid.UUID], msg_type: str) -> PloMessage | None:
+        """The first valid Ny (N) of `msg_type` sent for any of these decisions."""
+        return await self.session.scalar(
+            select(PloMessage)
+            .where(
+                PloMessage.direction == Direction.out.value,
+                PloMessage.msg_type == msg_type,
+                PloMessage.decision_id.in_(decision_ids),
+                PloMessage.shipment == "N",
+                PloMessage.status != State.invalid.value,
+            )
+            .order_by(PloMessage.created_at)
+            .limit(1)
+        )
+
+    async def sent_for_update(self, msg_id: str) -> PloMessage | None:
+        return await self.session.scalar(
+            select(PloMessage)
+            .where(PloMessage.direction == Direction.out.value, PloMessage.msg_id == msg_id)
+            .with_for_update()
+        )
+
+    async def pending(self, limit: int) -> Sequence[PloMessage]:
+        """Messages waiting for the transport, oldest first; locked, skipping those another
+        replica holds."""
+        stmt = (
+            select(PloMessage)
+            .where(PloMessage.status == State.pending.value)
+            .order_by(PloMessage.created_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self.session.scalars(stmt)).all()
+
+    async def overdue(self, sent_before: datetime, apprec_type: str) -> Sequence[PloMessage]:
+        """Sent messages (not receipts) without an AppRec since before `sent_before` and no
+        receipt-missing task yet."""
+        stmt = select(PloMessage).where(
+            PloMessage.status == State.sent.value,
+            PloMessage.msg_type != apprec_type,
+            PloMessage.sent_at < sent_before,
+            ~select(PloTask.id)
+            .where(PloTask.message_id == PloMessage.id, PloTask.kind == TaskKind.receipt_missing.value)
+            .exists(),
+        )
+        return (await self.session.scalars(stmt)).all()

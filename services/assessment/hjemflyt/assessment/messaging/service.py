@@ -23,9 +23,7 @@ import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import timedelta
-from enum import StrEnum
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -33,37 +31,16 @@ from hjemflyt.assessment.decisions.rules import Outcome
 from hjemflyt.assessment.decisions.schemas import DecisionOut
 from hjemflyt.assessment.messaging import builders, inbound
 from hjemflyt.assessment.messaging.models import PloMessage, PloTask
+from hjemflyt.assessment.messaging.repository import MessageRepository
+from hjemflyt.assessment.messaging.rules import Direction, State, TaskKind
 from hjemflyt.assessment.messaging.transport.base import Transport
 from hjemflyt.assessment.persons import service as persons
-from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Conflict, NotFound
 from hjemflyt.shared.platform.settings import Settings
 
 PURPOSE = "Orientering om tjenestetilbud to the GP"
-
-
-class Direction(StrEnum):
-    out = "out"
-    inbound = "in"
-
-
-class State(StrEnum):
-    pending = "pending"  # stored, not yet handed to the transport
-    sent = "sent"  # handed over, waiting for its AppRec
-    ok = "ok"  # positive AppRec
-    rejected = "rejected"  # negative AppRec (reason kept)
-    invalid = "invalid"  # failed the schema: never sent
-    received = "received"  # an incoming message (answered by an outgoing AppRec)
-
-
-class TaskKind(StrEnum):
-    message_invalid = "message-invalid"
-    receipt_missing = "receipt-missing"
-    receipt_rejected = "receipt-rejected"
-    gp_missing = "gp-missing"
-    message_unanswerable = "message-unanswerable"
 
 
 def own_party(settings: Settings) -> builders.Party:
@@ -99,16 +76,14 @@ async def _task(
 ) -> None:
     person_id = person_id or (message.person_id if message else None)
     decision_id = decision_id or (message.decision_id if message else None)
-    if message is None and decision_id is not None:
-        open_one = await session.scalar(
-            select(PloTask.id).where(
-                PloTask.kind == kind.value, PloTask.decision_id == decision_id, PloTask.resolved_at.is_(None)
-            )
-        )
-        if open_one is not None:
-            return  # the same task is open already
+    if (
+        message is None
+        and decision_id is not None
+        and await MessageRepository(session).open_task(kind, decision_id)
+    ):
+        return  # the same task is open already
     if district is None and person_id is not None:
-        district = await session.scalar(select(Person.district).where(Person.id == person_id))
+        district = await MessageRepository(session).district_of(person_id)
     try:
         async with session.begin_nested():
             session.add(
@@ -130,18 +105,7 @@ async def _task(
 
 async def _chain_start(session: AsyncSession, decision_ids: Sequence[uuid.UUID]) -> PloMessage | None:
     """The first Orientering sent for any of these decisions (the one later ones refer to)."""
-    return await session.scalar(
-        select(PloMessage)
-        .where(
-            PloMessage.direction == Direction.out.value,
-            PloMessage.msg_type == builders.ORIENTERING_TJENESTETILBUD,
-            PloMessage.decision_id.in_(decision_ids),
-            PloMessage.shipment == "N",
-            PloMessage.status != State.invalid.value,
-        )
-        .order_by(PloMessage.created_at)
-        .limit(1)
-    )
+    return await MessageRepository(session).chain_start(decision_ids, builders.ORIENTERING_TJENESTETILBUD)
 
 
 async def decision_sent(
@@ -195,7 +159,7 @@ async def send_again(
         first = await _chain_start(session, [out.supersedes_id])
     origin = f"decision:{out.id}:v{out.version}:again"
     await _orientering(ctx, session, principal, out, "E" if first else "N", first, "again")
-    return await session.scalar(select(PloMessage).where(PloMessage.origin == origin))
+    return await MessageRepository(session).by_origin(origin)
 
 
 def _services(out: DecisionOut) -> list[builders.Service]:
@@ -224,7 +188,7 @@ async def _orientering(
     why: str,
 ) -> None:
     origin = f"decision:{out.id}:v{out.version}:{why}"
-    if await session.scalar(select(PloMessage.id).where(PloMessage.origin == origin)) is not None:
+    if await MessageRepository(session).by_origin(origin) is not None:
         return
     person = await persons.get(ctx, session, principal, out.person_id, purpose=PURPOSE)
     if person.gp is None:
@@ -279,15 +243,7 @@ async def _orientering(
         refers_to=first.msg_id if first else None,
     )
     if stored.status == State.pending.value:  # the GP is known now: that task is done
-        await session.execute(
-            update(PloTask)
-            .where(
-                PloTask.kind == TaskKind.gp_missing.value,
-                PloTask.decision_id == out.id,
-                PloTask.resolved_at.is_(None),
-            )
-            .values(resolved_at=ctx.clock.now())
-        )
+        await MessageRepository(session).resolve_open_tasks(TaskKind.gp_missing, out.id, ctx.clock.now())
 
 
 async def store_outgoing(
@@ -346,15 +302,7 @@ async def send_pending(
 ) -> int:
     """Hand pending messages to the transport and mark them sent (in the caller's
     transaction; rows locked so replicas do not send the same one)."""
-    pending = (
-        await session.scalars(
-            select(PloMessage)
-            .where(PloMessage.status == State.pending.value)
-            .order_by(PloMessage.created_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
+    pending = await MessageRepository(session).pending(limit)
     for message in pending:
         await asyncio.to_thread(transport.send, message.msg_id, message.body)
         message.status = State.sent.value
@@ -366,18 +314,7 @@ async def send_pending(
 async def flag_overdue(ctx: ServiceContext, session: AsyncSession) -> int:
     """Sent messages with no AppRec after the configured time raise a task (once each)."""
     limit = ctx.clock.now() - timedelta(hours=ctx.settings.plo_receipt_hours)
-    overdue = (
-        await session.scalars(
-            select(PloMessage).where(
-                PloMessage.status == State.sent.value,
-                PloMessage.msg_type != builders.APPREC_TYPE,
-                PloMessage.sent_at < limit,
-                ~select(PloTask.id)
-                .where(PloTask.message_id == PloMessage.id, PloTask.kind == TaskKind.receipt_missing.value)
-                .exists(),
-            )
-        )
-    ).all()
+    overdue = await MessageRepository(session).overdue(limit, builders.APPREC_TYPE)
     for message in overdue:
         await _task(
             ctx,

@@ -1,0 +1,27 @@
+"""The states of national messages and the tasks they raise (no IO)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Direction(StrEnum):
+    out = "out"
+    inbound = "in"
+
+
+class State(StrEnum):
+    pending = "pending"  # stored, not yet handed to the transport
+    sent = "sent"  # handed over, waiting for its AppRec
+    ok = "ok"  # positive AppRec
+    rejected = "rejected"  # negative AppRec (reason kept)
+    invalid = "invalid"  # failed the schema: never sent
+    received = "received"  # an incoming message (answered by an outgoing AppRec)
+
+
+class TaskKind(StrEnum):
+    message_invalid = "message-invalid"
+    receipt_missing = "receipt-missing"
+    receipt_rejected = "receipt-rejected"
+    gp_missing = "gp-missing"
+    message_unanswerable = "message-unanswerable"
