@@ -2,14 +2,20 @@
 
 - An AppRec is matched to the message hjemflyt sent (by `OriginalMsgId/Id`): `ok`, or
   `rejected` with the receiver's reason (and a task for the case office).
-- Any other message is answered with an AppRec: *Helseopplysninger ved søknad* becomes a
-  referral exactly as through `POST /v1/referrals/plo` (OK), anything refused gets a negative
-  receipt with the standard's code. Types this module does not read yet are answered with a
-  negative receipt (`HANDLERS` is where the logistics messages plug in).
+- Any other message is answered with an AppRec: each type has a handler in `HANDLERS`
+  (*Helseopplysninger ved søknad* becomes a referral exactly as through
+  `POST /v1/referrals/plo`); anything refused gets a negative receipt with the standard's
+  code (kodeverk 8221), a type nobody handles gets T10.
+- A handler returns an `Effect`: the person the message was about and what it created
+  (`"admission:<uuid>"`, `"document:<uuid>"` ...), kept on the incoming row. A change
+  (Forsendelsesstatus E) or cancellation (K) names its original in MsgHead
+  `ConversationRef/RefToParent`; the original must have been received here (else E10 and a
+  task), and the handler gets it as `Arrival.earlier` to act on what it created.
 - A message that names no sender HER-id cannot be answered: a task says so.
 
 The same message (MsgId) twice has no second effect: the incoming row is unique per MsgId.
-Parsed with defusedxml (no DTD, no entities, nothing external); nothing here logs content.
+A handler runs in a savepoint: a refusal leaves nothing half-stored. Parsed with defusedxml
+(no DTD, no entities, nothing external); nothing here logs content.
 """
 
 from __future__ import annotations
@@ -38,16 +44,21 @@ NS = {"mh": builders.MSGHEAD, "ar": builders.APPREC}
 RECEIVER = "system:plo-inbox"
 
 # Kodeverk 8221 (AppRec error codes) as hjemflyt uses them.
-E_FORMAT = ("E10", "Ugyldig meldingsformat")
+T_NOT_XML = ("T01", "Ikke XML / ikke 'well formed' / uleselig")
+T_INVALID = ("T02", "XML validerer ikke")
+T_UNSUPPORTED = ("T10", "Støtter ikke meldingsformatet")
+E_MSG_ID = ("E10", "Ugyldig meldingsidentifikator")
 E_PATIENT = ("E35", "Pasienten finnes ikke i mottakersystemet")
 E_OTHER = ("X99", "Annen feil")
 SLUG_CODES = {
-    "plo-not-well-formed": E_FORMAT,
-    "plo-forbidden-xml": E_FORMAT,
-    "plo-unsupported-type": E_FORMAT,
-    "plo-schema-invalid": E_FORMAT,
+    "plo-not-well-formed": T_NOT_XML,
+    "plo-forbidden-xml": T_NOT_XML,
+    "plo-unsupported-type": T_UNSUPPORTED,
+    "plo-schema-invalid": T_INVALID,
     "plo-person-unknown": E_PATIENT,
+    "plo-refers-to-unknown": E_MSG_ID,
 }
+PO = "http://www.kith.no/xmlstds/po/poKomponent/2012-04-01"
 
 
 def system_principal(ctx: ServiceContext) -> Principal:
@@ -60,6 +71,29 @@ class Head:
     msg_type: str
     sender: builders.Party | None
     issued: str | None
+    shipment: str = "N"  # Forsendelsesstatus of the payload: N new, E change, K cancellation
+    refers_to: str | None = None  # MsgHead ConversationRef/RefToParent (E and K)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """One incoming message as a handler sees it (stored already, in the handler's savepoint)."""
+
+    head: Head
+    root: Element  # the MsgHead
+    body: bytes
+    message: PloMessage  # the stored incoming row
+    earlier: PloMessage | None = None  # for E and K: the message it changes or cancels
+
+    @property
+    def shipment(self) -> str:
+        return self.head.shipment
+
+
+@dataclass(frozen=True)
+class Effect:
+    person_id: uuid.UUID | None = None
+    created: str | None = None  # what it made, "<kind>:<uuid>": what a later E or K acts on
 
 
 def _parse(body: bytes) -> Element | None:
@@ -102,11 +136,17 @@ def _head(root: Element | None, body: bytes) -> Head:
             unit_name=names[-1] if her_id != top_her else None,
             unit_her_id=her_id if her_id != top_her else None,
         )
+    shipment = "N"
+    for status in root.iter(f"{{{PO}}}Forsendelsesstatus"):
+        shipment = (status.get("V") or "N").strip().upper()[:1] or "N"
+        break
     return Head(
         _text(info, "mh:MsgId") or fallback,
         msg_type[:50],
         sender,
         _text(info, "mh:GenDate"),
+        shipment if shipment in builders.SHIPMENT else "N",
+        _text(root, "mh:ConversationRef/mh:RefToParent"),
     )
 
 
@@ -177,17 +217,30 @@ async def _apprec(ctx: ServiceContext, session: AsyncSession, root: Element, bod
 
 # --- answering other messages ------------------------------------------------------------
 
-Handler = Callable[[ServiceContext, AsyncSession, bytes], Awaitable[uuid.UUID | None]]
+Handler = Callable[[ServiceContext, AsyncSession, Arrival], Awaitable[Effect]]
 
 
-async def _helseopplysninger(ctx: ServiceContext, session: AsyncSession, body: bytes) -> uuid.UUID | None:
+async def _helseopplysninger(ctx: ServiceContext, session: AsyncSession, arrival: Arrival) -> Effect:
     from hjemflyt.assessment.referrals import service as referrals
     from hjemflyt.assessment.referrals.rules import Source
 
     referral, _ = await referrals.receive_plo(
-        ctx, session, system_principal(ctx), body, district=None, source=Source.hospital
+        ctx, session, system_principal(ctx), arrival.body, district=None, source=Source.hospital
     )
-    return referral.person_id
+    return Effect(referral.person_id, f"referral:{referral.id}")
+
+
+async def _earlier(session: AsyncSession, head: Head) -> PloMessage:
+    """The received message a change or cancellation refers to (E10 if there is none)."""
+    earlier = (
+        await MessageRepository(session).received(head.refers_to, head.msg_type) if head.refers_to else None
+    )
+    if earlier is None:
+        raise RuleViolation(
+            f"The {builders.SHIPMENT[head.shipment].lower()} refers to a message never received here.",
+            slug="plo-refers-to-unknown",
+        )
+    return earlier
 
 
 HANDLERS: dict[str, Handler] = {"HELSEOPPL_SOKNAD": _helseopplysninger}
@@ -211,6 +264,8 @@ async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> st
         msg_type=head.msg_type,
         status=State.received.value,
         counterpart_her_id=head.sender.most_specific_her_id if head.sender else None,
+        shipment=head.shipment,
+        refers_to=head.refers_to,
         body=body,
         created_at=ctx.clock.now(),
     )
@@ -219,16 +274,30 @@ async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> st
     error: tuple[str, str] | None = None
     handler = HANDLERS.get(head.msg_type) if root is not None else None
     if root is None:
-        error = E_FORMAT
+        error = T_NOT_XML
     elif handler is None:
-        error = (E_FORMAT[0], f"Meldingstypen {head.msg_type} mottas ikke")
+        error = (T_UNSUPPORTED[0], f"Meldingstypen {head.msg_type} mottas ikke")
     else:
         try:
             async with session.begin_nested():
-                incoming.person_id = await handler(ctx, session, body)
+                earlier = await _earlier(session, head) if head.shipment in ("E", "K") else None
+                effect = await handler(ctx, session, Arrival(head, root, body, incoming, earlier))
+                incoming.person_id, incoming.effect = effect.person_id, effect.created
+                if earlier is not None:
+                    earlier.status = State.cancelled.value if head.shipment == "K" else State.changed.value
+                await session.flush()
         except RuleViolation as exc:
             code = SLUG_CODES.get(getattr(exc, "slug", ""), E_OTHER)
             error = (code[0], f"{code[1]}: {exc.detail}"[:500])
+            if exc.slug == "plo-refers-to-unknown":
+                await _task(
+                    ctx,
+                    session,
+                    TaskKind.message_refers_to_unknown,
+                    f"A {head.msg_type} {builders.SHIPMENT[head.shipment].lower()} refers to a message "
+                    "that was never received: it was rejected; check with the sender.",
+                    message=incoming,
+                )
     if head.sender is None:
         await _task(
             ctx,

@@ -34,6 +34,7 @@ class PloMessage(Base):
     decision_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, index=True)
     counterpart_her_id: Mapped[str | None] = mapped_column(Text)
     refers_to: Mapped[str | None] = mapped_column(Text)  # MsgId of the message this changes/cancels/answers
+    effect: Mapped[str | None] = mapped_column(Text)  # incoming: what it created, "<kind>:<uuid>"
     body: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -111,6 +111,19 @@ class MessageRepository:
             .with_for_update()
         )
 
+    async def received(self, msg_id: str, msg_type: str) -> PloMessage | None:
+        """A message received earlier of the same type (what an Endring or Kansellering
+        refers to), locked: two changes of one message are applied one after the other."""
+        return await self.session.scalar(
+            select(PloMessage)
+            .where(
+                PloMessage.direction == Direction.inbound.value,
+                PloMessage.msg_id == msg_id,
+                PloMessage.msg_type == msg_type,
+            )
+            .with_for_update()
+        )
+
     async def pending(self, limit: int) -> Sequence[PloMessage]:
         """Messages waiting for the transport, oldest first; locked, skipping those another
         replica holds."""

@@ -17,6 +17,8 @@ class State(StrEnum):
     rejected = "rejected"  # negative AppRec (reason kept)
     invalid = "invalid"  # failed the schema: never sent
     received = "received"  # an incoming message (answered by an outgoing AppRec)
+    changed = "changed"  # an incoming message a later Endring changed
+    cancelled = "cancelled"  # an incoming message a later Kansellering cancelled
 
 
 class TaskKind(StrEnum):
@@ -25,3 +27,5 @@ class TaskKind(StrEnum):
     receipt_rejected = "receipt-rejected"
     gp_missing = "gp-missing"
     message_unanswerable = "message-unanswerable"
+    message_refers_to_unknown = "message-refers-to-unknown"
+    person_unknown = "person-unknown"
