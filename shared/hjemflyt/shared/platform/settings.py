@@ -121,11 +121,27 @@ class Settings(BaseSettings):
         pattern=r"^[0-9]{1,9}$",
         description="HER-id of the nursing service communication party.",
     )
-    plo_transport: str = Field(default="directory", pattern=r"^directory$", description="Message transport.")
+    plo_transport: str = Field(
+        default="directory",
+        pattern=r"^(directory|http)$",
+        description="Message transport: `directory` (files; make run, tests) or `http` (a message service).",
+    )
     plo_directory: Path | None = Field(
         default=None,
         description="Folder with outbox/ and inbox/ for the directory transport (default data_dir/plo).",
     )
+    plo_http_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^\s]+$",
+        description="Base URL of the message service (NHN Meldingstjener API v2) for the http transport.",
+    )
+    plo_http_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the message service (HelseID token from your gateway)."
+    )
+    plo_http_source_system: str = Field(
+        default="hjemflyt", max_length=100, description="`nhn-source-system` header: who is calling."
+    )
+    plo_http_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
     plo_receipt_hours: float = Field(
         default=24, gt=0, description="A sent message without an AppRec after this many hours raises a task."
     )
@@ -186,6 +202,12 @@ class Settings(BaseSettings):
     pathway_url: str = "http://127.0.0.1:8102"
     budget_url: str = "http://127.0.0.1:8103"
     notifications_url: str = "http://127.0.0.1:8104"
+
+    @model_validator(mode="after")
+    def _transport_complete(self) -> Settings:
+        if self.plo_transport == "http" and not self.plo_http_url:
+            raise ValueError("HJEMFLYT_PLO_TRANSPORT=http needs HJEMFLYT_PLO_HTTP_URL")
+        return self
 
     @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:

@@ -16,6 +16,7 @@ from typing import Any
 from hjemflyt.assessment.messaging import service
 from hjemflyt.assessment.messaging.transport.base import Transport
 from hjemflyt.assessment.messaging.transport.directory import DirectoryTransport
+from hjemflyt.assessment.messaging.transport.http import HttpTransport
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.db import unit_of_work
 
@@ -25,8 +26,17 @@ BATCH = 50
 
 
 def transport(ctx: ServiceContext) -> Transport:
-    root = ctx.settings.plo_directory or ctx.settings.data_dir / "plo"
-    return DirectoryTransport(root)
+    settings = ctx.settings
+    if settings.plo_transport == "http":
+        assert settings.plo_http_url is not None  # the settings refuse http without a URL
+        return HttpTransport(
+            settings.plo_http_url,
+            service.own_her_ids(settings),
+            token=settings.plo_http_token.get_secret_value() if settings.plo_http_token else None,
+            source_system=settings.plo_http_source_system,
+            timeout=settings.plo_http_timeout_seconds,
+        )
+    return DirectoryTransport(settings.plo_directory or settings.data_dir / "plo")
 
 
 async def run_once(ctx: ServiceContext, channel: Transport) -> dict[str, int]:

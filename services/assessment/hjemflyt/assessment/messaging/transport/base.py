@@ -1,5 +1,5 @@
 """One interface for every way messages travel: a directory (files in and out; tests and
-`make run`) today, the national message service's REST API later."""
+`make run`, directory.py) and a message service's REST API (http.py)."""
 
 from __future__ import annotations
 
