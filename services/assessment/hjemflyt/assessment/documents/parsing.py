@@ -307,8 +307,8 @@ def _lines(element: Element) -> Iterator[str]:
             yield f"{label}: {value}" if label else value
         return
     if all(not _elements(c) for c in children):
-        values = [_labelled(c) for c in children]
-        if text := "; ".join(v for v in values if v):
+        values = dict.fromkeys(v for c in children if (v := _labelled(c)))  # once each, in order
+        if text := "; ".join(values):
             label = _label(name)
             yield text if name in UNLABELLED or not label else f"{label}: {text}"
         return

@@ -37,13 +37,19 @@ class DocumentRepository:
         """The patient a message names (the inbox acts for the whole municipality)."""
         return await self.session.scalar(select(Person).where(Person.identity_index == index))
 
-    async def get_for_update(self, document_id: uuid.UUID) -> PersonDocument | None:
-        return await self.session.scalar(
-            select(PersonDocument).where(PersonDocument.id == document_id).with_for_update()
+    async def find(self, document_id: uuid.UUID) -> PersonDocument | None:
+        """Unscoped: what an incoming change or cancellation refers to."""
+        return await self.session.get(PersonDocument, document_id)
+
+    async def lock_chain(self, chain_id: uuid.UUID) -> None:
+        """Lock the chain's first version (its id is the chain's): every change of a chain
+        takes this lock first, so changes of one document apply one after the other."""
+        await self.session.execute(
+            select(PersonDocument.id).where(PersonDocument.id == chain_id).with_for_update()
         )
 
     async def current_in_chain(self, chain_id: uuid.UUID) -> PersonDocument | None:
-        """The chain's current version, locked (two changes of one document apply in turn)."""
+        """The chain's current version, locked (after `lock_chain`)."""
         return await self.session.scalar(
             select(PersonDocument)
             .where(PersonDocument.chain_id == chain_id, PersonDocument.status == Status.current.value)

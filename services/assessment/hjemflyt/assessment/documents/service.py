@@ -52,13 +52,18 @@ async def receive(ctx: ServiceContext, session: AsyncSession, arrival: Arrival) 
             f"The patient of this {parsed.kind.title} is not registered here.", slug="plo-person-unknown"
         )
     earlier_id = _effect_id(arrival.earlier.effect) if arrival.earlier is not None else None
-    earlier = await repo.get_for_update(earlier_id) if earlier_id is not None else None
+    earlier = await repo.find(earlier_id) if earlier_id is not None else None
     if earlier is not None and earlier.person_id != person.id:
         raise RuleViolation(
             "The change or cancellation names another patient than the message it refers to.",
             slug="plo-patient-mismatch",
         )
-    current = await repo.current_in_chain(earlier.chain_id) if earlier is not None else None
+    current = None
+    if earlier is not None:
+        # Every change of a chain locks its first version first: two changes that refer to
+        # different messages of one chain still apply one after the other.
+        await repo.lock_chain(earlier.chain_id)
+        current = await repo.current_in_chain(earlier.chain_id)
     now = ctx.clock.now()
 
     if arrival.shipment == "K":
