@@ -18,6 +18,7 @@ from hjemflyt.assessment.decisions import sweep as decision_sweep
 from hjemflyt.assessment.decisions.endpoints import router as decisions
 from hjemflyt.assessment.decisions.letter_endpoints import router as letters
 from hjemflyt.assessment.districts.endpoints import router as districts
+from hjemflyt.assessment.documents.endpoints import router as documents
 from hjemflyt.assessment.imports.endpoints import BODY_LIMITS as IMPORT_BODY_LIMITS
 from hjemflyt.assessment.imports.endpoints import router as imports
 from hjemflyt.assessment.iplos.endpoints import router as iplos
@@ -58,6 +59,7 @@ SPEC = ServiceSpec(
         imports,
         iplos,
         plo_messages,
+        documents,
     ],
     consumers=consumers,
     workers=lambda ctx: {**decision_sweep.workers(ctx), **plo_worker.workers(ctx)},

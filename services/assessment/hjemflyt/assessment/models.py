@@ -13,6 +13,7 @@ from hjemflyt.assessment.decisions.models import (
     ProviderChoice,
 )
 from hjemflyt.assessment.districts.models import District
+from hjemflyt.assessment.documents.models import PersonDocument
 from hjemflyt.assessment.messaging.models import PloMessage, PloTask
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.assessment.providers.models import ApprovedProvider
@@ -36,6 +37,7 @@ __all__ = [
     "Measure",
     "Municipality",
     "Person",
+    "PersonDocument",
     "PloMessage",
     "PloTask",
     "ProviderChoice",

@@ -32,6 +32,7 @@ import xmlschema
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.assessment.documents.rules import DOCUMENT_TYPES
 from hjemflyt.assessment.messaging import builders
 from hjemflyt.assessment.messaging.models import PloMessage
 from hjemflyt.assessment.messaging.repository import MessageRepository
@@ -146,7 +147,7 @@ def _head(root: Element | None, body: bytes) -> Head:
         sender,
         _text(info, "mh:GenDate"),
         shipment if shipment in builders.SHIPMENT else "N",
-        _text(root, "mh:ConversationRef/mh:RefToParent"),
+        _text(info, "mh:ConversationRef/mh:RefToParent"),  # MsgInfo/ConversationRef
     )
 
 
@@ -243,7 +244,16 @@ async def _earlier(session: AsyncSession, head: Head) -> PloMessage:
     return earlier
 
 
+async def _document(ctx: ServiceContext, session: AsyncSession, arrival: Arrival) -> Effect:
+    from hjemflyt.assessment.documents import service as documents
+
+    return await documents.receive(ctx, session, arrival)
+
+
 HANDLERS: dict[str, Handler] = {"HELSEOPPL_SOKNAD": _helseopplysninger}
+# Innleggelsesrapport, Utskrivningsrapport, Medisinske opplysninger, Helseopplysninger til
+# lege: kept as documents on the person (documents/).
+HANDLERS.update(dict.fromkeys(DOCUMENT_TYPES, _document))
 
 
 async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> str:
@@ -296,6 +306,17 @@ async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> st
                     TaskKind.message_refers_to_unknown,
                     f"A {head.msg_type} {builders.SHIPMENT[head.shipment].lower()} refers to a message "
                     "that was never received: it was rejected; check with the sender.",
+                    message=incoming,
+                )
+            elif exc.slug == "plo-person-unknown":
+                sender = head.sender.name if head.sender else "an unknown sender"
+                await _task(
+                    ctx,
+                    session,
+                    TaskKind.person_unknown,
+                    f"A {head.msg_type} from {sender} is about a patient not registered here: it was "
+                    "rejected (E35). Register the person if they are ours and ask the sender to send it "
+                    "again.",
                     message=incoming,
                 )
     if head.sender is None:
