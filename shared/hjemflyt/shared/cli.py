@@ -1,4 +1,4 @@
-"""The `hjemflyt` command: run the system, migrate, print tokens, serve the gateway,
+"""The `hjemflyt` command: run the system, migrate, print tokens, serve the portal behind the gateway,
 print the event catalogue, load the demo municipality."""
 
 from __future__ import annotations
@@ -108,14 +108,14 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_gateway(args: argparse.Namespace) -> int:
+def cmd_portal(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hjemflyt.shared.gateway import create_gateway
+    from hjemflyt.shared.portal import create_portal
 
     settings = get_settings()
     uvicorn.run(
-        create_gateway(settings), host=settings.gateway_host, port=settings.gateway_port, access_log=False
+        create_portal(settings), host=settings.portal_host, port=settings.portal_port, access_log=False
     )
     return 0
 
@@ -211,8 +211,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="the dev issuer's folder (default .hjemflyt/run/dev-issuer)")
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("gateway", help="serve the gateway (HJEMFLYT_GATEWAY_* and HJEMFLYT_<SERVICE>_URL)")
-    p.set_defaults(func=cmd_gateway)
+    p = sub.add_parser(
+        "portal", help="serve the portal behind the gateway (HJEMFLYT_PORTAL_* and HJEMFLYT_<SERVICE>_URL)"
+    )
+    p.set_defaults(func=cmd_portal)
 
     p = sub.add_parser("asyncapi", help="print the AsyncAPI event catalogue")
     p.add_argument("--out", help="write to this file instead of stdout")

