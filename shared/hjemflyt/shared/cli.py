@@ -59,11 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"Logs: {stack.log_dir}\n\nPress Ctrl-C to stop.",
             flush=True,
         )
-        while not stop.wait(1.0):
-            dead = [name for name, proc in stack.procs.items() if proc.poll() is not None]
-            if dead:
-                print(f"{', '.join(dead)} stopped unexpectedly; see {stack.log_dir}", file=sys.stderr)
-                return 1
+        # A process that dies is restarted (with back-off); the others keep running.
+        stack.supervise(stop, report=lambda line: print(line, file=sys.stderr, flush=True))
         return 0
     finally:
         print("\nStopping…", flush=True)

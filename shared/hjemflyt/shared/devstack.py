@@ -15,7 +15,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +29,15 @@ from hjemflyt.shared.platform.migrations import upgrade
 from hjemflyt.shared.platform.settings import SERVICES, Settings
 
 log = logging.getLogger(__name__)
+
+STABLE_SECONDS = 60.0  # a process up this long has recovered: its crash count starts afresh
+
+
+def restart_delay(crashes: int) -> float:
+    """Seconds to wait before restarting a process that crashed `crashes` times in a row:
+    1, 2, 4, ... at most 30, so a process that cannot start does not spin."""
+    return float(min(30, 2 ** max(0, crashes - 1)))
+
 
 # The gateway's configuration, the same file compose and Kubernetes use (a dev stack runs
 # from a checkout of the repository).
@@ -170,6 +181,10 @@ class DevStack:
 
     def start_gateway(self) -> None:
         """The portal (front page, /healthz, JWKS, dev clock) and Caddy in front of it all."""
+        self.start_portal()
+        self.start_caddy()
+
+    def start_portal(self) -> None:
         env = self.common_env() | {
             "HJEMFLYT_SERVICE": "portal",
             "HJEMFLYT_PORTAL_HOST": "127.0.0.1",
@@ -180,6 +195,8 @@ class DevStack:
         self.procs["portal"] = embedded.spawn(
             argv, log=self.log_dir / "portal.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
         )
+
+    def start_caddy(self) -> None:
         caddy_home = self.data_dir / "caddy"
         caddy_env = {
             "PATH": os.environ.get("PATH", ""),
@@ -197,6 +214,43 @@ class DevStack:
             env=caddy_env,
             death_signal=signal.SIGTERM,
         )
+
+    def restart(self, name: str) -> None:
+        """Start one process again on its port (after it died)."""
+        self.stop_process(name)
+        if name == "gateway":
+            self.start_caddy()
+        elif name == "portal":
+            self.start_portal()
+        else:
+            self.start_service(name)
+
+    def supervise(self, stop: threading.Event, report: Callable[[str], None] = log.warning) -> None:
+        """Until `stop` is set: restart a process that died, waiting longer after each crash
+        of the same process (`restart_delay`), as a process manager would. The data is safe
+        across a restart: the outbox and the consumers' inbox make the work resume exactly
+        once."""
+        crashes: dict[str, int] = {}
+        started: dict[str, float] = dict.fromkeys(self.procs, time.monotonic())
+        due: dict[str, float] = {}
+        while not stop.wait(0.5):
+            now = time.monotonic()
+            for name, proc in list(self.procs.items()):
+                if name in due or proc.poll() is None:
+                    if name not in due and now - started.get(name, now) > STABLE_SECONDS:
+                        crashes.pop(name, None)  # up long enough: the next crash starts afresh
+                    continue
+                crashes[name] = crashes.get(name, 0) + 1
+                delay = restart_delay(crashes[name])
+                report(
+                    f"{name} exited with {proc.returncode}; restarting in {delay:.0f}s (see {self.log_dir})"
+                )
+                due[name] = now + delay
+            for name, at in list(due.items()):
+                if now >= at:
+                    del due[name]
+                    self.restart(name)
+                    started[name] = time.monotonic()
 
     def wait_ready(self, services: tuple[str, ...] = (*SERVICES, "portal", "gateway")) -> None:
         deadline = time.monotonic() + self.ready_timeout
