@@ -44,6 +44,7 @@ from hjemflyt.shared.platform.settings import (
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE = ROOT / "docker-compose.yml"
 DEPLOY = ROOT / "deploy"
+CADDYFILE = DEPLOY / "Caddyfile"
 DOCKERFILE = DEPLOY / "Dockerfile"
 KUBERNETES = DEPLOY / "kubernetes"
 NATS_NODES = ("nats-1", "nats-2", "nats-3")
@@ -324,11 +325,11 @@ def environment(name: str, operator_env: Mapping[str, str] = OPERATOR_ENV) -> di
 
 def hjemflyt_containers() -> list[str]:
     """Compose services that run the hjemflyt image."""
-    return ["migrate", *SERVICES, "gateway"]
+    return ["migrate", *SERVICES, "portal"]
 
 
 def test_compose_has_every_role() -> None:
-    expected = {"postgres", *NATS_NODES, "migrate", "gateway", *SERVICES}
+    expected = {"postgres", *NATS_NODES, "migrate", "portal", "gateway", *SERVICES}
     assert expected <= set(compose()["services"])
 
 
@@ -360,10 +361,29 @@ def test_compose_services_run_the_real_app_factories() -> None:
         assert env["HJEMFLYT_SERVICE"] == name
 
 
-def test_compose_migrate_and_gateway_run_real_cli_subcommands() -> None:
+def test_compose_migrate_and_portal_run_real_cli_subcommands() -> None:
     assert argv(compose_service("migrate")["command"])[:2] == ["hjemflyt", "migrate"]
     assert_cli_command(argv(compose_service("migrate")["command"]), "migrate")
-    assert_cli_command(argv(compose_service("gateway")["command"]), "gateway")
+    assert_cli_command(argv(compose_service("portal")["command"]), "portal")
+
+
+def caddy_placeholders() -> set[str]:
+    return set(re.findall(r"\{\$([A-Z_]+)\}", CADDYFILE.read_text()))
+
+
+def test_compose_gateway_is_caddy_with_the_projects_caddyfile() -> None:
+    gateway = compose_service("gateway")
+    assert gateway["image"].startswith("caddy:")
+    args = argv(gateway["command"])
+    config = args[args.index("--config") + 1]
+    mounted = {v.split(":")[1]: v.split(":")[0] for v in gateway["volumes"]}
+    assert (ROOT / mounted[config]).resolve() == CADDYFILE.resolve()
+    env = environment("gateway")
+    assert caddy_placeholders() <= set(env), "every {$VAR} of the Caddyfile must be set"
+    assert env["GATEWAY_LISTEN"] == f":{SERVICE_PORT}"
+    for name in SERVICES:
+        assert env[f"{name.upper()}_UPSTREAM"] == f"{name}:{SERVICE_PORT}"
+    assert env["PORTAL_UPSTREAM"] == f"portal:{SERVICE_PORT}"
 
 
 def test_compose_start_order_and_health_checks() -> None:
@@ -380,7 +400,7 @@ def test_compose_start_order_and_health_checks() -> None:
         got = conditions(name)
         for dependency, condition in want.items():
             assert got.get(dependency) == condition, f"{name} must wait for {dependency}: {condition}"
-    assert all(conditions("gateway").get(name) == "service_healthy" for name in SERVICES)
+    assert all(conditions("gateway").get(name) == "service_healthy" for name in [*SERVICES, "portal"])
 
     for name, service in compose()["services"].items():
         if name == "migrate":
@@ -403,10 +423,10 @@ def test_compose_start_order_and_health_checks() -> None:
             assert "pg_isready" in command
 
 
-def test_compose_gateway_routes_to_the_compose_services() -> None:
-    env = environment("gateway")
-    assert env["HJEMFLYT_GATEWAY_HOST"] == ALL_INTERFACES
-    assert int(env["HJEMFLYT_GATEWAY_PORT"]) == SERVICE_PORT
+def test_compose_portal_and_gateway_reach_the_compose_services() -> None:
+    env = environment("portal")
+    assert env["HJEMFLYT_PORTAL_HOST"] == ALL_INTERFACES
+    assert int(env["HJEMFLYT_PORTAL_PORT"]) == SERVICE_PORT
     for name in SERVICES:
         url = urlsplit(env[f"HJEMFLYT_{name.upper()}_URL"])
         assert (url.scheme, url.hostname, url.port) == ("http", name, SERVICE_PORT)
@@ -465,7 +485,7 @@ def test_compose_settings_pass_the_production_check(monkeypatch: pytest.MonkeyPa
     for name in hjemflyt_containers():
         settings = production_settings(environment(name), monkeypatch)
         assert not settings.dev_clock_control
-        if name == "gateway":
+        if name == "portal":
             continue
         db = urlsplit(settings.database_url)
         assert db.scheme == "postgresql+asyncpg"
@@ -483,10 +503,11 @@ def test_compose_secrets_come_from_the_operator() -> None:
         for name in ["migrate", *SERVICES]:
             with pytest.raises(MissingVariable):
                 environment(name, env)
-    # The gateway, the only container with a published port, gets no real secret.
-    for key, value in raw_environment("gateway").items():
-        for variable in REQUIRED_FROM_OPERATOR:
-            assert variable not in value, f"gateway: {key} carries {variable}"
+    # The gateway (the only container with a published port) and the portal get no real secret.
+    for name in ("gateway", "portal"):
+        for key, value in raw_environment(name).items():
+            for variable in REQUIRED_FROM_OPERATOR:
+                assert variable not in value, f"{name}: {key} carries {variable}"
 
 
 def test_compose_postgres_allows_enough_connections(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -661,11 +682,17 @@ def deployment_for(service: str) -> dict[str, Any]:
     return found[0]
 
 
-def gateway_deployment() -> dict[str, Any]:
+def portal_deployment() -> dict[str, Any]:
     found = [
-        d for d in objects("Deployment") if container_command(containers(d)[0])[:2] == ["hjemflyt", "gateway"]
+        d for d in objects("Deployment") if container_command(containers(d)[0])[:2] == ["hjemflyt", "portal"]
     ]
-    assert len(found) == 1, "one Deployment running `hjemflyt gateway` expected"
+    assert len(found) == 1, "one Deployment running `hjemflyt portal` expected"
+    return found[0]
+
+
+def gateway_deployment() -> dict[str, Any]:
+    found = [d for d in objects("Deployment") if containers(d)[0]["image"].startswith("caddy:")]
+    assert len(found) == 1, "one Deployment running Caddy expected"
     return found[0]
 
 
@@ -759,17 +786,43 @@ def test_kubernetes_service_deployments(monkeypatch: pytest.MonkeyPatch) -> None
         assert resolve_port(container, ports[SERVICE_PORT]) == SERVICE_PORT
 
 
-def test_kubernetes_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kubernetes_gateway_is_caddy_with_the_projects_caddyfile() -> None:
     deployment = gateway_deployment()
     assert deployment["spec"]["replicas"] >= 2
     container = containers(deployment)[0]
-    assert_cli_command(container_command(container), "gateway")
     assert {"readinessProbe", "livenessProbe"} <= set(container)
     values, secrets = pod_env(container)
     assert not secrets, "the gateway needs no secret"
+    args = container_command(container)
+    config = Path(args[args.index("--config") + 1])
+    mounts = {m["name"]: m["mountPath"] for m in container["volumeMounts"]}
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"]["volumes"]}
+    [mounted] = [name for name, path in mounts.items() if Path(path) == config.parent]
+    caddyfile = named("ConfigMap", volumes[mounted]["configMap"]["name"])["data"][config.name]
+    assert caddyfile == CADDYFILE.read_text(), "deploy/kubernetes/gateway.yaml: copy deploy/Caddyfile again"
+    assert caddy_placeholders() <= set(values), "every {$VAR} of the Caddyfile must be set"
+    assert values["GATEWAY_LISTEN"] == f":{SERVICE_PORT}"
+    for service in SERVICES:
+        host, port = values[f"{service.upper()}_UPSTREAM"].split(":")
+        target = named("Service", deployment_for(service)["metadata"]["name"])
+        assert (host, int(port)) == (target["metadata"]["name"], SERVICE_PORT)
+    host, port = values["PORTAL_UPSTREAM"].split(":")
+    assert (host, int(port)) == (
+        named("Service", portal_deployment()["metadata"]["name"])["metadata"]["name"],
+        8000,
+    )
+
+
+def test_kubernetes_portal(monkeypatch: pytest.MonkeyPatch) -> None:
+    deployment = portal_deployment()
+    container = containers(deployment)[0]
+    assert_cli_command(container_command(container), "portal")
+    assert {"readinessProbe", "livenessProbe"} <= set(container)
+    values, secrets = pod_env(container)
+    assert not secrets, "the portal needs no secret"
     settings = production_settings(values, monkeypatch)
-    assert settings.gateway_host == ALL_INTERFACES
-    assert settings.gateway_port == SERVICE_PORT
+    assert settings.portal_host == ALL_INTERFACES
+    assert settings.portal_port == SERVICE_PORT
     for service in SERVICES:
         url = urlsplit(settings.service_url(service))
         target = named("Service", deployment_for(service)["metadata"]["name"])
@@ -790,11 +843,18 @@ def test_kubernetes_migration_job(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_kubernetes_pods_run_as_non_root_from_the_kustomized_image() -> None:
     kustomization = manifests()["kustomization.yaml"][0]
     image_names = {i["name"] for i in kustomization.get("images", [])}
-    for workload in [*(deployment_for(s) for s in SERVICES), gateway_deployment(), migrate_job()]:
+    for workload in [
+        *(deployment_for(s) for s in SERVICES),
+        portal_deployment(),
+        gateway_deployment(),
+        migrate_job(),
+    ]:
         pod = workload["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True
         assert pod["securityContext"]["runAsUser"] != 0
         image = containers(workload)[0]["image"]
+        if workload is gateway_deployment():
+            continue  # Caddy's official image
         assert image.split(":")[0] in image_names, f"{image}: not set by the kustomization"
 
 
@@ -830,7 +890,7 @@ def test_kubernetes_holds_no_secret_material() -> None:
             for item in container.get("env", []):
                 if item["name"] in SECRET_SETTINGS and "value" in item:
                     # Only the gateway's stand-ins are literal, and they are no keys.
-                    assert container_command(container)[:2] == ["hjemflyt", "gateway"], item["name"]
+                    assert container_command(container)[:2] == ["hjemflyt", "portal"], item["name"]
                     assert "unused" in item["value"]
 
 

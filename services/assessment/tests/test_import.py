@@ -336,6 +336,14 @@ async def test_batches_are_limited_in_items_and_bytes(client, issuer):
     r = await client.post(URL, content=body, headers={**integration, "Content-Type": "application/json"})
     assert r.status_code == 413, r.text
     assert r.json()["type"].endswith("/payload-too-large")
+
+    async def chunked():  # no Content-Length: the service counts what arrives
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+            yield b" " * 65536
+
+    r = await client.post(URL, content=chunked(), headers={**integration, "Content-Type": "application/json"})
+    assert r.status_code == 413, r.text
+    assert r.json()["type"].endswith("/payload-too-large")
     # Above the platform's 1 MiB default, within the route's own limit: accepted.
     body = json.dumps({"items": [huge] * 60}).encode()
     assert 1024 * 1024 < len(body) < MAX_BODY_BYTES

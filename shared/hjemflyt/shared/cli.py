@@ -1,4 +1,4 @@
-"""The `hjemflyt` command: run the system, migrate, print tokens, serve the gateway,
+"""The `hjemflyt` command: run the system, migrate, print tokens, serve the portal behind the gateway,
 print the event catalogue, load the demo municipality."""
 
 from __future__ import annotations
@@ -59,11 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"Logs: {stack.log_dir}\n\nPress Ctrl-C to stop.",
             flush=True,
         )
-        while not stop.wait(1.0):
-            dead = [name for name, proc in stack.procs.items() if proc.poll() is not None]
-            if dead:
-                print(f"{', '.join(dead)} stopped unexpectedly; see {stack.log_dir}", file=sys.stderr)
-                return 1
+        # A process that dies is restarted (with back-off); the others keep running.
+        stack.supervise(stop, report=lambda line: print(line, file=sys.stderr, flush=True))
         return 0
     finally:
         print("\nStopping…", flush=True)
@@ -108,14 +105,14 @@ def cmd_token(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_gateway(args: argparse.Namespace) -> int:
+def cmd_portal(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hjemflyt.shared.gateway import create_gateway
+    from hjemflyt.shared.portal import create_portal
 
     settings = get_settings()
     uvicorn.run(
-        create_gateway(settings), host=settings.gateway_host, port=settings.gateway_port, access_log=False
+        create_portal(settings), host=settings.portal_host, port=settings.portal_port, access_log=False
     )
     return 0
 
@@ -211,8 +208,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="the dev issuer's folder (default .hjemflyt/run/dev-issuer)")
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("gateway", help="serve the gateway (HJEMFLYT_GATEWAY_* and HJEMFLYT_<SERVICE>_URL)")
-    p.set_defaults(func=cmd_gateway)
+    p = sub.add_parser(
+        "portal", help="serve the portal behind the gateway (HJEMFLYT_PORTAL_* and HJEMFLYT_<SERVICE>_URL)"
+    )
+    p.set_defaults(func=cmd_portal)
 
     p = sub.add_parser("asyncapi", help="print the AsyncAPI event catalogue")
     p.add_argument("--out", help="write to this file instead of stdout")

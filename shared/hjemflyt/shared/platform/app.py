@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hjemflyt.shared.platform.audit import AccessLog
@@ -125,6 +126,18 @@ class _Edge:
             return
         start = time.perf_counter()
         status = 500
+        received = 0
+
+        async def limited_receive() -> Message:
+            # A chunked body has no Content-Length: count what arrives. HTTPException, not a
+            # Problem: FastAPI turns anything else raised while reading the body into a 400.
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise StarletteHTTPException(413, f"The body is larger than {limit} bytes.")
+            return message
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -133,7 +146,7 @@ class _Edge:
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, limited_receive, send_wrapper)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")

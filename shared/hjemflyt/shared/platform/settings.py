@@ -195,9 +195,11 @@ class Settings(BaseSettings):
         ),
     )
 
-    # Gateway and the dev stack.
+    # Gateway (Caddy, deploy/Caddyfile), the portal behind it, and the dev stack.
     gateway_host: str = "127.0.0.1"
     gateway_port: int = 8000
+    portal_host: str = "127.0.0.1"
+    portal_port: int = 8105
     assessment_url: str = "http://127.0.0.1:8101"
     pathway_url: str = "http://127.0.0.1:8102"
     budget_url: str = "http://127.0.0.1:8103"

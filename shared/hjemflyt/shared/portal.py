@@ -1,10 +1,9 @@
-"""The gateway: one base URL in front of the four services.
+"""The portal: what the gateway serves itself, behind Caddy (deploy/Caddyfile).
 
-`/<service>/...` is forwarded to that service with the prefix removed (each service runs
-with `root_path=/<service>`, so its docs and OpenAPI links point back through the gateway).
-`/healthz` answers for the whole system. In development it also serves the dev issuer's
-JWKS. A small reverse proxy of our own: a production deployment may put any ingress in
-front instead, with the same routes.
+Caddy forwards `/<service>/...` to the services; everything else comes here: the front
+page with links to each service's docs, `/healthz` for the whole system (each service's
+`/readyz`), the event catalogue, and in development the dev issuer's JWKS and the clock
+of all services at once. It forwards no API traffic: that is the proxy's job.
 """
 
 from __future__ import annotations
@@ -16,43 +15,23 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response, StreamingResponse
-from starlette.background import BackgroundTask
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
 from hjemflyt.shared.platform.errors import PROBLEM_MEDIA_TYPE, Problem
 from hjemflyt.shared.platform.settings import SERVICES, Environment, Settings, get_settings
 
-# Hop-by-hop headers (RFC 9110 § 7.6.1) are not forwarded.
-HOP_BY_HOP = {
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "te",
-    "trailer",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-    "content-length",
-}
 
-
-def create_gateway(settings: Settings | None = None) -> FastAPI:
+def create_portal(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     upstreams = {name: settings.service_url(name).rstrip("/") for name in SERVICES}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Long timeouts on read: the provider inbox long-polls through the gateway.
-        limits = httpx.Limits(max_connections=400, max_keepalive_connections=100)
-        timeout = httpx.Timeout(connect=5.0, read=120.0, write=30.0, pool=10.0)
-        async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+        async with httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0)) as client:
             app.state.client = client
             yield
 
-    app = FastAPI(
-        title="hjemflyt gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
-    )
+    app = FastAPI(title="hjemflyt portal", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
     @app.get("/", include_in_schema=False)
     async def index() -> HTMLResponse:
@@ -114,43 +93,17 @@ def create_gateway(settings: Settings | None = None) -> FastAPI:
             return JSONResponse({n: r.json() for n, r in replies.items()})
 
     @app.api_route(
-        "/{service}/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+        "/{path:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        include_in_schema=False,
     )
-    async def proxy(service: str, path: str, request: Request) -> Response:
-        upstream = upstreams.get(service)
-        if upstream is None:
-            body = Problem(
-                f"No service called {service!r}.", status=404, slug="not-found", title="Not found"
-            ).body(request.url.path)
-            return JSONResponse(body, status_code=404, media_type=PROBLEM_MEDIA_TYPE)
-        client: httpx.AsyncClient = request.app.state.client
-        headers = [(k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP]
-        headers.append(("x-forwarded-prefix", f"/{service}"))
-        if request.client:
-            headers.append(("x-forwarded-for", request.client.host))
-        outgoing = client.build_request(
-            request.method,
-            f"{upstream}/{path}",
-            params=httpx.QueryParams(request.url.query),
-            headers=headers,
-            content=request.stream(),
-        )
-        try:
-            upstream_response = await client.send(outgoing, stream=True)
-        except httpx.HTTPError as exc:
-            body = Problem(
-                f"The {service} service did not answer ({type(exc).__name__}).",
-                status=502,
-                slug="bad-gateway",
-                title="Bad gateway",
-            ).body(request.url.path)
-            return JSONResponse(body, status_code=502, media_type=PROBLEM_MEDIA_TYPE)
-        response_headers = {k: v for k, v in upstream_response.headers.items() if k.lower() not in HOP_BY_HOP}
-        return StreamingResponse(
-            upstream_response.aiter_raw(),
-            status_code=upstream_response.status_code,
-            headers=response_headers,
-            background=BackgroundTask(upstream_response.aclose),
-        )
+    async def not_found(path: str, request: Request) -> JSONResponse:
+        body = Problem(
+            "No such page: the services are under /assessment, /pathway, /budget and /notifications.",
+            status=404,
+            slug="not-found",
+            title="Not found",
+        ).body(request.url.path)
+        return JSONResponse(body, status_code=404, media_type=PROBLEM_MEDIA_TYPE)
 
     return app
