@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.appeals.models import Appeal
+from hjemflyt.assessment.appeals.rules import AppealStatus, answered
 from hjemflyt.assessment.assessments.models import Assessment
 from hjemflyt.assessment.decisions.models import Decision, DecisionService
 from hjemflyt.assessment.iplos import rules
@@ -146,14 +147,26 @@ class IplosRepository:
             await self.session.execute(
                 select(
                     Appeal.decision_id,
+                    Appeal.status,
                     Appeal.received_date,
                     Appeal.municipality_decided_date,
                     Appeal.final_date,
                 ).join(recipients, recipients.c.person_id == Appeal.person_id)
             )
         ).all()
+        # Answered as the appeals module says (GET /v1/appeals/{id} answered_date): when closed,
+        # by the appeal body's date or the municipality's own; an upheld appeal forwarded to the
+        # appeal body is not answered yet.
         appeals = [
-            rules.AppealFacts(r.decision_id, r.received_date, r.final_date or r.municipality_decided_date)
+            rules.AppealFacts(
+                r.decision_id,
+                r.received_date,
+                answered(
+                    status=AppealStatus(r.status),
+                    municipality_decided=r.municipality_decided_date,
+                    final=r.final_date,
+                ),
+            )
             for r in appeal_rows
         ]
         return persons, assessments, decision_facts, appeals
