@@ -137,7 +137,8 @@ async def read_demo(client: httpx.AsyncClient, year: int) -> dict[str, dict[str,
 
 async def test_the_demo_municipalitys_files_validate_and_hold_the_figures_computed_from_the_api(stack):
     counts = await load_demo(stack.base_url, stack.issuer, persons=PERSONS)
-    assert counts["persons"] == PERSONS and counts["appeals"] == 2
+    assert counts["persons"] == PERSONS
+    assert counts["appeals"] == 2
     async with Actor(stack, Role.integration, subject="iplos-test") as integration:
         year = (await legal_today(integration)).year
         expected = await read_demo(integration, year)
@@ -194,7 +195,10 @@ async def test_the_demo_municipalitys_files_validate_and_hold_the_figures_comput
             "gender": person.findtext(f"{IPL}peKjonn"),
             "district": person.findtext(f"{IPL}peBydelsnr"),
             "services": sorted(
-                ((int(t.findtext(f"{IPL}tjTjenType") or ""), Decimal(h) if h else None) for t, h in zip(tj, hours)),
+                (
+                    (int(t.findtext(f"{IPL}tjTjenType") or ""), Decimal(h) if h else None)
+                    for t, h in zip(tj, hours, strict=True)
+                ),
                 key=lambda x: (x[0], x[1] or Decimal(0)),
             ),
             "appeals": sorted(

@@ -4,8 +4,8 @@ Oslo-like: four districts, the municipal home-care units, two private providers 
 framework agreements, and a few hundred persons with decisions. Nearly every person has a
 completed assessment (home visit, IPLOS function scores, a goal) from before their decision,
 so the year's IPLOS report has something to say about function; a few have none (the
-completeness report shows them), and two decisions are appealed (one answered, one open). Every identity number is
-a synthetic (Tenor, month + 80) number and every organisation number starts with 3, a
+completeness report shows them), and two decisions are appealed (one answered, one open).
+Every identity number is a synthetic (Tenor, month + 80) number and every organisation number starts with 3, a
 range Brønnøysund does not issue, so nothing here can be a real person or company.
 Deterministic for a given seed, and safe to run twice (it stops if persons exist).
 """
@@ -110,7 +110,9 @@ def assessment_body(person_id: str, scores: dict[str, int], *, visit: date) -> d
         "visit_date": visit.isoformat(),
         "participants": [{"role": "person"}, {"role": "case_officer"}],
         "what_matters": "Å kunne bo hjemme og klare morgenstellet selv.",
-        "goals": [{"text": "Gå tur til butikken", "follow_up_date": (visit + timedelta(weeks=8)).isoformat()}],
+        "goals": [
+            {"text": "Gå tur til butikken", "follow_up_date": (visit + timedelta(weeks=8)).isoformat()}
+        ],
         "scores": scores,
     }
 

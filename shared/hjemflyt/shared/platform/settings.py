@@ -271,7 +271,7 @@ def parse_iplos_function_codes(value: str) -> dict[str, int] | None:
     text = value.strip()
     if not text:
         return None
-    if not text.startswith("{"):
+    if not text.startswith(("{", "[")):  # else a path
         path = Path(text).expanduser()
         try:
             text = path.read_text(encoding="utf-8")

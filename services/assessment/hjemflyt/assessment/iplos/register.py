@@ -106,16 +106,20 @@ def content_file(report: Report, sender: Sender, *, made_on: date, serial: str) 
         ]
         for i, f in enumerate(p.functions, start=1):
             parts.append(
-                f'<ipl:FUNKSJON fnPeID="{k}" fnFnID="{i}"><ipl:fnFunkType>{int(f.register_code)}</ipl:fnFunkType>'
-                f"<ipl:fnFunkVerdi>{int(f.score)}</ipl:fnFunkVerdi><ipl:fnFraDato>{_d(f.from_date)}</ipl:fnFraDato>"
+                f'<ipl:FUNKSJON fnPeID="{k}" fnFnID="{i}">'
+                f"<ipl:fnFunkType>{int(f.register_code)}</ipl:fnFunkType>"
+                f"<ipl:fnFunkVerdi>{int(f.score)}</ipl:fnFunkVerdi>"
+                f"<ipl:fnFraDato>{_d(f.from_date)}</ipl:fnFraDato>"
                 f"<ipl:fnTilDato>{_d(f.to_date)}</ipl:fnTilDato></ipl:FUNKSJON>"
             )
         for s in p.services:
-            hours = "" if s.hours_per_week is None else f"<ipl:tjTimerUke>{s.hours_per_week:.2f}</ipl:tjTimerUke>"
+            weekly = s.hours_per_week
+            hours = "" if weekly is None else f"<ipl:tjTimerUke>{weekly:.2f}</ipl:tjTimerUke>"
             parts.append(
                 f'<ipl:TJENESTE tjPeID="{k}" tjTjID="{s.service_id}" tjVeID="{s.decision_key}" '
                 f'tjVeNrID="{s.decision_number}"><ipl:tjTjenType>{int(s.service_code)}</ipl:tjTjenType>'
-                f"{_opt('tjSoknadDato', s.application_date)}<ipl:tjVedtDato>{_d(s.decision_date)}</ipl:tjVedtDato>"
+                f"{_opt('tjSoknadDato', s.application_date)}"
+                f"<ipl:tjVedtDato>{_d(s.decision_date)}</ipl:tjVedtDato>"
                 f"{hours}{_opt('tjFraDato', s.from_date)}{_opt('tjTilDato', s.to_date)}"
                 f"{_opt('tjKlageMottatt', s.appeal_received)}{_opt('tjKlageBesvart', s.appeal_answered)}"
                 "</ipl:TJENESTE>"
@@ -178,7 +182,7 @@ def schema_problems(content: bytes, limit: int = 20) -> list[SchemaProblem]:
         return []
     lines = content.split(b"\n")
     out: list[SchemaProblem] = []
-    for error in validator.error_log:
+    for error in validator.error_log:  # type: ignore[attr-defined]  # iterable; lxml-stubs lack __iter__
         key = None
         if 0 < error.line <= len(lines) and (m := _PERSON_KEY.match(lines[error.line - 1])):
             key = int(m.group(1))
