@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
-from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
 from lxml import etree
@@ -36,50 +35,25 @@ def _d(value: date) -> str:
     return value.strftime("%Y%m%d")
 
 
-def _sub(parent: ET.Element, ns: str, name: str, text: object | None = None) -> ET.Element:
-    el = ET.SubElement(parent, f"{{{ns}}}{name}")
-    if text is not None:
-        el.text = text if isinstance(text, str) else str(text)
-    return el
-
-
-def _innhinfo(root: ET.Element, ns: str, report: Report, sender: Sender, made_on: date, serial: str) -> None:
-    info = _sub(root, ns, "INNHINFO")
-    _sub(info, ns, "iiInnhType", "P")
-    _sub(info, ns, "iiKomnr", sender.municipality)
-    _sub(info, ns, "iiBydelsnr", sender.district_number)
-    for c in sender.contacts:
-        contact = _sub(info, ns, "iiKontakt")
-        _sub(contact, ns, "Type", c.kind)
-        _sub(contact, ns, "Navn", c.name)
-        _sub(contact, ns, "Telefon", c.phone)
-        _sub(contact, ns, "Epost", c.email)
-    _sub(info, ns, "iiFraDato", _d(date(report.year, 1, 1)))
-    _sub(info, ns, "iiTilDato", _d(date(report.year, 12, 31)))
-    _sub(info, ns, "iiLagetDato", _d(made_on))
-    _sub(info, ns, "iiSysID", sender.system_id[:15])
-    _sub(info, ns, "iiSysVersjon", sender.system_version[:15])
-    _sub(info, ns, "iiLopenr", serial)
-
-
-def _innhinfo_text(report: Report, sender: Sender, made_on: date, serial: str) -> str:
+def _innhinfo_text(report: Report, sender: Sender, made_on: date, serial: str, p: str = "ipl") -> str:
+    """INNHINFO, with the namespace prefix `p` (the identity file carries the same one)."""
     contacts = "".join(
-        "<ipl:iiKontakt>"
-        f"<ipl:Type>{escape(c.kind)}</ipl:Type><ipl:Navn>{escape(c.name)}</ipl:Navn>"
-        f"<ipl:Telefon>{escape(c.phone)}</ipl:Telefon><ipl:Epost>{escape(c.email)}</ipl:Epost>"
-        "</ipl:iiKontakt>"
+        f"<{p}:iiKontakt>"
+        f"<{p}:Type>{escape(c.kind)}</{p}:Type><{p}:Navn>{escape(c.name)}</{p}:Navn>"
+        f"<{p}:Telefon>{escape(c.phone)}</{p}:Telefon><{p}:Epost>{escape(c.email)}</{p}:Epost>"
+        f"</{p}:iiKontakt>"
         for c in sender.contacts
     )
     return (
-        "<ipl:INNHINFO><ipl:iiInnhType>P</ipl:iiInnhType>"
-        f"<ipl:iiKomnr>{escape(sender.municipality)}</ipl:iiKomnr>"
-        f"<ipl:iiBydelsnr>{escape(sender.district_number)}</ipl:iiBydelsnr>{contacts}"
-        f"<ipl:iiFraDato>{_d(date(report.year, 1, 1))}</ipl:iiFraDato>"
-        f"<ipl:iiTilDato>{_d(date(report.year, 12, 31))}</ipl:iiTilDato>"
-        f"<ipl:iiLagetDato>{_d(made_on)}</ipl:iiLagetDato>"
-        f"<ipl:iiSysID>{escape(sender.system_id[:15])}</ipl:iiSysID>"
-        f"<ipl:iiSysVersjon>{escape(sender.system_version[:15])}</ipl:iiSysVersjon>"
-        f"<ipl:iiLopenr>{escape(serial)}</ipl:iiLopenr></ipl:INNHINFO>"
+        f"<{p}:INNHINFO><{p}:iiInnhType>P</{p}:iiInnhType>"
+        f"<{p}:iiKomnr>{escape(sender.municipality)}</{p}:iiKomnr>"
+        f"<{p}:iiBydelsnr>{escape(sender.district_number)}</{p}:iiBydelsnr>{contacts}"
+        f"<{p}:iiFraDato>{_d(date(report.year, 1, 1))}</{p}:iiFraDato>"
+        f"<{p}:iiTilDato>{_d(date(report.year, 12, 31))}</{p}:iiTilDato>"
+        f"<{p}:iiLagetDato>{_d(made_on)}</{p}:iiLagetDato>"
+        f"<{p}:iiSysID>{escape(sender.system_id[:15])}</{p}:iiSysID>"
+        f"<{p}:iiSysVersjon>{escape(sender.system_version[:15])}</{p}:iiSysVersjon>"
+        f"<{p}:iiLopenr>{escape(serial)}</{p}:iiLopenr></{p}:INNHINFO>"
     )
 
 
@@ -132,15 +106,17 @@ def content_file(report: Report, sender: Sender, *, made_on: date, serial: str) 
 
 def identity_file(report: Report, sender: Sender, *, made_on: date, serial: str) -> bytes:
     """The identity file: each person key of the content file with its identity number."""
-    ET.register_namespace("ipi", IDENT_NS)
-    root = ET.Element(f"{{{IDENT_NS}}}IPLOSIDENT", {"versjon": SCHEMA_VERSION})
-    _innhinfo(root, IDENT_NS, report, sender, made_on, serial)
-    for p in report.persons:
-        pe = _sub(root, IDENT_NS, "PERSON")
-        pe.set("pePeID", str(p.key))
-        _sub(pe, IDENT_NS, "peFnr", p.identity_number)
-    out: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return out
+    out = [
+        "<?xml version='1.0' encoding='utf-8'?>",
+        f"<ipi:IPLOSIDENT xmlns:ipi={quoteattr(IDENT_NS)} versjon={quoteattr(SCHEMA_VERSION)}>"
+        + _innhinfo_text(report, sender, made_on, serial, "ipi"),
+    ]
+    out += [
+        f'<ipi:PERSON pePeID="{p.key}"><ipi:peFnr>{escape(p.identity_number)}</ipi:peFnr></ipi:PERSON>'
+        for p in report.persons
+    ]
+    out.append("</ipi:IPLOSIDENT>")
+    return "\n".join(out).encode("utf-8")
 
 
 SCHEMA_DIR = Path(__file__).parent / "xsd"
