@@ -389,3 +389,19 @@ def _drained(client):
         assert await client.app.state.relay.pending_count() == 0
 
     return check
+
+
+def test_the_cli_names_the_persons_whose_records_fail_the_schema():
+    import httpx
+
+    from hjemflyt.shared.iplos_export import _raise_for
+
+    request = httpx.Request("POST", "http://x/assessment/v1/iplos/2026/report")
+    body = {
+        "type": "https://hjemflyt.no/problems/iplos-records-invalid",
+        "status": 409,
+        "detail": "The records of 1 person(s) would not validate.",
+        "persons": [{"person_id": "00000000-0000-0000-0000-000000000002", "elements": ["tjTjenType"]}],
+    }
+    with pytest.raises(RuntimeError, match=r"409 .*00000000-0000-0000-0000-000000000002 \(tjTjenType\)"):
+        _raise_for(httpx.Response(409, json=body, request=request))
