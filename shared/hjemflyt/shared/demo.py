@@ -5,8 +5,9 @@ framework agreements, and a few hundred persons with decisions. Nearly every per
 completed assessment (home visit, IPLOS function scores, a goal) from before their decision,
 so the year's IPLOS report has something to say about function; a few have none (the
 completeness report shows them), and two decisions are appealed (one answered, one open).
-Every identity number is a synthetic (Tenor, month + 80) number and every organisation number starts with 3, a
-range Brønnøysund does not issue, so nothing here can be a real person or company.
+Every identity number is a synthetic (Tenor, month + 80) number and every organisation
+number starts with 3, a range Brønnøysund does not issue, so nothing here can be a real
+person or company.
 Deterministic for a given seed, and safe to run twice (it stops if persons exist).
 """
 
