@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 
@@ -153,3 +154,30 @@ def test_average_is_between_1_and_5_and_ignores_9(values):
         assert min(counted) <= level <= max(counted)
         assert level == average_function_level({k: v for k, v in values.items() if v != 9})
     assert validate_scores(values, code_list()) == []
+
+
+def test_the_register_codes_setting_takes_a_json_object_or_a_file_and_refuses_what_is_wrong(tmp_path):
+    from hjemflyt.shared.platform.settings import Settings, parse_iplos_function_codes
+
+    assert parse_iplos_function_codes("") is None
+    assert Settings(iplos_function_codes="").iplos_register_codes() is None
+    keys = code_list().keys
+    inline = json.dumps({keys[0]: 12, keys[1]: 13})
+    assert parse_iplos_function_codes(inline) == {keys[0]: 12, keys[1]: 13}
+    path = tmp_path / "codes.json"
+    path.write_text(inline, encoding="utf-8")
+    assert Settings(iplos_function_codes=str(path)).iplos_register_codes() == {keys[0]: 12, keys[1]: 13}
+    for bad, says in (
+        ('{"no_such_variable": 1}', "not an IPLOS function variable"),
+        (json.dumps({keys[0]: "12"}), "whole number"),
+        (json.dumps({keys[0]: 40000}), "whole number"),
+        (json.dumps({keys[0]: True}), "whole number"),
+        (json.dumps({keys[0]: 5, keys[1]: 5}), "more than one variable"),
+        ("[1, 2]", "JSON object"),
+        ("{not json", "not JSON"),
+        (str(tmp_path / "missing.json"), "cannot read"),
+    ):
+        with pytest.raises(ValueError, match=says):
+            parse_iplos_function_codes(bad)
+    with pytest.raises(ValueError, match="not an IPLOS function variable"):
+        Settings(iplos_function_codes='{"no_such_variable": 1}')

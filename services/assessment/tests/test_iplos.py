@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
+import json
 import random
 import stat
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
@@ -292,3 +293,115 @@ def test_the_cli_reads_contacts_as_kind_name_phone_email():
     for bad in ("4;Kari;1;k@x", "2;Kari;1", "2;;1;k@x"):
         with pytest.raises(argparse.ArgumentTypeError):
             cli._contact(bad)
+
+
+async def test_with_register_codes_configured_the_scores_are_written_with_their_periods(settings, issuer):
+    """HJEMFLYT_IPLOS_FUNCTION_CODES (test-only numbers here) fills fnFunkType: every score of an
+    assessment in force is written, from its visit (or 1 January) to the day before the next
+    assessment (or 31 December), and the file validates."""
+    register_codes = {k: 500 + i for i, k in enumerate(code_list().keys, start=1)}
+    configured = settings.model_copy(update={"iplos_function_codes": json.dumps(register_codes)})
+    integration = auth(issuer, Role.integration)
+    async with running_service(create_app, configured) as client:
+        assert (await client.post("/v1/config/presets/oslo", headers=integration)).status_code == 200
+        today = client.app.state.clock.today()
+        year, first, last = today.year, date(today.year, 1, 1), date(today.year, 12, 31)
+        numbers = list(synthetic_identity_numbers(2, seed=1414))
+        persons = []
+        for i, number in enumerate(numbers):
+            r = await client.post(
+                "/v1/persons",
+                json={
+                    "identity_number": number,
+                    "name": f"P {i}",
+                    "address": "Gata 3",
+                    "district": "frogner",
+                },
+                headers=integration,
+            )
+            assert r.status_code == 201, r.text
+            persons.append(r.json()["id"])
+            body = decision_body(
+                persons[-1], [("home-nursing", "12", None)], start=today - timedelta(days=3),
+                organisation_model="trust_model",
+            )  # fmt: skip
+            assert (await client.post("/v1/decisions", json=body, headers=integration)).status_code == 201
+        # The first person is assessed twice; the second not at all.
+        visits = [today - timedelta(days=40), today - timedelta(days=5)]
+        scores = [dict.fromkeys(code_list().keys, 2), dict.fromkeys(code_list().keys, 4)]
+        for visit, given in zip(visits, scores, strict=True):
+            r = await client.post(
+                "/v1/assessments",
+                json={
+                    "person_id": persons[0],
+                    "visit_date": str(visit),
+                    "participants": [{"role": "person"}],
+                    "what_matters": "Å bo hjemme.",
+                    "goals": [{"text": "Gå tur", "follow_up_date": str(today + timedelta(weeks=6))}],
+                    "scores": given,
+                },
+                headers=integration,
+            )
+            assert r.status_code == 201, r.text
+            r = await client.post(f"/v1/assessments/{r.json()['id']}/complete", headers=integration)
+            assert r.status_code == 200, r.text
+
+        r = await client.get("/v1/iplos/function-variables", headers=integration)
+        assert {v["key"]: v["register_code"] for v in r.json()["variables"]} == register_codes
+        r = await client.get(f"/v1/iplos/{year}/completeness", headers=integration)
+        assert r.status_code == 200, r.text
+        assert r.json()["delivery_problems"] == []  # no function-codes-missing
+        assert [p["person_id"] for p in r.json()["persons"]] == [persons[1]]
+
+        r = await client.post(f"/v1/iplos/{year}/report", json={"contacts": CONTACTS}, headers=integration)
+        assert r.status_code == 200, r.text
+        out = r.json()
+        await eventually(_drained(client))
+
+    content = out["content_file"].encode()
+    xmlschema.XMLSchema(str(XSD)).validate(ET.fromstring(content))
+    root, ident = ET.fromstring(content), ET.fromstring(out["identity_file"].encode())
+    key_of = {p.findtext(f"{IDENT}peFnr"): p.get("pePeID") for p in ident.findall(f"{IDENT}PERSON")}
+    expected = []
+    if visits[1] - timedelta(days=1) >= first:  # the first assessment is in force during the year
+        expected += [
+            (code, 2, max(visits[0], first), visits[1] - timedelta(days=1))
+            for code in register_codes.values()
+        ]
+    expected += [(code, 4, max(visits[1], first), last) for code in register_codes.values()]
+    by_person = {p.get("pePeID"): p for p in root.findall("ipl:PERSON", NS)}
+    written = [
+        (
+            int(f.findtext("ipl:fnFunkType", namespaces=NS) or ""),
+            int(f.findtext("ipl:fnFunkVerdi", namespaces=NS) or ""),
+            datetime.strptime(f.findtext("ipl:fnFraDato", namespaces=NS) or "", "%Y%m%d").date(),
+            datetime.strptime(f.findtext("ipl:fnTilDato", namespaces=NS) or "", "%Y%m%d").date(),
+        )
+        for f in by_person[key_of[numbers[0]]].findall("ipl:FUNKSJON", NS)
+    ]
+    assert sorted(written) == sorted(expected)
+    assert by_person[key_of[numbers[1]]].findall("ipl:FUNKSJON", NS) == []
+    assert out["figures"]["function_scores"] == len(expected)
+
+
+def _drained(client):
+    async def check():
+        assert await client.app.state.relay.pending_count() == 0
+
+    return check
+
+
+def test_the_cli_names_the_persons_whose_records_fail_the_schema():
+    import httpx
+
+    from hjemflyt.shared.iplos_export import _raise_for
+
+    request = httpx.Request("POST", "http://x/assessment/v1/iplos/2026/report")
+    body = {
+        "type": "https://hjemflyt.no/problems/iplos-records-invalid",
+        "status": 409,
+        "detail": "The records of 1 person(s) would not validate.",
+        "persons": [{"person_id": "00000000-0000-0000-0000-000000000002", "elements": ["tjTjenType"]}],
+    }
+    with pytest.raises(RuntimeError, match=r"409 .*00000000-0000-0000-0000-000000000002 \(tjTjenType\)"):
+        _raise_for(httpx.Response(409, json=body, request=request))

@@ -239,3 +239,28 @@ def test_a_broken_file_fails_the_schema():
     content, _ = _files(rules.build_report(YEAR, SENDER, persons, [], decisions))
     broken = content.replace(b"<ipl:peKjonn>", b"<ipl:peKjonn>X")
     assert register.schema_errors(broken)
+
+
+def test_a_record_that_fails_the_schema_is_traced_to_its_person_and_refused_as_data():
+    """A service code the rules take (a number) but the schema does not (xs:short): the file is
+    not handed out; the answer names the person and the element, never the value."""
+    from hjemflyt.assessment.iplos import service
+
+    persons = [_person(1, NUMBERS[0]), _person(2, NUMBERS[1])]
+    decisions = [_decision(1, 1, (_svc("15", "10"),)), _decision(2, 2, (_svc("99999", "10"),))]
+    report = rules.build_report(YEAR, SENDER, persons, [], decisions)
+    content, _ = _files(report)
+    problems = register.schema_problems(content)
+    assert [p.person_key for p in problems] == [2]
+    with pytest.raises(service.RecordsInvalid) as caught:
+        service._refuse_invalid(report, problems)
+    body = caught.value.body()
+    assert body["status"] == 409
+    assert body["type"].endswith("/iplos-records-invalid")
+    assert body["persons"] == [{"person_id": str(_uuid(2)), "elements": ["tjTjenType"]}]
+    assert body["completeness"]["figures"]["persons"] == 2
+    assert "99999" not in str(body)
+    # An error outside any person's record is hjemflyt's own fault: 500.
+    broken = content.replace(b"<ipl:iiInnhType>P<", b"<ipl:iiInnhType>Q<")
+    with pytest.raises(service.SchemaInvalid):
+        service._refuse_invalid(report, register.schema_problems(broken))

@@ -1,9 +1,13 @@
 """A synthetic demo municipality loaded through the public API, as a case system would.
 
 Oslo-like: four districts, the municipal home-care units, two private providers under
-framework agreements, and a few hundred persons with decisions. Every identity number is
-a synthetic (Tenor, month + 80) number and every organisation number starts with 3, a
-range Brønnøysund does not issue, so nothing here can be a real person or company.
+framework agreements, and a few hundred persons with decisions. Nearly every person has a
+completed assessment (home visit, IPLOS function scores, a goal) from before their decision,
+so the year's IPLOS report has something to say about function; a few have none (the
+completeness report shows them), and two decisions are appealed (one answered, one open).
+Every identity number is a synthetic (Tenor, month + 80) number and every organisation
+number starts with 3, a range Brønnøysund does not issue, so nothing here can be a real
+person or company.
 Deterministic for a given seed, and safe to run twice (it stops if persons exist).
 """
 
@@ -19,6 +23,7 @@ from decimal import Decimal
 
 import httpx
 
+from hjemflyt.shared.contracts.iplos import code_list
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO
@@ -91,6 +96,26 @@ MEASURES = {
     "practical-help": [("Rengjøring av bolig", 1, "week", 90), ("Handlehjelp", 1, "week", 45)],
     "personal-care": [("Hjelp til dusj", 2, "week", 30)],
 }
+
+
+# The share of persons the demo gives a completed assessment (IPLOS function scores).
+ASSESSED_SHARE = 0.95
+APPEALS = 2  # the first decisions of the load are appealed: one answered, one still open
+
+
+def assessment_body(person_id: str, scores: dict[str, int], *, visit: date) -> dict[str, object]:
+    """A complete assessment as a case system sends it: the home visit, who took part, what
+    matters to the person, a goal with a follow-up date, a score for every variable."""
+    return {
+        "person_id": person_id,
+        "visit_date": visit.isoformat(),
+        "participants": [{"role": "person"}, {"role": "case_officer"}],
+        "what_matters": "Å kunne bo hjemme og klare morgenstellet selv.",
+        "goals": [
+            {"text": "Gå tur til butikken", "follow_up_date": (visit + timedelta(weeks=8)).isoformat()}
+        ],
+        "scores": scores,
+    }
 
 
 def decision_body(
@@ -187,6 +212,8 @@ async def load_demo(
         semaphore = asyncio.Semaphore(16)
         today = await _system_today(client)
 
+        decisions: dict[int, str] = {}
+
         async def one(i: int, number: str) -> None:
             district = rng.choice(list(DISTRICTS))
             body = {
@@ -203,6 +230,11 @@ async def load_demo(
                 provider = rng.choice([p for p in choices if iplos in p.services]).org
                 services.append((service_type, _hours(rng), provider))
             start = today - timedelta(days=rng.randint(0, 300))
+            # The home visit comes before the services start (drawn here, before any await, so
+            # the load stays deterministic for its seed).
+            assessed = rng.random() < ASSESSED_SHARE
+            visit = start - timedelta(days=rng.randint(1, 21))
+            scores = {k: rng.choice([1, 1, 2, 2, 3, 3, 4, 5, 9]) for k in code_list().keys}
             decision = decision_body(
                 "", services, start=start, organisation_model=DISTRICTS[district][1],
                 evaluation_days=rng.choice([60, 180, 365]),
@@ -212,18 +244,67 @@ async def load_demo(
                     "/assessment/v1/persons", json=body, headers={"Idempotency-Key": f"demo-person-{i}"}
                 )
                 r.raise_for_status()
-                decision["person_id"] = r.json()["id"]
+                decision["person_id"] = person_id = r.json()["id"]
+                if assessed:
+                    r = await client.post(
+                        "/assessment/v1/assessments",
+                        json=assessment_body(person_id, scores, visit=visit),
+                        headers={"Idempotency-Key": f"demo-assessment-{i}"},
+                    )
+                    r.raise_for_status()
+                    decision["assessment_id"] = assessment_id = r.json()["id"]
+                    r = await client.post(
+                        f"/assessment/v1/assessments/{assessment_id}/complete",
+                        headers={"Idempotency-Key": f"demo-assessment-complete-{i}"},
+                    )
+                    r.raise_for_status()
                 r = await client.post(
                     "/assessment/v1/decisions",
                     json=decision,
                     headers={"Idempotency-Key": f"demo-decision-{i}"},
                 )
                 r.raise_for_status()
-                decision_id = r.json()["id"]
+                decision_id = decisions[i] = r.json()["id"]
                 # Most letters have gone out and the services have started; a few are just made.
                 if rng.random() < 0.9:
                     (await client.post(f"/assessment/v1/decisions/{decision_id}/send")).raise_for_status()
                     (await client.post(f"/assessment/v1/decisions/{decision_id}/activate")).raise_for_status()
 
         await asyncio.gather(*(one(i, n) for i, n in enumerate(numbers)))
-    return {"persons": persons, "decisions": persons}
+        appeals = await _appeals(client, [decisions[i] for i in sorted(decisions)][:APPEALS], today)
+    return {"persons": persons, "decisions": persons, "appeals": appeals}
+
+
+async def _appeals(client: httpx.AsyncClient, decision_ids: Sequence[str], today: date) -> int:
+    """The first decision's appeal is upheld by the municipality and by the appeal body (answered
+    today); the second is received and waits to be re-assessed."""
+    for n, decision_id in enumerate(decision_ids):
+        r = await client.post(
+            "/assessment/v1/appeals",
+            json={
+                "decision_id": decision_id,
+                "received_date": today.isoformat(),
+                "grounds": "Jeg trenger mer hjelp enn vedtaket gir, særlig om morgenen.",
+            },
+            headers={"Idempotency-Key": f"demo-appeal-{n}"},
+        )
+        r.raise_for_status()
+        if n % 2:
+            continue
+        appeal_id = r.json()["id"]
+        (await client.post(f"/assessment/v1/appeals/{appeal_id}/reassess")).raise_for_status()
+        r = await client.post(
+            f"/assessment/v1/appeals/{appeal_id}/municipality-decision",
+            json={
+                "outcome": "upheld",
+                "reasoning": "Vedtaket gir den hjelpen behovet tilsier.",
+                "decided_date": today.isoformat(),
+            },
+        )
+        r.raise_for_status()
+        r = await client.post(
+            f"/assessment/v1/appeals/{appeal_id}/final-outcome",
+            json={"outcome": "upheld", "decided_date": today.isoformat()},
+        )
+        r.raise_for_status()
+    return len(decision_ids)

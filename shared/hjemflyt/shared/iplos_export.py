@@ -59,9 +59,15 @@ class Written:
 def _raise_for(r: httpx.Response) -> None:
     if r.status_code >= 400:
         try:
-            detail = r.json().get("detail") or r.text
+            problem = r.json()
+            detail = problem.get("detail") or r.text
         except ValueError:
-            detail = r.text
+            problem, detail = {}, r.text
+        # iplos-records-invalid names the persons whose records fail the schema (no values).
+        named = [f"{p['person_id']} ({', '.join(p['elements'])})" for p in problem.get("persons") or []]
+        if named:
+            more = f" and {len(named) - 10} more" if len(named) > 10 else ""
+            detail += " Persons: " + "; ".join(named[:10]) + more
         raise RuntimeError(f"{r.request.method} {r.request.url.path}: {r.status_code} {detail}")
 
 

@@ -8,6 +8,7 @@ machine; `Settings.check_production()` refuses development secrets elsewhere.
 from __future__ import annotations
 
 import base64
+import json
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hjemflyt.shared.contracts.iplos import VERSIONS as IPLOS_VERSIONS
 from hjemflyt.shared.identity import Month40Meaning
 
 
@@ -74,6 +76,19 @@ class Settings(BaseSettings):
     )
 
     tenant: str = Field(default="0301", pattern=r"^\d{4}$", description="kommunenummer of this deployment")
+
+    # The yearly IPLOS report (assessment).
+    iplos_function_codes: str = Field(
+        default="",
+        description=(
+            "The register's variable codes (fnFunkType) for the IPLOS function variables: a JSON "
+            'object, e.g. {"housework": 12, ...}, or the path of a file holding one. Keys are '
+            "hjemflyt's variable keys (GET /assessment/v1/iplos/function-variables), values the "
+            "numbers of the directorate's published code list. Unset (the default): no function "
+            "scores are written to the report and it says `function-codes-missing`. A variable left "
+            "out keeps its scores out of the file, and is named in that same problem."
+        ),
+    )
 
     # Provider API credentials (OAuth2 client credentials at notifications' POST /v1/token).
     # The signing key's public half must be in the JWKS every service trusts; unset outside
@@ -212,6 +227,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _check_iplos_function_codes(self) -> Settings:
+        self.iplos_register_codes()  # a bad mapping stops the process at start, not at report time
+        return self
+
+    def iplos_register_codes(self) -> dict[str, int] | None:
+        """`iplos_function_codes` read: variable key to fnFunkType; None when unset."""
+        return parse_iplos_function_codes(self.iplos_function_codes)
+
+    @model_validator(mode="after")
     def _refuse_dev_secrets(self) -> Settings:
         if self.env == Environment.production:
             problems = []
@@ -235,6 +259,46 @@ class Settings(BaseSettings):
 
     def service_url(self, service: str) -> str:
         return str(getattr(self, f"{service}_url"))
+
+
+FN_FUNK_TYPE_MAX = 32767  # fnFunkType is an xs:short in the IPLOS 2018 schema
+
+
+def parse_iplos_function_codes(value: str) -> dict[str, int] | None:
+    """A JSON object of variable key to register code, given inline or as the path of a file.
+    Every key must be a variable of some IPLOS code list version, every code a whole number
+    the schema takes (1-32767), and no two variables may share a code."""
+    text = value.strip()
+    if not text:
+        return None
+    if not text.startswith(("{", "[")):  # else a path
+        path = Path(text).expanduser()
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"HJEMFLYT_IPLOS_FUNCTION_CODES: cannot read {path}: {exc.strerror}") from exc
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"HJEMFLYT_IPLOS_FUNCTION_CODES is not JSON: {exc.msg}") from exc
+    if not isinstance(raw, dict):
+        raise ValueError("HJEMFLYT_IPLOS_FUNCTION_CODES must be a JSON object: variable key to code")
+    known = {v.key for version in IPLOS_VERSIONS.values() for v in version.variables}
+    problems: list[str] = []
+    codes: dict[str, int] = {}
+    for key, code in raw.items():
+        if key not in known:
+            problems.append(f"{key!r} is not an IPLOS function variable")
+        elif isinstance(code, bool) or not isinstance(code, int) or not 1 <= code <= FN_FUNK_TYPE_MAX:
+            problems.append(f"{key!r}: the code must be a whole number 1-{FN_FUNK_TYPE_MAX}, not {code!r}")
+        else:
+            codes[key] = code
+    shared = sorted({c for c in codes.values() if list(codes.values()).count(c) > 1})
+    if shared:
+        problems.append(f"codes used for more than one variable: {', '.join(map(str, shared))}")
+    if problems:
+        raise ValueError("HJEMFLYT_IPLOS_FUNCTION_CODES: " + "; ".join(problems))
+    return codes
 
 
 SERVICES: tuple[str, ...] = ("assessment", "pathway", "budget", "notifications")

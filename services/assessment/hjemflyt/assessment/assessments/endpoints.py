@@ -171,10 +171,16 @@ async def for_person(
     return await service.for_person(ctx, session, principal, person_id, purpose)
 
 
-@router.get("/v1/iplos/function-variables", summary="The IPLOS function variables and scores of a version")
+@router.get(
+    "/v1/iplos/function-variables",
+    summary="The IPLOS function variables and scores of a version",
+    description="`register_code` is the register's fnFunkType as this deployment is configured "
+    "(HJEMFLYT_IPLOS_FUNCTION_CODES); null where none is configured.",
+)
 async def code_list(
-    _: PrincipalDep, version: Annotated[str, Query(max_length=16)] = CURRENT_VERSION
+    _: PrincipalDep, ctx: ContextDep, version: Annotated[str, Query(max_length=16)] = CURRENT_VERSION
 ) -> CodeListOut:
+    configured = ctx.settings.iplos_register_codes()
     code_list = VERSIONS.get(version)
     if code_list is None:
         raise NotFound(f"No IPLOS code list version {version!r}; known: {', '.join(sorted(VERSIONS))}.")
@@ -189,7 +195,7 @@ async def code_list(
                 name_en=v.name_en,
                 group=v.group.value,
                 group_name_nb=v.group.name_nb,
-                register_code=v.register_code,
+                register_code=configured.get(v.key) if configured is not None else v.register_code,
             )
             for v in code_list.variables
         ],

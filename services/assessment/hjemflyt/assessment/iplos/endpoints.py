@@ -43,8 +43,16 @@ async def completeness(
     response_model=ReportOut,
     responses={
         403: {"description": "`iplos-needs-whole-municipality`: a token for all districts is needed"},
+        409: {
+            "description": "`iplos-records-invalid`: persons' records would fail the schema, so no file "
+            "is returned; `persons` names them (pseudonymous id and the failing elements, never values) "
+            "and `completeness` holds the completeness report. Mend and produce again."
+        },
         422: {"description": "`iplos-year-out-of-range`"},
-        500: {"description": "`iplos-schema-invalid`: the content file failed the schema (never returned)"},
+        500: {
+            "description": "`iplos-schema-invalid`: the file failed the schema outside any person's "
+            "record (a fault in hjemflyt; no file is returned)"
+        },
     },
     summary="Produce the year's IPLOS files: content (IPLOS 2018 XML) and identity, apart",
     description="The content file carries only pePeID; the identity file maps pePeID to the "

@@ -8,15 +8,16 @@ person: a municipality of 20,000 persons is read in a handful of round trips.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.appeals.models import Appeal
+from hjemflyt.assessment.appeals.rules import AppealStatus, answered
 from hjemflyt.assessment.assessments.models import Assessment
 from hjemflyt.assessment.decisions.models import Decision, DecisionService
 from hjemflyt.assessment.iplos import rules
@@ -85,29 +86,37 @@ class IplosRepository:
                 .order_by(Decision.person_id, Decision.id, DecisionService.service_type)
             )
         ).all()
-        decisions: dict[uuid.UUID, rules.DecisionFacts] = {}
-        services: dict[uuid.UUID, list[rules.ServiceFacts]] = {}
-        for r in decision_rows:
-            if r.id not in decisions:
-                decisions[r.id] = rules.DecisionFacts(
-                    decision_id=r.id,
-                    person_id=r.person_id,
-                    status=r.status,
-                    decision_date=r.decision_date,
-                    start_date=r.start_date,
-                    end_date=r.end_date,
-                    services=(),
-                    application_date=r.received_date,
-                    ended_on=r.ended_at.date() if r.ended_at is not None and r.end_date is None else None,
+        # Rows come ordered by decision: each decision is built once, when its rows are read.
+        decision_facts: list[rules.DecisionFacts] = []
+        head: Any = None
+        services: list[rules.ServiceFacts] = []
+
+        def close() -> None:
+            if head is not None:
+                decision_facts.append(
+                    rules.DecisionFacts(
+                        decision_id=head.id,
+                        person_id=head.person_id,
+                        status=head.status,
+                        decision_date=head.decision_date,
+                        start_date=head.start_date,
+                        end_date=head.end_date,
+                        services=tuple(services),
+                        application_date=head.received_date,
+                        ended_on=head.ended_at.date()
+                        if head.ended_at is not None and head.end_date is None
+                        else None,
+                    )
                 )
-                services[r.id] = []
+
+        for r in decision_rows:
+            if head is None or r.id != head.id:
+                close()
+                head, services = r, []
             if r.service_type is not None:
                 hours = Decimal(r.hours_per_month) if r.hours_per_month is not None else None
-                services[r.id].append(rules.ServiceFacts(r.service_type, r.service_code, r.outcome, hours))
-        decision_facts = [
-            rules.DecisionFacts(**{**d.__dict__, "services": tuple(services[k])})
-            for k, d in decisions.items()
-        ]
+                services.append(rules.ServiceFacts(r.service_type, r.service_code, r.outcome, hours))
+        close()
 
         person_rows = (
             await self.session.execute(
@@ -146,14 +155,26 @@ class IplosRepository:
             await self.session.execute(
                 select(
                     Appeal.decision_id,
+                    Appeal.status,
                     Appeal.received_date,
                     Appeal.municipality_decided_date,
                     Appeal.final_date,
                 ).join(recipients, recipients.c.person_id == Appeal.person_id)
             )
         ).all()
+        # Answered as the appeals module says (GET /v1/appeals/{id} answered_date): when closed,
+        # by the appeal body's date or the municipality's own; an upheld appeal forwarded to the
+        # appeal body is not answered yet.
         appeals = [
-            rules.AppealFacts(r.decision_id, r.received_date, r.final_date or r.municipality_decided_date)
+            rules.AppealFacts(
+                r.decision_id,
+                r.received_date,
+                answered(
+                    status=AppealStatus(r.status),
+                    municipality_decided=r.municipality_decided_date,
+                    final=r.final_date,
+                ),
+            )
             for r in appeal_rows
         ]
         return persons, assessments, decision_facts, appeals

@@ -8,6 +8,8 @@ follows the principal's districts, so a case officer can mend their own.
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections import defaultdict
 from decimal import Decimal
 
@@ -26,14 +28,51 @@ from hjemflyt.assessment.iplos.schemas import (
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import Forbidden, Problem, RuleViolation
+from hjemflyt.shared.platform.errors import Conflict, Forbidden, Problem, RuleViolation
 
 RESOURCE = "iplos-report"
 FIRST_YEAR = 2018  # the schema's revision
 
 
 class SchemaInvalid(Problem):
+    """The file fails the schema outside any person's record: hjemflyt wrote it wrong."""
+
     status, slug, title = 500, "iplos-schema-invalid", "The IPLOS file does not validate"
+
+
+class RecordsInvalid(Conflict):
+    """Persons' records fail the schema: their data (or their decisions') must be mended first."""
+
+    slug, title = "iplos-records-invalid", "Records in the IPLOS file do not validate"
+
+
+_ELEMENT = re.compile(r"Element '(?:\{[^}]*\})?(\w+)'")
+
+
+def _refuse_invalid(report: rules.Report, problems: list[register.SchemaProblem]) -> None:
+    """Never hand out a file the register would refuse as a whole. When every error lies in a
+    person's record, the cause is data: answer 409 naming the persons (pseudonymous ids) and
+    the elements, with the completeness report. The validator's messages quote values, which
+    may be personal data, so they stay out of the answer. Anything else is hjemflyt's bug: 500."""
+    if not problems:
+        return
+    if any(p.person_key is None for p in problems):
+        raise SchemaInvalid("The content file does not validate against the IPLOS 2018 schema.")
+    person_of = {p.key: p.person_id for p in report.persons}
+    fields: defaultdict[uuid.UUID, set[str]] = defaultdict(set)
+    for p in problems:
+        m = _ELEMENT.search(p.reason)
+        fields[person_of[p.person_key]].add(m.group(1) if m else "?")  # type: ignore[index]
+    raise RecordsInvalid(
+        f"The records of {len(fields)} person(s) would not validate against the IPLOS 2018 schema, "
+        "so no file is handed out. Mend what `persons` names (and what the completeness report "
+        "lists) and produce the files again.",
+        persons=[
+            {"person_id": str(pid), "elements": sorted(els)}
+            for pid, els in sorted(fields.items(), key=lambda x: str(x[0]))
+        ],
+        completeness=completeness_of(report).model_dump(mode="json"),
+    )
 
 
 def _check_year(ctx: ServiceContext, year: int) -> None:
@@ -50,7 +89,15 @@ async def _report(
         principal, year, ctx.cipher.decrypt
     )
     sender = rules.Sender(municipality=ctx.settings.tenant, contacts=())
-    return rules.build_report(year, sender, persons, assessments, decisions, appeals)
+    return rules.build_report(
+        year,
+        sender,
+        persons,
+        assessments,
+        decisions,
+        appeals,
+        register_codes=ctx.settings.iplos_register_codes(),
+    )
 
 
 def _problem(p: rules.Problem) -> ProblemOut:
@@ -131,10 +178,7 @@ async def produce(
     )
     made = ctx.clock.today()
     content = register.content_file(report, sender, made_on=made, serial=body.serial)
-    if register.schema_errors(content, limit=1):
-        # Never hand out a file the register would refuse as a whole (the reasons may quote
-        # values, so they stay out of the answer).
-        raise SchemaInvalid("The content file does not validate against the IPLOS 2018 schema.")
+    _refuse_invalid(report, register.schema_problems(content, limit=100))
     identity = register.identity_file(report, sender, made_on=made, serial=body.serial)
     await _log(ctx, session, principal, report, f"IPLOS delivery {year}: {purpose}")
     return ReportOut(
