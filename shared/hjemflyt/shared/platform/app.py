@@ -113,6 +113,13 @@ class _Edge:
         if self.root_path and not scope.get("root_path"):
             # The gateway strips /<service>; links in docs and OpenAPI must keep it.
             scope = dict(scope, root_path=self.root_path)
+        if b"%00" in scope.get("query_string", b"") or "\x00" in scope.get("path", ""):
+            # PostgreSQL text cannot hold a null byte, and no identifier or filter has one.
+            body = Problem(
+                "The path or query contains a null byte.", status=400, slug="null-byte", title="Bad request"
+            ).body(scope.get("path", "").replace("\x00", ""))
+            await JSONResponse(body, status_code=400, media_type=PROBLEM_MEDIA_TYPE)(scope, receive, send)
+            return
         length = dict(scope.get("headers") or []).get(b"content-length")
         limit = self._limit(scope.get("path", ""))
         if length is not None and length.isdigit() and int(length) > limit:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 PROBLEM_BASE = "https://hjemflyt.no/problems/"
@@ -124,6 +126,45 @@ _STATUS_SLUGS = {
 }
 
 
+def database_problem(exc: Exception) -> Problem | None:
+    """The caller's input the database refused, as the problem it is: the last line of
+    defence for values no schema caught (a null byte in a text, an integer beyond 64 bits,
+    a date PostgreSQL cannot hold, a reference to a row that does not exist). The
+    transaction is rolled back, so nothing changed. None for a fault of the system."""
+    error = exc.orig if isinstance(exc, DBAPIError) else exc  # SQLAlchemy's, or the raw driver's
+    state = getattr(error, "sqlstate", None) or ""
+    if state.startswith("22") or (not state and "invalid input for query argument" in str(error)):
+        return Problem(
+            "A value in the request is outside what can be stored (a null byte, a number or "
+            "date out of range, or malformed text); nothing was changed.",
+            status=422,
+            slug="value-out-of-range",
+            title="Value out of range",
+        )
+    if state == "23503":
+        return Problem(
+            "The request refers to something that does not exist; nothing was changed.",
+            status=422,
+            slug="reference-not-found",
+            title="Reference not found",
+        )
+    if state == "23505":
+        return Problem(
+            "That exists already; nothing was changed.",
+            status=409,
+            slug="already-exists",
+            title="Already exists",
+        )
+    if state == "23514":
+        return Problem(
+            "A value breaks a rule of the data; nothing was changed.",
+            status=422,
+            slug="constraint-violated",
+            title="Constraint violated",
+        )
+    return None
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -153,6 +194,17 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.headers:
             response.headers.update(exc.headers)
         return response
+
+    @app.exception_handler(DBAPIError)
+    @app.exception_handler(asyncpg.PostgresError)
+    @app.exception_handler(asyncpg.DataError)
+    async def _database(request: Request, exc: Exception) -> JSONResponse:
+        problem = database_problem(exc)
+        if problem is None:
+            return await _unexpected(request, exc)
+        # No values in the log: they may be personal data.
+        log.info("refused by the database on %s %s: %s", request.method, request.url.path, problem.slug)
+        return problem_response(problem, request)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -764,7 +764,7 @@ async def import_persons(
             reject(i, _schema_problem(exc), *_key_of(raw))
             continue
         try:
-            number, kind, synthetic = normalised_identity(body.identity_number)
+            number, kind, synthetic = normalised_identity(body.identity_number, today=ctx.clock.today())
         except RuleViolation as exc:
             reject(i, exc.body(), body.source_system, body.external_id)
             continue

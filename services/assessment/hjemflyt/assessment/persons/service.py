@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,11 +29,12 @@ PURPOSE_CASE_HANDLING = "case handling"
 
 
 def normalised_identity(
-    value: str, month40: Month40Meaning = Month40Meaning.h_number
+    value: str, month40: Month40Meaning = Month40Meaning.h_number, *, today: date | None = None
 ) -> tuple[str, str, bool]:
-    """(number, kind, synthetic) or a 422 that names the rule, never the number."""
+    """(number, kind, synthetic) or a 422 that names the rule, never the number. With
+    `today`, a birth date after it is refused (no one is registered before being born)."""
     try:
-        parsed = parse_identity_number(value, month40=month40)
+        parsed = parse_identity_number(value, month40=month40, today=today)
     except InvalidIdentityNumber as exc:
         raise RuleViolation(
             f"The identity number is not valid: {exc}",
@@ -101,7 +102,9 @@ def to_out(person: Person, fields: FieldCipher) -> PersonOut:
 async def register(
     ctx: ServiceContext, session: AsyncSession, principal: Principal, body: PersonIn
 ) -> PersonOut:
-    number, kind, synthetic = normalised_identity(body.identity_number, ctx.settings.identity_month40)
+    number, kind, synthetic = normalised_identity(
+        body.identity_number, ctx.settings.identity_month40, today=ctx.clock.today()
+    )
     if not principal.may_see_district(body.district):
         raise Forbidden("You do not work in that district.", slug="district-not-allowed")
     if await DistrictRepository(session).get(body.district) is None:
@@ -153,7 +156,9 @@ async def get(
 async def find(
     ctx: ServiceContext, session: AsyncSession, principal: Principal, identity_number: str, purpose: str
 ) -> PersonOut:
-    number, _, _ = normalised_identity(identity_number, ctx.settings.identity_month40)
+    number, _, _ = normalised_identity(
+        identity_number, ctx.settings.identity_month40, today=ctx.clock.today()
+    )
     fields = ctx.cipher
     person = await PersonRepository(session).by_identity_index(principal, fields.index(number))
     if person is None:
