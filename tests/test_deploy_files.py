@@ -58,10 +58,14 @@ HJEMFLYT_NAME = re.compile(r"\bHJEMFLYT_[A-Z0-9_]+")
 # What an operator would put in .env for `docker compose up` (test values, not secrets).
 TEST_KEY = base64.urlsafe_b64encode(b"test-only-pii-key-is-32-bytes!!!").decode()
 TEST_INDEX_KEY = base64.urlsafe_b64encode(b"test-only-index-key-is-32-bytes!").decode()
+TEST_BUS_KEY = base64.urlsafe_b64encode(b"test-only-bus-key-is-32-bytes!!!").decode()
+# The services that publish or read personal data on the bus, and only they, get its key.
+BUS_KEY_HOLDERS = ("assessment", "notifications")
 OPERATOR_ENV = {
     "POSTGRES_PASSWORD": "test-password",
     "HJEMFLYT_PII_KEY": TEST_KEY,
     "HJEMFLYT_PII_INDEX_KEY": TEST_INDEX_KEY,
+    "HJEMFLYT_BUS_PII_KEY": TEST_BUS_KEY,
     "HJEMFLYT_JWT_ISSUER": "https://login.test.invalid/realms/hjemflyt",
     "HJEMFLYT_JWT_JWKS_URL": "https://login.test.invalid/realms/hjemflyt/certs",
 }
@@ -503,6 +507,13 @@ def test_compose_secrets_come_from_the_operator() -> None:
         for name in ["migrate", *SERVICES]:
             with pytest.raises(MissingVariable):
                 environment(name, env)
+    for name in ["migrate", *SERVICES]:
+        env = {k: v for k, v in OPERATOR_ENV.items() if k != "HJEMFLYT_BUS_PII_KEY"}
+        if name in BUS_KEY_HOLDERS:
+            with pytest.raises(MissingVariable):
+                environment(name, env)
+        else:
+            assert "HJEMFLYT_BUS_PII_KEY" not in environment(name, env), f"{name} must not hold the bus key"
     # The gateway (the only container with a published port) and the portal get no real secret.
     for name in ("gateway", "portal"):
         for key, value in raw_environment(name).items():
@@ -774,6 +785,7 @@ def test_kubernetes_service_deployments(monkeypatch: pytest.MonkeyPatch) -> None
         values, secrets = pod_env(container)
         for secret in SECRET_SETTINGS:
             assert secret in secrets, f"{service}: {secret} must come from a Secret"
+        assert ("HJEMFLYT_BUS_PII_KEY" in secrets) is (service in BUS_KEY_HOLDERS), service
         settings = production_settings(with_test_secrets(values, secrets), monkeypatch)
         assert settings.root_path == f"/{service}"
         assert settings.service == service

@@ -21,6 +21,7 @@ from hjemflyt.assessment.db import platform_tables
 from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.crypto import BusSealer
 from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service, suite_today
 
 PROVIDER = "320000009"  # approved for services 1 and 15 in frogner and gamle-oslo
@@ -146,8 +147,10 @@ async def test_an_assignment_is_sent_as_an_order_before_any_decision(client, iss
         out["id"],
         1,
     )
-    assert data["recipient"]["name"] == "Kari Nordmann"
-    assert data["recipient"]["identity_number"] == NUMBERS[0]
+    assert NUMBERS[0] not in json.dumps(data)  # sealed with the bus key
+    recipient = json.loads(BusSealer(client.app.state.ctx.settings.bus_key()).open(data["recipient"]))
+    assert recipient["name"] == "Kari Nordmann"
+    assert recipient["identity_number"] == NUMBERS[0]
     assert (data["start_date"], data["end_date"]) == (str(TODAY), str(TODAY + timedelta(days=13)))
     assert (data["purpose"], data["user_goal"]) == ("Trygg hjemkomst etter sykehusopphold", out["user_goal"])
     assert (data["case_office_contact"], data["organisation_model"]) == (

@@ -23,6 +23,7 @@ from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.platform.crypto import BusSealer
 from hjemflyt.shared.testing import auth, eventually, publish_provider, running_service, suite_today
 
 URL = "/v1/imports/persons"
@@ -151,7 +152,10 @@ async def test_a_batch_creates_persons_with_active_decisions_and_their_events(cl
     assert made["services"][0]["hours_per_month"] == "20.00"
     order = events[1][1]["data"]
     assert order["kind"] == "new"
-    assert order["recipient"]["identity_number"] == NUMBERS[0]
+    # The recipient is sealed with the bus key: stored and published, it is unreadable.
+    assert NUMBERS[0] not in json.dumps(order)
+    sealer = BusSealer(client.app.state.ctx.settings.bus_key())
+    assert json.loads(sealer.open(order["recipient"]))["identity_number"] == NUMBERS[0]
     # Personal data only in the provider's order.
     assert NUMBERS[0] not in json.dumps(made)
     assert "Kari" not in json.dumps(made)

@@ -1,21 +1,32 @@
 """Event payloads of hjemflyt, one model per event type, and their registration.
 
 Payloads carry a pseudonymous `person_id`, never identity numbers or names, except the
-provider order (`order.issued`), which carries exactly what that one provider needs and
-is consumed only by the notifications service.
+provider order (`order.issued`), which carries exactly what that one provider needs, sealed
+(contracts/sealed.py), and is consumed only by the notifications service.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    ValidationInfo,
+    WithJsonSchema,
+    field_serializer,
+    field_validator,
+)
 
 from hjemflyt.shared.contracts.registry import EventType, register
+from hjemflyt.shared.contracts.sealed import sealer_of
 
 
 class EventData(BaseModel):
@@ -227,7 +238,17 @@ class OrderIssued(EventData):
     person_id: UUID
     district: str
     provider_org: str
-    recipient: OrderRecipient
+    recipient: Annotated[
+        OrderRecipient,
+        WithJsonSchema(
+            {
+                "type": "string",
+                "description": "The OrderRecipient (identity number, name, address, phone) as JSON, sealed "
+                "with AES-256-GCM under the bus key HJEMFLYT_BUS_PII_KEY (url-safe base64 of nonce and "
+                "ciphertext): only assessment and notifications can read it.",
+            }
+        ),
+    ]
     services: list[DecidedService]
     start_date: date
     end_date: date | None = None
@@ -245,6 +266,26 @@ class OrderIssued(EventData):
     purpose: str | None = Field(default=None, description="What the services are for")
     user_goal: str | None = Field(default=None, description="The person's goal, in their own words")
     end_reason: str | None = Field(default=None, description="Why it ends (kind ended)")
+
+    @field_serializer("recipient")
+    def _seal(self, recipient: OrderRecipient, info: SerializationInfo) -> Any:
+        sealer = sealer_of(info.context)
+        if sealer is None:
+            return recipient.model_dump(mode=info.mode)
+        return sealer.seal(recipient.model_dump_json())
+
+    @field_validator("recipient", mode="before")
+    @classmethod
+    def _open(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        sealer = sealer_of(info.context)
+        if sealer is None:
+            raise ValueError("the recipient is sealed and this process holds no bus key")
+        try:
+            return json.loads(sealer.open(value))
+        except Exception as exc:  # a wrong key, or a token that is not ours
+            raise ValueError("the sealed recipient cannot be opened with this bus key") from exc
 
 
 class DecisionActivated(EventData):

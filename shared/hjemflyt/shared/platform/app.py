@@ -33,7 +33,7 @@ from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.crypto import FieldCipher
+from hjemflyt.shared.platform.crypto import BusSealer, FieldCipher
 from hjemflyt.shared.platform.db import create_engine, create_sessionmaker
 from hjemflyt.shared.platform.errors import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
 from hjemflyt.shared.platform.logs import configure_logging
@@ -205,6 +205,7 @@ def build_context(spec: ServiceSpec, settings: Settings, clock: Clock) -> Servic
             namespace=settings.bus_namespace,
             default_tenant=settings.tenant,
             clock=clock,
+            sealer=BusSealer(key) if (key := settings.bus_key()) else None,
         ),
         access_log=AccessLog(spec.tables, clock),
         verifier=TokenVerifier(settings),

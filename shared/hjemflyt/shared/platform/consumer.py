@@ -34,8 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.registry import EventType
+from hjemflyt.shared.contracts.sealed import context as sealed_context
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.crypto import BusSealer
 from hjemflyt.shared.platform.db import unit_of_work
 from hjemflyt.shared.platform.settings import Settings
 from hjemflyt.shared.platform.tables import PlatformTables
@@ -97,6 +99,8 @@ class Consumer:
         self.bus = bus
         self.settings = settings
         self.clock = clock
+        key = settings.bus_key()
+        self._sealed = sealed_context(BusSealer(key) if key else None)
         self.durable = f"{consumer}"
         self.stream = ""
 
@@ -136,7 +140,7 @@ class Consumer:
             await msg.ack()
             return None
         try:
-            data = sub.event_type.model.model_validate(event.data)
+            data = sub.event_type.model.model_validate(event.data, context=self._sealed)
         except ValidationError as exc:
             # Retrying cannot make a payload fit its model.
             await self._dead_letter(msg, event, f"payload does not fit {event.type}: {exc}"[:2000])

@@ -32,6 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.registry import EventType
+from hjemflyt.shared.contracts.sealed import Sealer
+from hjemflyt.shared.contracts.sealed import context as sealed_context
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.tables import PlatformTables
@@ -55,6 +57,13 @@ class Outbox:
     namespace: str
     default_tenant: str
     clock: Clock
+    sealer: Sealer | None  # seals personal data in events before it is stored (contracts/sealed.py)
+
+    def _check(self, event_type: EventType[Any]) -> None:
+        if event_type.service != self.service:
+            raise ValueError(f"{self.service} cannot publish {event_type.name}")
+        if event_type.personal_data and self.sealer is None:
+            raise RuntimeError(f"{event_type.name} carries personal data and HJEMFLYT_BUS_PII_KEY is not set")
 
     async def add(
         self,
@@ -66,8 +75,7 @@ class Outbox:
         tenant: str | None = None,
         traceparent: str | None = None,
     ) -> CloudEvent:
-        if event_type.service != self.service:
-            raise ValueError(f"{self.service} cannot publish {event_type.name}")
+        self._check(event_type)
         tenant = tenant or self.default_tenant
         event = CloudEvent(
             id=uuid4(),
@@ -78,7 +86,7 @@ class Outbox:
             dataschema=event_type.dataschema,
             tenant=tenant,
             traceparent=traceparent,
-            data=data.model_dump(mode="json"),
+            data=data.model_dump(mode="json", context=sealed_context(self.sealer)),
         )
         await session.execute(
             insert(self.tables.outbox).values(
@@ -112,8 +120,7 @@ class Outbox:
         out: list[CloudEvent] = []
         rows: list[tuple[Any, ...]] = []
         for event_type, data, subject in events:
-            if event_type.service != self.service:
-                raise ValueError(f"{self.service} cannot publish {event_type.name}")
+            self._check(event_type)
             event = CloudEvent(
                 id=uuid4(),
                 source=f"/hjemflyt/{self.service}",
@@ -123,7 +130,7 @@ class Outbox:
                 dataschema=event_type.dataschema,
                 tenant=tenant,
                 traceparent=traceparent,
-                data=data.model_dump(mode="json"),
+                data=data.model_dump(mode="json", context=sealed_context(self.sealer)),
             )
             out.append(event)
             subject_ = event_type.subject(self.namespace, tenant)

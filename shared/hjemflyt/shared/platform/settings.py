@@ -30,6 +30,7 @@ class Environment(StrEnum):
 # which `_refuse_dev_secrets` enforces.
 DEV_PII_KEY = base64.urlsafe_b64encode(b"hjemflyt-development-pii-key-32b").decode()
 DEV_PII_INDEX_KEY = base64.urlsafe_b64encode(b"hjemflyt-development-index-key32").decode()
+DEV_BUS_PII_KEY = base64.urlsafe_b64encode(b"hjemflyt-development-bus-key-32b").decode()
 
 
 class Settings(BaseSettings):
@@ -69,6 +70,13 @@ class Settings(BaseSettings):
     # Protection of identity numbers at rest: AES-GCM key and an HMAC key for lookups.
     pii_key: SecretStr = SecretStr(DEV_PII_KEY)
     pii_index_key: SecretStr = SecretStr(DEV_PII_INDEX_KEY)
+    bus_pii_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Seals the personal data of provider orders on the bus: give it to assessment and "
+            "notifications only (32 bytes, url-safe base64). Unset outside production: a development key."
+        ),
+    )
 
     identity_month40: Month40Meaning = Field(
         default=Month40Meaning.h_number,
@@ -243,6 +251,8 @@ class Settings(BaseSettings):
                 problems.append("HJEMFLYT_PII_KEY is the development key")
             if self.pii_index_key.get_secret_value() == DEV_PII_INDEX_KEY:
                 problems.append("HJEMFLYT_PII_INDEX_KEY is the development key")
+            if self.bus_pii_key is not None and self.bus_pii_key.get_secret_value() == DEV_BUS_PII_KEY:
+                problems.append("HJEMFLYT_BUS_PII_KEY is the development key")
             if self.dev_clock_control:
                 problems.append("HJEMFLYT_DEV_CLOCK_CONTROL must be off")
             if self.clock_shift_seconds:
@@ -256,6 +266,13 @@ class Settings(BaseSettings):
             if problems:
                 raise ValueError("refusing to start in production: " + "; ".join(problems))
         return self
+
+    def bus_key(self) -> str | None:
+        """The bus key; the development key outside production; None where not given (a
+        service that neither publishes nor reads personal data)."""
+        if self.bus_pii_key is not None:
+            return self.bus_pii_key.get_secret_value()
+        return None if self.env == Environment.production else DEV_BUS_PII_KEY
 
     def service_url(self, service: str) -> str:
         return str(getattr(self, f"{service}_url"))
