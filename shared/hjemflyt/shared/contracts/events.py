@@ -400,6 +400,17 @@ class PersonDischarged(EventData):
     discharged_at: datetime
 
 
+class AdmissionCancelled(EventData):
+    """The hospital cancelled its admission message: the stay did not happen. Orders it
+    paused resume, the stay leaves the budget; the admission is kept, marked cancelled."""
+
+    admission_id: UUID
+    person_id: UUID
+    district: str
+    admitted_at: datetime
+    cancelled_at: datetime
+
+
 class TaskOpened(EventData):
     """A task for the case office arose from provider messaging (pathway's worklists)."""
 
@@ -444,6 +455,17 @@ PERSON_DISCHARGED = register(
         1,
         PersonDischarged,
         "The person was discharged home; paused home services resume.",
+    )
+)
+ADMISSION_CANCELLED = register(
+    EventType(
+        "assessment",
+        "admission",
+        "cancelled",
+        1,
+        AdmissionCancelled,
+        "An admission was cancelled (the hospital withdrew its message): the stay did not happen; "
+        "orders it paused resume.",
     )
 )
 TASK_OPENED = register(

@@ -12,8 +12,10 @@ from hjemflyt.budget.deliveries.repository import DeliveryRepository
 from hjemflyt.budget.deliveries.rules import facts
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
+    ADMISSION_CANCELLED,
     PERSON_ADMITTED,
     PERSON_DISCHARGED,
+    AdmissionCancelled,
     PersonAdmitted,
     PersonDischarged,
 )
@@ -47,7 +49,13 @@ async def on_person_discharged(session: AsyncSession, event: CloudEvent, data: P
     )
 
 
+async def on_admission_cancelled(session: AsyncSession, event: CloudEvent, data: AdmissionCancelled) -> None:
+    """The stay did not happen: it no longer counts."""
+    await DeliveryRepository(session).drop_stay(data.admission_id)
+
+
 ASSESSMENT: list[Subscription[Any]] = [
+    Subscription(ADMISSION_CANCELLED, on_admission_cancelled),
     Subscription(PERSON_ADMITTED, on_person_admitted),
     Subscription(PERSON_DISCHARGED, on_person_discharged),
 ]

@@ -1,4 +1,5 @@
-"""Consumed from assessment: `order.issued`, `person.admitted`, `person.discharged`.
+"""Consumed from assessment: `order.issued`, `person.admitted`, `person.discharged`,
+`admission.cancelled` (the stay did not happen: the orders it paused resume).
 Published (see service.py): `order.created`, `order.changed`, `order.ended`,
 `order.paused`, `order.resumed`, `order.acknowledged`."""
 
@@ -12,9 +13,11 @@ from hjemflyt.notifications.orders import lifecycle, service
 from hjemflyt.notifications.orders.service import UnknownProvider
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
+    ADMISSION_CANCELLED,
     ORDER_ISSUED,
     PERSON_ADMITTED,
     PERSON_DISCHARGED,
+    AdmissionCancelled,
     OrderIssued,
     PersonAdmitted,
     PersonDischarged,
@@ -35,8 +38,14 @@ def subscriptions(ctx: ServiceContext) -> list[Subscription[Any]]:
     async def on_person_discharged(session: AsyncSession, event: CloudEvent, data: PersonDischarged) -> None:
         await service.resume(ctx, session, data)
 
+    async def on_admission_cancelled(
+        session: AsyncSession, event: CloudEvent, data: AdmissionCancelled
+    ) -> None:
+        await service.resume_cancelled(ctx, session, data)
+
     return [
         Subscription(ORDER_ISSUED, on_order_issued),
+        Subscription(ADMISSION_CANCELLED, on_admission_cancelled),
         Subscription(PERSON_ADMITTED, on_person_admitted),
         Subscription(PERSON_DISCHARGED, on_person_discharged),
         *lifecycle.subscriptions(ctx),  # decision.activated: order.started

@@ -34,6 +34,7 @@ from hjemflyt.shared.contracts.assignments import (
 from hjemflyt.shared.contracts.budget import DELIVERY_FLAGGED, DeliveryFlagged
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
+    ADMISSION_CANCELLED,
     APPEAL_DECIDED,
     APPEAL_RECEIVED,
     APPLICATION_REGISTERED,
@@ -49,6 +50,7 @@ from hjemflyt.shared.contracts.events import (
     REFERRAL_RECEIVED,
     TASK_CLOSED,
     TASK_OPENED,
+    AdmissionCancelled,
     AppealDecided,
     AppealReceived,
     ApplicationRegistered,
@@ -438,6 +440,20 @@ async def on_person_discharged(session: AsyncSession, event: CloudEvent, data: P
         district=data.district,
         kind=EntryKind.person_discharged,
         occurred_at=data.discharged_at,
+        source="assessment",
+        reference=data.admission_id,
+        details={"admitted_at": data.admitted_at.isoformat()},
+    )
+
+
+async def on_admission_cancelled(session: AsyncSession, event: CloudEvent, data: AdmissionCancelled) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.admission_cancelled,
+        occurred_at=data.cancelled_at,
         source="assessment",
         reference=data.admission_id,
         details={"admitted_at": data.admitted_at.isoformat()},
@@ -957,6 +973,7 @@ ASSESSMENT: list[Subscription[Any]] = [
     Subscription(APPEAL_DECIDED, on_appeal_decided),
     Subscription(PERSON_ADMITTED, on_person_admitted),
     Subscription(PERSON_DISCHARGED, on_person_discharged),
+    Subscription(ADMISSION_CANCELLED, on_admission_cancelled),
 ]
 NOTIFICATIONS: list[Subscription[Any]] = [
     Subscription(ORDER_CREATED, on_order_created),
