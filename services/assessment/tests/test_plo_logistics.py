@@ -326,7 +326,10 @@ async def test_bad_messages_get_negative_receipts_and_change_nothing(client, iss
     external = body.replace(
         b"<MsgHead ", b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><MsgHead ', 1
     ).replace(b"<BeskrivelseAvHendelse>", b"<BeskrivelseAvHendelse>&e;", 1)
-    receipts = await deliver(client, invalid, hostile, external)
+    broken_id, body = log_message(plo.LOG_INNLAGT, number)
+    broken = body.replace(b"</Anslag>", b"</Ansl>", 1)  # not well-formed after a readable head
+    receipts = await deliver(client, invalid, hostile, external, broken)
+    assert receipts[broken_id] == ("2", ["T01"])
     assert receipts[invalid_id] == ("2", ["T02"])
     assert receipts[hostile_id] == ("2", ["T01"])
     assert receipts[external_id] == ("2", ["T01"])

@@ -107,15 +107,25 @@ def _parse(body: bytes) -> Element | None:
 
 _DOCTYPE = re.compile(rb"<!DOCTYPE(?:[^\[>]|\[.*?\])*>", re.DOTALL)
 _ENTITY_REF = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)[^;\s<>&]{1,100};")
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?MsgHead[\s>]")
+_MSG_INFO_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?MsgInfo\s*>")
 
 
-def _defanged(body: bytes) -> Element | None:
-    """A message refused for its DTD or entities, with them cut out: read only for the
-    head (who to answer, which MsgId) so even a hostile message gets its negative receipt.
-    Nothing is expanded and nothing in it is acted on."""
-    if len(body) > 10 * 1024 * 1024 or b"<!DOCTYPE" not in body[:4096]:
+def _head_only(body: bytes) -> Element | None:
+    """A message that could not be parsed, read only for its head (who to answer, which
+    MsgId), so that even a hostile or broken message gets its negative receipt: a DTD and
+    entity references are cut out (nothing is expanded), and a message broken after its
+    MsgInfo is read up to there. Nothing in it is acted on."""
+    if len(body) > 10 * 1024 * 1024:
         return None
-    return _parse(_ENTITY_REF.sub(b"", _DOCTYPE.sub(b"", body, count=1)))
+    cleaned = _ENTITY_REF.sub(b"", _DOCTYPE.sub(b"", body, count=1))
+    root = _parse(cleaned)
+    if root is not None:
+        return root
+    start, end = _ROOT.search(cleaned), _MSG_INFO_END.search(cleaned)
+    if start is None or end is None or end.start() < start.start():
+        return None
+    return _parse(cleaned[: end.end()] + b"</" + (start.group(1) or b"") + b"MsgHead>")
 
 
 def _text(node: Element | None, path: str) -> str | None:
@@ -280,7 +290,7 @@ async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> st
     root = _parse(body)
     if root is not None and root.tag == f"{{{builders.APPREC}}}AppRec":
         return await _apprec(ctx, session, root, body)
-    head = _head(root if root is not None else _defanged(body), body)
+    head = _head(root if root is not None else _head_only(body), body)
     incoming = PloMessage(
         id=uuid.uuid4(),
         msg_id=head.msg_id,
