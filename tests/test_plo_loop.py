@@ -6,7 +6,8 @@ and the hospital's systems would leave and take them. A decision sent produces a
 *Orientering om tjenestetilbud* for the person's GP that validates against the official
 schemas, and the GP's AppRec is matched to it; the hospital's *admitted* and *discharged*
 messages pause and resume the provider's order and open pathway 1; a cancelled admission
-message undoes its admission (the orders resume, the stay is marked cancelled); a malformed
+message undoes its admission (the orders resume, the stay is marked cancelled), a cancelled
+discharge message reopens the stay (the order pauses again); a malformed
 message and one failing its schema get negative AppRecs (T01, T02).
 """
 
@@ -296,10 +297,21 @@ async def test_messages_with_the_gp_and_the_hospital_close_the_loop(stack: DevSt
         assert stays[1]["cancelled_at"] is None
         assert stays[1]["discharged_at"] is not None
 
+        # The hospital cancels its discharge message: the first stay is open again, the
+        # order pauses again.
+        _, body = hospital_message(
+            UTSKREVET, number, await now(integration), shipment="K", refers_to=utskrevet
+        )
+        drop(stack, body)
+        await next_message(receiver, person_id, "order.paused", count=3)
+        r = await officer.get(f"/assessment/v1/persons/{person_id}/admissions")
+        assert r.json()[1]["discharged_at"] is None
+
         async def on_the_timeline() -> None:
             r = await officer.get(f"/pathway/v1/persons/{person_id}/timeline")
             assert r.status_code == 200, r.text
-            assert "admission-cancelled" in {e["kind"] for e in r.json()["entries"]}
+            kinds = {e["kind"] for e in r.json()["entries"]}
+            assert {"admission-cancelled", "admission-reopened"} <= kinds
 
         await eventually(on_the_timeline, seconds=30, every=0.3)
 

@@ -21,7 +21,12 @@ from hjemflyt.assessment.main import create_app
 from hjemflyt.assessment.messaging import builders, worker
 from hjemflyt.assessment.messaging import pasientlogistikk as plo
 from hjemflyt.assessment.messaging.models import PloMessage
-from hjemflyt.shared.contracts.events import ADMISSION_CANCELLED, PERSON_ADMITTED, PERSON_DISCHARGED
+from hjemflyt.shared.contracts.events import (
+    ADMISSION_CANCELLED,
+    ADMISSION_REOPENED,
+    PERSON_ADMITTED,
+    PERSON_DISCHARGED,
+)
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
@@ -294,6 +299,31 @@ async def test_a_cancelled_admission_is_kept_marked_and_published(client, issuer
     _, body = log_message(plo.LOG_INNLAGT, number)
     await deliver(client, body)
     assert len(await stays(client, issuer, person_id)) == 2
+
+
+async def test_a_cancelled_discharge_reopens_the_stay(client, issuer):
+    person_id, number = await person(client, issuer, seed=28)
+    _, body = log_message(plo.LOG_INNLAGT, number)
+    await deliver(client, body)
+    discharged, body = log_message(plo.LOG_UTSKREVET, number, event_day=NOW)
+    await deliver(client, body)
+    # A correction of the discharge: the day before (a date only: its last moment).
+    _, change = log_message(
+        plo.LOG_UTSKREVET, number, shipment="E", refers_to=discharged, event_day=NOW - timedelta(days=1)
+    )
+    await deliver(client, change)
+    [stay] = await stays(client, issuer, person_id)
+    assert datetime.fromisoformat(stay["discharged_at"]).astimezone(OSLO).date() == suite_today() - timedelta(
+        days=1
+    )
+    assert len(await events(client, PERSON_DISCHARGED)) == 2  # published again, corrected
+    cancel_id, cancel = log_message(plo.LOG_UTSKREVET, number, shipment="K", refers_to=discharged)
+    assert (await deliver(client, cancel))[cancel_id] == ("1", [])
+    [stay] = await stays(client, issuer, person_id)
+    assert stay["discharged_at"] is None
+    [reopened] = await events(client, ADMISSION_REOPENED)
+    assert reopened["data"]["admission_id"] == stay["id"]
+    assert [t["kind"] for t in await tasks(client, issuer)] == ["discharge-cancelled"]
 
 
 async def test_a_change_of_a_message_never_received_is_e10_with_a_task(client, issuer):

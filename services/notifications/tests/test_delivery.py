@@ -30,10 +30,12 @@ from hjemflyt.notifications.messages import sweep
 from hjemflyt.notifications.messages.models import Message
 from hjemflyt.shared.contracts.events import (
     ADMISSION_CANCELLED,
+    ADMISSION_REOPENED,
     ORDER_ISSUED,
     PERSON_ADMITTED,
     PERSON_DISCHARGED,
     AdmissionCancelled,
+    AdmissionReopened,
     DecidedService,
     OrderIssued,
     OrderRecipient,
@@ -635,6 +637,17 @@ async def test_a_cancelled_admission_resumes_the_orders_it_paused(client, issuer
     assert resumed.body["resume"]["admission_cancelled_at"] == cancelled.cancelled_at.isoformat()
     r = await client.get(f"/v1/orders/{resumed.order_id}", headers=officer(issuer))
     assert r.json()["status"] == "sent"
+    # A cancelled discharge reopens a stay: the orders pause again.
+    reopened = AdmissionReopened(
+        admission_id=admission,
+        person_id=person,
+        district="frogner",
+        admitted_at=admitted.admitted_at,
+        institution_kind="hospital",
+        reopened_at=suite_now(),
+    )
+    await publish_event(settings, ADMISSION_REOPENED, reopened, subject=str(person))
+    await wait_messages(client, 2, kind="order.paused")
 
 
 # --- isolation -------------------------------------------------------------------------------

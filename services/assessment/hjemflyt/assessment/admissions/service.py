@@ -17,9 +17,11 @@ from hjemflyt.assessment.admissions.schemas import AdmissionIn, DischargeIn
 from hjemflyt.assessment.persons.repository import PersonRepository
 from hjemflyt.shared.contracts.events import (
     ADMISSION_CANCELLED,
+    ADMISSION_REOPENED,
     PERSON_ADMITTED,
     PERSON_DISCHARGED,
     AdmissionCancelled,
+    AdmissionReopened,
     PersonAdmitted,
     PersonDischarged,
 )
@@ -229,3 +231,33 @@ async def list_for_person(
         purpose=PURPOSE,
     )
     return admissions
+
+
+async def reopen(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, admission: Admission
+) -> Admission | None:
+    """The discharge did not happen (the hospital cancelled its discharge message): the stay
+    is open again and `admission.reopened` pauses the orders again. None if the person has
+    another open stay by now (a person must look)."""
+    if admission.discharged_at is None or admission.cancelled_at is not None:
+        return admission
+    if await AdmissionRepository(session).open_for(admission.person_id) is not None:
+        return None
+    admission.discharged_at = None
+    admission.discharged_by = None
+    await session.flush()
+    await _log(ctx, session, principal, admission, Action.update)
+    await ctx.outbox.add(
+        session,
+        ADMISSION_REOPENED,
+        AdmissionReopened(
+            admission_id=admission.id,
+            person_id=admission.person_id,
+            district=admission.district,
+            admitted_at=admission.admitted_at,
+            institution_kind=admission.institution_kind,
+            reopened_at=ctx.clock.now(),
+        ),
+        subject=str(admission.person_id),
+    )
+    return admission

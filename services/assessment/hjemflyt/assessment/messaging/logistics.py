@@ -18,7 +18,8 @@ By type (Ny; Endring E; Kansellering K):
 - LOG_AVMELDING: ready for discharge cleared. K: ready again (the message's own event 3).
 - LOG_UTSKREVET: the open stay discharged through admissions' use case: `person.discharged`,
   orders resume, pathway 1 opens. No open stay: a task (nothing was paused, so nothing
-  resumes). E: the discharge time corrected. K: a task (the case office reopens the stay).
+  resumes). E: the discharge time corrected. K: the stay reopened (`admission.reopened`:
+  orders pause again) and a task (pathway 1, opened at the discharge, stays open).
 - LOG_DOD: the date of death on the person, running decisions ended (deceased: providers
   get `ended` orders), the open stay closed, a task to follow up. E: the date corrected.
   K: the date cleared, a task (ended decisions are not revived).
@@ -249,14 +250,20 @@ async def _utskrevet(
                 and admission.discharged_at is not None
                 and admission.cancelled_at is None
             ):
+                reopened = await admissions.reopen(ctx, session, principal, admission)
                 await _task(
                     ctx,
                     session,
                     arrival,
                     TaskKind.discharge_cancelled,
-                    "The hospital cancelled its discharge message: the person may still be in hospital. "
-                    "hjemflyt resumed the orders at the discharge; check with the hospital and record a "
-                    "new admission if the person is still there.",
+                    "The hospital cancelled its discharge message: the person is still in hospital. "
+                    + (
+                        "The stay is open again and the provider's orders are paused again; pathway 1, "
+                        "opened at the discharge, is still open: close it if it is not needed yet."
+                        if reopened is not None
+                        else "The person has another open stay by now, so the first one was not "
+                        "reopened: check the stays with the hospital."
+                    ),
                     person,
                 )
             return _effect(person, admission)

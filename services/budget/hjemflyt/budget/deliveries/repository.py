@@ -284,6 +284,12 @@ class DeliveryRepository:
             )
         )
 
+    async def reopen_stay(self, admission_id: uuid.UUID) -> None:
+        """A cancelled discharge: the stay is open again."""
+        await self.session.execute(
+            update(Admission).where(Admission.admission_id == admission_id).values(discharged_at=None)
+        )
+
     async def drop_stay(self, admission_id: uuid.UUID) -> None:
         """A cancelled admission: the stay did not happen."""
         await self.session.execute(delete(Admission).where(Admission.admission_id == admission_id))

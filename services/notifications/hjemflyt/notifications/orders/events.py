@@ -1,5 +1,6 @@
 """Consumed from assessment: `order.issued`, `person.admitted`, `person.discharged`,
-`admission.cancelled` (the stay did not happen: the orders it paused resume).
+`admission.cancelled` (the stay did not happen: the orders it paused resume),
+`admission.reopened` (the discharge did not happen: the orders pause again).
 Published (see service.py): `order.created`, `order.changed`, `order.ended`,
 `order.paused`, `order.resumed`, `order.acknowledged`."""
 
@@ -14,10 +15,12 @@ from hjemflyt.notifications.orders.service import UnknownProvider
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
     ADMISSION_CANCELLED,
+    ADMISSION_REOPENED,
     ORDER_ISSUED,
     PERSON_ADMITTED,
     PERSON_DISCHARGED,
     AdmissionCancelled,
+    AdmissionReopened,
     OrderIssued,
     PersonAdmitted,
     PersonDischarged,
@@ -43,8 +46,24 @@ def subscriptions(ctx: ServiceContext) -> list[Subscription[Any]]:
     ) -> None:
         await service.resume_cancelled(ctx, session, data)
 
+    async def on_admission_reopened(
+        session: AsyncSession, event: CloudEvent, data: AdmissionReopened
+    ) -> None:
+        await service.pause(
+            ctx,
+            session,
+            PersonAdmitted(
+                admission_id=data.admission_id,
+                person_id=data.person_id,
+                district=data.district,
+                admitted_at=data.admitted_at,
+                institution_kind=data.institution_kind,
+            ),
+        )
+
     return [
         Subscription(ORDER_ISSUED, on_order_issued),
+        Subscription(ADMISSION_REOPENED, on_admission_reopened),
         Subscription(ADMISSION_CANCELLED, on_admission_cancelled),
         Subscription(PERSON_ADMITTED, on_person_admitted),
         Subscription(PERSON_DISCHARGED, on_person_discharged),

@@ -24,6 +24,7 @@ class EntryKind(StrEnum):
     person_admitted = "person-admitted"
     person_discharged = "person-discharged"
     admission_cancelled = "admission-cancelled"  # the hospital withdrew its admission message
+    admission_reopened = "admission-reopened"  # ... or its discharge message
     order_changed = "order-changed"
     order_acknowledged = "order-acknowledged"
     order_paused = "order-paused"
