@@ -46,6 +46,10 @@ FILES = {
 EXAMPLE_NUMBER = b"15076500565"
 MH = {"mh": builders.MSGHEAD, "ar": builders.APPREC}
 NOW = fixed_clock().now()
+CONTACTS = [
+    {"kind": "1", "name": "Innsender", "phone": "21 80 21 80", "email": "innsender@example.invalid"},
+    {"kind": "2", "name": "IPLOS-kontakt", "phone": "21 80 21 81", "email": "iplos@example.invalid"},
+]
 
 
 def example(msg_type: str) -> bytes:
@@ -399,3 +403,14 @@ async def test_a_death_ends_the_running_decisions_and_closes_the_stay(client, is
     assert await events(client, PERSON_DISCHARGED) == []  # no resume, no pathway 1 for the dead
     kinds = [t["kind"] for t in await tasks(client, issuer)]
     assert sorted(kinds) == ["gp-missing", "person-died"]  # (the person has no GP to tell)
+    # The IPLOS report carries the date of death.
+    died_on = suite_today() - timedelta(days=1)
+    r = await client.post(
+        f"/v1/iplos/{died_on.year}/report",
+        json={"contacts": CONTACTS, "serial": "1"},
+        headers={**integration, "Hjemflyt-Purpose": "KPR delivery"},
+    )
+    assert r.status_code == 200, r.text
+    content = safe_et.fromstring(r.json()["content_file"].encode())
+    dates = [e.text for e in content.iter("{http://www.npr.no/xmlstds/iplos/2018}peDodDato")]
+    assert dates == [died_on.strftime("%Y%m%d")]
