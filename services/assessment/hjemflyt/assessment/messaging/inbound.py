@@ -4,14 +4,17 @@
   `rejected` with the receiver's reason (and a task for the case office).
 - Any other message is answered with an AppRec: each type has a handler in `HANDLERS`
   (*Helseopplysninger ved søknad* becomes a referral exactly as through
-  `POST /v1/referrals/plo`); anything refused gets a negative receipt with the standard's
+  `POST /v1/referrals/plo`; the hospital's logistics messages LOG_* become stays and deaths,
+  see `logistics.py`); anything refused gets a negative receipt with the standard's
   code (kodeverk 8221), a type nobody handles gets T10.
 - A handler returns an `Effect`: the person the message was about and what it created
   (`"admission:<uuid>"`, `"document:<uuid>"` ...), kept on the incoming row. A change
   (Forsendelsesstatus E) or cancellation (K) names its original in MsgHead
   `ConversationRef/RefToParent`; the original must have been received here (else E10 and a
   task), and the handler gets it as `Arrival.earlier` to act on what it created.
-- A message that names no sender HER-id cannot be answered: a task says so.
+- A message that names no sender HER-id cannot be answered: a task says so. One that cannot
+  be parsed (hostile constructs, broken after its head) is read for its head alone, with
+  the DTD and entity references cut out, so that it still gets its negative receipt (T01).
 
 The same message (MsgId) twice has no second effect: the incoming row is unique per MsgId.
 A handler runs in a savepoint: a refusal leaves nothing half-stored. Parsed with defusedxml
@@ -105,27 +108,28 @@ def _parse(body: bytes) -> Element | None:
         return None
 
 
-_DOCTYPE = re.compile(rb"<!DOCTYPE(?:[^\[>]|\[.*?\])*>", re.DOTALL)
-_ENTITY_REF = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)[^;\s<>&]{1,100};")
-_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?MsgHead[\s>]")
-_MSG_INFO_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?MsgInfo\s*>")
+# Linear-time patterns only (anchored, no nested backtracking), over a bounded prefix.
+_DOCTYPE = re.compile(rb"\A(?:\s*<\?xml[^>]{0,200}\?>)?\s*<!DOCTYPE(?:[^\[>]|\[[^\]]*\])*+>")
+_ENTITY_REF = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)[^;\s<>&]{1,100};")
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]{0,50}:)?MsgHead[\s>]")
+_MSG_INFO_END = re.compile(rb"</(?:[A-Za-z_][\w.-]{0,50}:)?MsgInfo\s*>")
+HEAD_PREFIX = 256 * 1024
 
 
 def _head_only(body: bytes) -> Element | None:
-    """A message that could not be parsed, read only for its head (who to answer, which
-    MsgId), so that even a hostile or broken message gets its negative receipt: a DTD and
-    entity references are cut out (nothing is expanded), and a message broken after its
-    MsgInfo is read up to there. Nothing in it is acted on."""
-    if len(body) > 10 * 1024 * 1024:
+    """A message that could not be parsed, read for its head alone (who to answer, which
+    MsgId) so that even a hostile or broken message gets its negative receipt: within its
+    first bytes, a DTD and entity references are cut out (nothing is expanded) and the
+    MsgHead is read up to the end of its MsgInfo. Nothing in it is acted on."""
+    prefix = body[:HEAD_PREFIX]
+    if (doctype := _DOCTYPE.match(prefix)) is not None:
+        prefix = prefix[doctype.end() :]
+    prefix = _ENTITY_REF.sub(b"", prefix)
+    start = _ROOT.search(prefix)
+    end = _MSG_INFO_END.search(prefix, start.end()) if start is not None else None
+    if start is None or end is None:
         return None
-    cleaned = _ENTITY_REF.sub(b"", _DOCTYPE.sub(b"", body, count=1))
-    root = _parse(cleaned)
-    if root is not None:
-        return root
-    start, end = _ROOT.search(cleaned), _MSG_INFO_END.search(cleaned)
-    if start is None or end is None or end.start() < start.start():
-        return None
-    return _parse(cleaned[: end.end()] + b"</" + (start.group(1) or b"") + b"MsgHead>")
+    return _parse(prefix[start.start() : end.end()] + b"</" + (start.group(1) or b"") + b"MsgHead>")
 
 
 def _text(node: Element | None, path: str) -> str | None:
