@@ -7,8 +7,8 @@ and the hospital's systems would leave and take them. A decision sent produces a
 schemas, and the GP's AppRec is matched to it; the hospital's *admitted* and *discharged*
 messages pause and resume the provider's order and open pathway 1; a cancelled admission
 message undoes its admission (the orders resume, the stay is marked cancelled), a cancelled
-discharge message reopens the stay (the order pauses again); a malformed
-message and one failing its schema get negative AppRecs (T01, T02).
+discharge message reopens the stay (the order pauses again); a malformed message and one
+failing its schema get negative AppRecs (T01, T02), and bytes that name no sender a task.
 """
 
 from __future__ import annotations
@@ -324,3 +324,13 @@ async def test_messages_with_the_gp_and_the_hospital_close_the_loop(stack: DevSt
         assert await receipt(stack, invalid) == ("2", ["T02"])
         r = await officer.get(f"/assessment/v1/persons/{person_id}/admissions")
         assert len(r.json()) == 2  # neither admitted anyone
+        # Bytes that are not XML at all name no one to answer: a task, not a receipt.
+        drop(stack, b"\x00\x01 not a message")
+
+        async def unanswerable() -> None:
+            r = await integration.get("/assessment/v1/plo/tasks")
+            assert r.status_code == 200, r.text
+            kinds = [t["kind"] for t in r.json()]
+            assert kinds.count("message-unanswerable") == 1, kinds
+
+        await eventually(unanswerable, seconds=30, every=0.3)
