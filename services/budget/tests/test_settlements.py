@@ -27,9 +27,13 @@ from hjemflyt.budget.main import create_app
 from hjemflyt.shared.contracts.budget import SettlementIssued
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
+    ADMISSION_CANCELLED,
+    ADMISSION_REOPENED,
     PERSON_ADMITTED,
     PERSON_DISCHARGED,
     PROVIDER_REGISTERED,
+    AdmissionCancelled,
+    AdmissionReopened,
     PersonAdmitted,
     PersonDischarged,
     ProviderKind,
@@ -642,3 +646,57 @@ async def test_actual_hours_and_paused_months(client, issuer, settings, bus):
         assert await paused_months(s, year=year, months=[2, 3, 4, 5, 6, 12]) == expected
         with pytest.raises(ValueError, match="month 13"):
             await actual_hours(s, year=year, months=[13])
+
+
+@pytest.mark.calendar
+async def test_a_cancelled_admission_pauses_nothing_and_a_cancelled_discharge_pauses_again(
+    client, issuer, settings, bus
+):
+    year = suite_today().year
+    person, admission = uuid.uuid4(), uuid.uuid4()
+    at = datetime(year, 4, 2, 12, 0, tzinfo=OSLO)
+    data = PersonAdmitted(
+        admission_id=admission,
+        person_id=person,
+        district="frogner",
+        admitted_at=at,
+        institution_kind="hospital",
+    )
+    await publish_all(client, bus, settings, envelope(PERSON_ADMITTED, data, str(person)))
+    async with client.app.state.ctx.sessionmaker() as s:
+        assert await paused_months(s, year=year, months=[4, 5]) == {person: {4, 5}}
+    cancelled = AdmissionCancelled(
+        admission_id=admission, person_id=person, district="frogner", admitted_at=at, cancelled_at=at
+    )
+    await publish_all(client, bus, settings, envelope(ADMISSION_CANCELLED, cancelled, str(person)), copies=2)
+    async with client.app.state.ctx.sessionmaker() as s:
+        assert await paused_months(s, year=year, months=[4, 5]) == {}
+
+    # A discharge the hospital cancelled: the stay runs on.
+    other = uuid.uuid4()
+    data = PersonAdmitted(
+        admission_id=other, person_id=person, district="frogner", admitted_at=at, institution_kind="hospital"
+    )
+    out = PersonDischarged(
+        admission_id=other, person_id=person, district="frogner", admitted_at=at, discharged_at=at
+    )
+    reopened = AdmissionReopened(
+        admission_id=other,
+        person_id=person,
+        district="frogner",
+        admitted_at=at,
+        institution_kind="hospital",
+        reopened_at=at,
+    )
+    await publish_all(
+        client,
+        bus,
+        settings,
+        envelope(PERSON_ADMITTED, data, str(person)),
+        envelope(PERSON_DISCHARGED, out, str(person)),
+    )
+    async with client.app.state.ctx.sessionmaker() as s:
+        assert await paused_months(s, year=year, months=[4, 5]) == {}
+    await publish_all(client, bus, settings, envelope(ADMISSION_REOPENED, reopened, str(person)))
+    async with client.app.state.ctx.sessionmaker() as s:
+        assert await paused_months(s, year=year, months=[4, 5]) == {person: {4, 5}}

@@ -29,9 +29,13 @@ from hjemflyt.notifications.main import create_app
 from hjemflyt.notifications.messages import sweep
 from hjemflyt.notifications.messages.models import Message
 from hjemflyt.shared.contracts.events import (
+    ADMISSION_CANCELLED,
+    ADMISSION_REOPENED,
     ORDER_ISSUED,
     PERSON_ADMITTED,
     PERSON_DISCHARGED,
+    AdmissionCancelled,
+    AdmissionReopened,
     DecidedService,
     OrderIssued,
     OrderRecipient,
@@ -601,6 +605,49 @@ async def test_an_admission_pauses_the_persons_running_orders_and_a_discharge_re
         "order.resumed",
     ]
     assert [m.sequence for m in await messages(client, provider_org=OTHER)] == [1, 2, 3]
+
+
+async def test_a_cancelled_admission_resumes_the_orders_it_paused(client, issuer, settings):
+    await register(client, issuer)
+    person, admission = uuid.uuid4(), uuid.uuid4()
+    await issue(settings, decision_id=uuid.uuid4(), person_id=person)
+    await wait_messages(client, 1)
+    admitted = PersonAdmitted(
+        admission_id=admission,
+        person_id=person,
+        district="frogner",
+        admitted_at=suite_now() - timedelta(hours=3),
+        institution_kind="hospital",
+    )
+    await publish_event(settings, PERSON_ADMITTED, admitted, subject=str(person))
+    [paused] = await wait_messages(client, 1, kind="order.paused")
+    cancelled = AdmissionCancelled(
+        admission_id=admission,
+        person_id=person,
+        district="frogner",
+        admitted_at=admitted.admitted_at,
+        cancelled_at=suite_now(),
+    )
+    await publish_event(settings, ADMISSION_CANCELLED, cancelled, subject=str(person))
+    await publish_event(settings, ADMISSION_CANCELLED, cancelled, subject=str(person))  # again: nothing
+    [resumed] = await wait_messages(client, 1, kind="order.resumed")
+    await asyncio.sleep(0.5)
+    assert len(await messages(client, kind="order.resumed")) == 1
+    assert resumed.order_id == paused.order_id
+    assert resumed.body["resume"]["admission_cancelled_at"] == cancelled.cancelled_at.isoformat()
+    r = await client.get(f"/v1/orders/{resumed.order_id}", headers=officer(issuer))
+    assert r.json()["status"] == "sent"
+    # A cancelled discharge reopens a stay: the orders pause again.
+    reopened = AdmissionReopened(
+        admission_id=admission,
+        person_id=person,
+        district="frogner",
+        admitted_at=admitted.admitted_at,
+        institution_kind="hospital",
+        reopened_at=suite_now(),
+    )
+    await publish_event(settings, ADMISSION_REOPENED, reopened, subject=str(person))
+    await wait_messages(client, 2, kind="order.paused")
 
 
 # --- isolation -------------------------------------------------------------------------------

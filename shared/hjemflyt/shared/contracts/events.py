@@ -441,6 +441,29 @@ class PersonDischarged(EventData):
     discharged_at: datetime
 
 
+class AdmissionCancelled(EventData):
+    """The hospital cancelled its admission message: the stay did not happen. Orders it
+    paused resume, the stay leaves the budget; the admission is kept, marked cancelled."""
+
+    admission_id: UUID
+    person_id: UUID
+    district: str
+    admitted_at: datetime
+    cancelled_at: datetime
+
+
+class AdmissionReopened(EventData):
+    """The hospital cancelled its discharge message: the person is still in hospital. The
+    stay is open again (same admission); home services pause again."""
+
+    admission_id: UUID
+    person_id: UUID
+    district: str
+    admitted_at: datetime
+    institution_kind: str = Field(description="hospital | nursing_home | short_term_stay | other")
+    reopened_at: datetime
+
+
 class TaskOpened(EventData):
     """A task for the case office arose from provider messaging (pathway's worklists)."""
 
@@ -485,6 +508,28 @@ PERSON_DISCHARGED = register(
         1,
         PersonDischarged,
         "The person was discharged home; paused home services resume.",
+    )
+)
+ADMISSION_CANCELLED = register(
+    EventType(
+        "assessment",
+        "admission",
+        "cancelled",
+        1,
+        AdmissionCancelled,
+        "An admission was cancelled (the hospital withdrew its message): the stay did not happen; "
+        "orders it paused resume.",
+    )
+)
+ADMISSION_REOPENED = register(
+    EventType(
+        "assessment",
+        "admission",
+        "reopened",
+        1,
+        AdmissionReopened,
+        "A discharge was cancelled (the hospital withdrew its message): the stay is open again; "
+        "home services pause again.",
     )
 )
 TASK_OPENED = register(

@@ -38,7 +38,7 @@ async def admit(
     summary="Record the discharge home (paused home services resume)",
     responses={
         404: {"description": "No such admission, or not in your districts"},
-        409: {"description": "`already-discharged`"},
+        409: {"description": "`already-discharged`, `admission-cancelled` (the hospital cancelled it)"},
         422: {"description": "`discharge-before-admission`, `discharge-in-future`"},
     },
 )

@@ -39,6 +39,20 @@ class AdmissionRepository:
         stmt = readable(principal).where(Admission.id == admission_id).with_for_update()
         return await self.session.scalar(stmt)
 
+    async def open_for(self, person_id: uuid.UUID) -> Admission | None:
+        """The person's open stay (not discharged, not cancelled), locked; for the hospital's
+        messages, which are not scoped to districts (the receiver is the whole municipality)."""
+        stmt = (
+            select(Admission)
+            .where(
+                Admission.person_id == person_id,
+                Admission.discharged_at.is_(None),
+                Admission.cancelled_at.is_(None),
+            )
+            .with_for_update()
+        )
+        return await self.session.scalar(stmt)
+
     async def for_person(self, principal: Principal, person_id: uuid.UUID) -> Sequence[Admission]:
         stmt = (
             readable(principal).where(Admission.person_id == person_id).order_by(Admission.admitted_at.desc())

@@ -120,12 +120,14 @@ class IplosRepository:
 
         person_rows = (
             await self.session.execute(
-                select(Person.id, Person.identity_cipher, Person.district).join(
+                select(Person.id, Person.identity_cipher, Person.district, Person.died_on).join(
                     recipients, recipients.c.person_id == Person.id
                 )
             )
         ).all()
-        persons = [rules.PersonFacts(r.id, decrypt(r.identity_cipher), r.district) for r in person_rows]
+        persons = [
+            rules.PersonFacts(r.id, decrypt(r.identity_cipher), r.district, r.died_on) for r in person_rows
+        ]
 
         assessment_rows = (
             await self.session.execute(

@@ -4,14 +4,17 @@
   `rejected` with the receiver's reason (and a task for the case office).
 - Any other message is answered with an AppRec: each type has a handler in `HANDLERS`
   (*Helseopplysninger ved søknad* becomes a referral exactly as through
-  `POST /v1/referrals/plo`); anything refused gets a negative receipt with the standard's
+  `POST /v1/referrals/plo`; the hospital's logistics messages LOG_* become stays and deaths,
+  see `logistics.py`); anything refused gets a negative receipt with the standard's
   code (kodeverk 8221), a type nobody handles gets T10.
 - A handler returns an `Effect`: the person the message was about and what it created
   (`"admission:<uuid>"`, `"document:<uuid>"` ...), kept on the incoming row. A change
   (Forsendelsesstatus E) or cancellation (K) names its original in MsgHead
   `ConversationRef/RefToParent`; the original must have been received here (else E10 and a
   task), and the handler gets it as `Arrival.earlier` to act on what it created.
-- A message that names no sender HER-id cannot be answered: a task says so.
+- A message that names no sender HER-id cannot be answered: a task says so. One that cannot
+  be parsed (hostile constructs, broken after its head) is read for its head alone, with
+  the DTD and entity references cut out, so that it still gets its negative receipt (T01).
 
 The same message (MsgId) twice has no second effect: the incoming row is unique per MsgId.
 A handler runs in a savepoint: a refusal leaves nothing half-stored. Parsed with defusedxml
@@ -21,6 +24,7 @@ A handler runs in a savepoint: a refusal leaves nothing half-stored. Parsed with
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -102,6 +106,30 @@ def _parse(body: bytes) -> Element | None:
         return safe_et.fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
     except Exception:
         return None
+
+
+# Linear-time patterns only (anchored, no nested backtracking), over a bounded prefix.
+_DOCTYPE = re.compile(rb"\A(?:\s*<\?xml[^>]{0,200}\?>)?\s*<!DOCTYPE(?:[^\[>]|\[[^\]]*\])*+>")
+_ENTITY_REF = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos|#[0-9]{1,7}|#x[0-9a-fA-F]{1,6});)[^;\s<>&]{1,100};")
+_ROOT = re.compile(rb"<([A-Za-z_][\w.-]{0,50}:)?MsgHead[\s>]")
+_MSG_INFO_END = re.compile(rb"</(?:[A-Za-z_][\w.-]{0,50}:)?MsgInfo\s*>")
+HEAD_PREFIX = 256 * 1024
+
+
+def _head_only(body: bytes) -> Element | None:
+    """A message that could not be parsed, read for its head alone (who to answer, which
+    MsgId) so that even a hostile or broken message gets its negative receipt: within its
+    first bytes, a DTD and entity references are cut out (nothing is expanded) and the
+    MsgHead is read up to the end of its MsgInfo. Nothing in it is acted on."""
+    prefix = body[:HEAD_PREFIX]
+    if (doctype := _DOCTYPE.match(prefix)) is not None:
+        prefix = prefix[doctype.end() :]
+    prefix = _ENTITY_REF.sub(b"", prefix)
+    start = _ROOT.search(prefix)
+    end = _MSG_INFO_END.search(prefix, start.end()) if start is not None else None
+    if start is None or end is None:
+        return None
+    return _parse(prefix[start.start() : end.end()] + b"</" + (start.group(1) or b"") + b"MsgHead>")
 
 
 def _text(node: Element | None, path: str) -> str | None:
@@ -266,7 +294,7 @@ async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> st
     root = _parse(body)
     if root is not None and root.tag == f"{{{builders.APPREC}}}AppRec":
         return await _apprec(ctx, session, root, body)
-    head = _head(root, body)
+    head = _head(root if root is not None else _head_only(body), body)
     incoming = PloMessage(
         id=uuid.uuid4(),
         msg_id=head.msg_id,
@@ -359,3 +387,9 @@ async def receive(ctx: ServiceContext, session: AsyncSession, body: bytes) -> st
         refers_to=head.msg_id,
     )
     return "answered-rejected" if error else "answered-ok"
+
+
+# The hospital's logistics messages (LOG_*): their handlers use Arrival and Effect above.
+from hjemflyt.assessment.messaging import logistics  # noqa: E402
+
+HANDLERS.update(logistics.HANDLERS)

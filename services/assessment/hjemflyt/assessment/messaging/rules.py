@@ -29,3 +29,9 @@ class TaskKind(StrEnum):
     message_unanswerable = "message-unanswerable"
     message_refers_to_unknown = "message-refers-to-unknown"
     person_unknown = "person-unknown"
+    # The hospital's logistics messages (messaging/logistics.py): where a person must look.
+    discharged_without_admission = "discharged-without-admission"
+    ready_without_admission = "ready-without-admission"
+    discharge_cancelled = "discharge-cancelled"
+    person_died = "person-died"
+    death_cancelled = "death-cancelled"

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, LargeBinary, Text, UniqueConstraint, Uuid
+from sqlalchemy import Date, DateTime, ForeignKey, LargeBinary, Text, UniqueConstraint, Uuid
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,3 +39,5 @@ class Person(Base):
     gp_her_id: Mapped[str | None] = mapped_column(Text)
     gp_office_name: Mapped[str | None] = mapped_column(Text)
     gp_office_her_id: Mapped[str | None] = mapped_column(Text)
+    # The date of death, from the hospital's LOG_DOD message (IPLOS reports it).
+    died_on: Mapped[date | None] = mapped_column(Date)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -81,6 +81,7 @@ class PersonOut(BaseModel):
     next_of_kin: list[NextOfKin] = Field(default_factory=list)
     district: str
     gp: GeneralPractitioner | None = None
+    died_on: date | None = None  # from the hospital's LOG_DOD message
     created_at: datetime
 
 

@@ -95,6 +95,7 @@ def to_out(person: Person, fields: FieldCipher) -> PersonOut:
         next_of_kin=[NextOfKin.model_validate(k) for k in person.next_of_kin or []],
         district=person.district,
         gp=gp_of(person),
+        died_on=person.died_on,
         created_at=person.created_at,
     )
 

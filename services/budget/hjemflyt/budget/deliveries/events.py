@@ -12,8 +12,12 @@ from hjemflyt.budget.deliveries.repository import DeliveryRepository
 from hjemflyt.budget.deliveries.rules import facts
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
+    ADMISSION_CANCELLED,
+    ADMISSION_REOPENED,
     PERSON_ADMITTED,
     PERSON_DISCHARGED,
+    AdmissionCancelled,
+    AdmissionReopened,
     PersonAdmitted,
     PersonDischarged,
 )
@@ -47,7 +51,19 @@ async def on_person_discharged(session: AsyncSession, event: CloudEvent, data: P
     )
 
 
+async def on_admission_cancelled(session: AsyncSession, event: CloudEvent, data: AdmissionCancelled) -> None:
+    """The stay did not happen: it no longer counts."""
+    await DeliveryRepository(session).drop_stay(data.admission_id)
+
+
+async def on_admission_reopened(session: AsyncSession, event: CloudEvent, data: AdmissionReopened) -> None:
+    """The discharge did not happen: the stay runs on."""
+    await DeliveryRepository(session).reopen_stay(data.admission_id)
+
+
 ASSESSMENT: list[Subscription[Any]] = [
+    Subscription(ADMISSION_REOPENED, on_admission_reopened),
+    Subscription(ADMISSION_CANCELLED, on_admission_cancelled),
     Subscription(PERSON_ADMITTED, on_person_admitted),
     Subscription(PERSON_DISCHARGED, on_person_discharged),
 ]

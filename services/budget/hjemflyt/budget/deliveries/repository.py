@@ -272,13 +272,27 @@ class DeliveryRepository:
             institution_kind=institution_kind,
             admitted_at=admitted_at,
         )
-        # A discharge handled first created the row: keep its discharge, add the kind.
+        # A discharge handled first created the row: keep its discharge, add the kind. A
+        # corrected admission time (the hospital's Endring) is published again: taken too.
         await self.session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[Admission.admission_id],
-                set_={"institution_kind": stmt.excluded.institution_kind},
+                set_={
+                    "institution_kind": stmt.excluded.institution_kind,
+                    "admitted_at": stmt.excluded.admitted_at,
+                },
             )
         )
+
+    async def reopen_stay(self, admission_id: uuid.UUID) -> None:
+        """A cancelled discharge: the stay is open again."""
+        await self.session.execute(
+            update(Admission).where(Admission.admission_id == admission_id).values(discharged_at=None)
+        )
+
+    async def drop_stay(self, admission_id: uuid.UUID) -> None:
+        """A cancelled admission: the stay did not happen."""
+        await self.session.execute(delete(Admission).where(Admission.admission_id == admission_id))
 
     async def discharge(
         self,

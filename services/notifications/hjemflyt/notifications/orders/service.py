@@ -37,6 +37,7 @@ from hjemflyt.notifications.tasks.rules import TaskKind
 from hjemflyt.notifications.tasks.service import close_for_reference, open_task
 from hjemflyt.shared.contracts.events import (
     ORDER_CREATED,
+    AdmissionCancelled,
     OrderCreated,
     OrderIssued,
     PersonAdmitted,
@@ -279,18 +280,36 @@ async def pause(ctx: ServiceContext, session: AsyncSession, data: PersonAdmitted
 
 async def resume(ctx: ServiceContext, session: AsyncSession, data: PersonDischarged) -> list[Message]:
     """The person came home: the orders that admission paused resume."""
+    info = {"admission_id": str(data.admission_id), "discharged_at": data.discharged_at.isoformat()}
+    return await _resume(ctx, session, data.person_id, data.admission_id, info)
+
+
+async def resume_cancelled(
+    ctx: ServiceContext, session: AsyncSession, data: AdmissionCancelled
+) -> list[Message]:
+    """The admission was cancelled (the stay did not happen): the orders it paused resume."""
+    info = {
+        "admission_id": str(data.admission_id),
+        "admission_cancelled_at": data.cancelled_at.isoformat(),
+    }
+    return await _resume(ctx, session, data.person_id, data.admission_id, info)
+
+
+async def _resume(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    person_id: uuid.UUID,
+    admission_id: uuid.UUID,
+    resume_info: dict[str, str],
+) -> list[Message]:
     now = ctx.clock.now()
     sent = []
-    for order in await OrderRepository(session).paused_by(data.person_id, data.admission_id):
+    for order in await OrderRepository(session).paused_by(person_id, admission_id):
         order.status = order.resume_status or OrderStatus.sent.value
         order.resume_status = None
         order.paused_by = None
         order.updated_at = now
         await session.flush()
-        resume_info = {
-            "admission_id": str(data.admission_id),
-            "discharged_at": data.discharged_at.isoformat(),
-        }
         sent.append(await _send(ctx, session, order, "resumed", resume=resume_info))
         await ctx.outbox.add(
             session,
@@ -300,7 +319,7 @@ async def resume(ctx: ServiceContext, session: AsyncSession, data: PersonDischar
                 person_id=order.person_id,
                 provider_org=order.provider_org,
                 district=order.district,
-                admission_id=data.admission_id,
+                admission_id=admission_id,
                 resumed_at=now,
             ),
             subject=str(order.id),

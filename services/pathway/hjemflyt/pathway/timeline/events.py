@@ -34,6 +34,8 @@ from hjemflyt.shared.contracts.assignments import (
 from hjemflyt.shared.contracts.budget import DELIVERY_FLAGGED, DeliveryFlagged
 from hjemflyt.shared.contracts.envelope import CloudEvent
 from hjemflyt.shared.contracts.events import (
+    ADMISSION_CANCELLED,
+    ADMISSION_REOPENED,
     APPEAL_DECIDED,
     APPEAL_RECEIVED,
     APPLICATION_REGISTERED,
@@ -49,6 +51,8 @@ from hjemflyt.shared.contracts.events import (
     REFERRAL_RECEIVED,
     TASK_CLOSED,
     TASK_OPENED,
+    AdmissionCancelled,
+    AdmissionReopened,
     AppealDecided,
     AppealReceived,
     ApplicationRegistered,
@@ -441,6 +445,34 @@ async def on_person_discharged(session: AsyncSession, event: CloudEvent, data: P
         source="assessment",
         reference=data.admission_id,
         details={"admitted_at": data.admitted_at.isoformat()},
+    )
+
+
+async def on_admission_cancelled(session: AsyncSession, event: CloudEvent, data: AdmissionCancelled) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.admission_cancelled,
+        occurred_at=data.cancelled_at,
+        source="assessment",
+        reference=data.admission_id,
+        details={"admitted_at": data.admitted_at.isoformat()},
+    )
+
+
+async def on_admission_reopened(session: AsyncSession, event: CloudEvent, data: AdmissionReopened) -> None:
+    await _add(
+        session,
+        event,
+        person_id=data.person_id,
+        district=data.district,
+        kind=EntryKind.admission_reopened,
+        occurred_at=data.reopened_at,
+        source="assessment",
+        reference=data.admission_id,
+        details={"admitted_at": data.admitted_at.isoformat(), "institution_kind": data.institution_kind},
     )
 
 
@@ -957,6 +989,8 @@ ASSESSMENT: list[Subscription[Any]] = [
     Subscription(APPEAL_DECIDED, on_appeal_decided),
     Subscription(PERSON_ADMITTED, on_person_admitted),
     Subscription(PERSON_DISCHARGED, on_person_discharged),
+    Subscription(ADMISSION_CANCELLED, on_admission_cancelled),
+    Subscription(ADMISSION_REOPENED, on_admission_reopened),
 ]
 NOTIFICATIONS: list[Subscription[Any]] = [
     Subscription(ORDER_CREATED, on_order_created),

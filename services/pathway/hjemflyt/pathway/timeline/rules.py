@@ -23,6 +23,8 @@ class EntryKind(StrEnum):
     # Added with worklists: the person's stays, and every order and report step.
     person_admitted = "person-admitted"
     person_discharged = "person-discharged"
+    admission_cancelled = "admission-cancelled"  # the hospital withdrew its admission message
+    admission_reopened = "admission-reopened"  # ... or its discharge message
     order_changed = "order-changed"
     order_acknowledged = "order-acknowledged"
     order_paused = "order-paused"
