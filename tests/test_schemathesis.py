@@ -76,8 +76,9 @@ def _config(token: str) -> SchemathesisConfig:
                 "enabled": True,
                 # A well-formed request may still break a rule no schema can state: 422 for a
                 # decision ending before it starts or a date outside contracts.bounds, 400 for
-                # a null byte in the query or a cursor this server never issued.
-                "positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "400", "422"]},
+                # a null byte in the query or a cursor this server never issued, 412/428 for a
+                # change without the resource's current ETag in If-Match.
+                "positive_data_acceptance": {"expected-statuses": [*_ACCEPTED, "400", "412", "422", "428"]},
             },
             "phases": {
                 "examples": {"enabled": True},
