@@ -1,4 +1,5 @@
-"""Integers beyond 64 bits are a clear 422 (the platform's bounds, contracts.bounds), not a 500 (issue 14: `/notifications/v1/inbox?after=9223372036854775808`)."""
+"""Integers beyond 64 bits are a clear 422 (the platform's bounds, contracts.bounds), not a
+500 (issue 14: `/notifications/v1/inbox?after=9223372036854775808`)."""
 
 from __future__ import annotations
 

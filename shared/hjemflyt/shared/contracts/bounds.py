@@ -48,7 +48,47 @@ def _name(location: tuple[str | int, ...]) -> str:
     return next((str(part) for part in reversed(location) if isinstance(part, str)), "")
 
 
-def breaches(value: Any, location: tuple[str | int, ...]) -> Iterator[Breach]:
+def breaches(value: Any, location: tuple[str | int, ...]) -> list[Breach]:
+    """Every value in `value` (a model, list, mapping or scalar) that breaks a bound. A fast
+    pass first (a bulk body of 100,000 visits is checked in a fraction of a second); the
+    locations are worked out only when something breaks."""
+    if _clean(value, _name(location)):
+        return []
+    return list(_breaches(value, location))
+
+
+_PLAIN = frozenset({bool, uuid.UUID, time, bytes, type(None)})
+
+
+def _clean(value: Any, name: str) -> bool:
+    kind = type(value)
+    if kind in _PLAIN:
+        return True
+    if kind is str:
+        return _CONTROL.search(value) is None
+    if kind is int:
+        if name == "year" or name.endswith("_year"):
+            return EARLIEST.year <= value <= LATEST.year
+        return abs(value) <= (MAX_AMOUNT if name.endswith("_ore") else MAX_INT)
+    if kind is datetime:
+        return EARLIEST <= value.date() <= LATEST
+    if kind is date:
+        return EARLIEST <= value <= LATEST
+    if kind is Decimal:
+        return bool(value.is_finite() and abs(value) <= MAX_AMOUNT)
+    if kind is float:
+        return math.isfinite(value) and abs(value) <= MAX_AMOUNT
+    if kind is list or kind is tuple:
+        return all(_clean(item, name) for item in value)
+    if isinstance(value, BaseModel):
+        return all(_clean(item, field) for field, item in value.__dict__.items())
+    if kind is dict:
+        return all(_clean(k, name) and _clean(v, str(k)) for k, v in value.items())
+    # Enums, subclasses, sets: the thorough pass decides.
+    return not any(_breaches(value, (name,)))
+
+
+def _breaches(value: Any, location: tuple[str | int, ...]) -> Iterator[Breach]:
     """Every value in `value` (a model, list, mapping or scalar) that breaks a bound."""
     if value is None or isinstance(value, bool | uuid.UUID | time | Enum | bytes):
         return
@@ -78,11 +118,11 @@ def breaches(value: Any, location: tuple[str | int, ...]) -> Iterator[Breach]:
             yield Breach(location, "number-out-of-range", f"A number is finite and within ±{MAX_AMOUNT}.")
     elif isinstance(value, BaseModel):
         for field, info in type(value).model_fields.items():
-            yield from breaches(getattr(value, field), (*location, info.alias or field))
+            yield from _breaches(getattr(value, field), (*location, info.alias or field))
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield from breaches(key, (*location, str(key)))
-            yield from breaches(item, (*location, str(key)))
+            yield from _breaches(key, (*location, str(key)))
+            yield from _breaches(item, (*location, str(key)))
     elif isinstance(value, list | tuple | set | frozenset):
         for index, item in enumerate(value):
-            yield from breaches(item, (*location, index))
+            yield from _breaches(item, (*location, index))
