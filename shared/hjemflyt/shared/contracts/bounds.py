@@ -68,12 +68,12 @@ def _clean(value: Any, name: str) -> bool:
         return _CONTROL.search(value) is None
     if kind is int:
         if name == "year" or name.endswith("_year"):
-            return EARLIEST.year <= value <= LATEST.year
-        return abs(value) <= (MAX_AMOUNT if name.endswith("_ore") else MAX_INT)
+            return bool(EARLIEST.year <= value <= LATEST.year)
+        return bool(abs(value) <= (MAX_AMOUNT if name.endswith("_ore") else MAX_INT))
     if kind is datetime:
-        return EARLIEST <= value.date() <= LATEST
+        return bool(EARLIEST <= value.date() <= LATEST)
     if kind is date:
-        return EARLIEST <= value <= LATEST
+        return bool(EARLIEST <= value <= LATEST)
     if kind is Decimal:
         return bool(value.is_finite() and abs(value) <= MAX_AMOUNT)
     if kind is float:
