@@ -101,6 +101,12 @@ def run_schemathesis(app: Any, token: str) -> Outcome:
     for event in schemathesis.engine.from_schema(schema).execute():
         if isinstance(event, events.FatalError):
             raise event.exception
+        if isinstance(event, events.NonFatalError):
+            # Among them an exception the app raised past its 500 answer (Starlette's
+            # ServerErrorMiddleware re-raises): a server error too, not a check failure.
+            key = ("error", event.label, f"{type(event.value).__name__}: {event.value}"[:300])
+            outcome.failures.setdefault(key, event.info.code_sample or "")
+            continue
         if not isinstance(event, events.ScenarioFinished):
             continue
         recorder = event.recorder
