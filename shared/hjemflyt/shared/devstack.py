@@ -216,8 +216,16 @@ class DevStack:
         )
 
     def restart(self, name: str) -> None:
-        """Start one process again on its port (after it died)."""
-        self.stop_process(name)
+        """Start one process again on its port (after it died). The entry in `procs` is
+        replaced, never removed: readers of `procs` always find the process."""
+        old = self.procs.get(name)
+        if old is not None and old.poll() is None:
+            old.terminate()
+            try:
+                old.wait(15)
+            except subprocess.TimeoutExpired:
+                old.kill()
+                old.wait(5)
         if name == "gateway":
             self.start_caddy()
         elif name == "portal":
