@@ -126,7 +126,9 @@ class DevStack:
             self.database_url = self.postgres.start()
         self.nats_url = self.settings.nats_url
         if not self.nats_url and self.nats_nodes > 1:
-            self.nats_cluster = embedded.EmbeddedNatsCluster(self.data_dir / "nats-cluster", size=self.nats_nodes)
+            self.nats_cluster = embedded.EmbeddedNatsCluster(
+                self.data_dir / "nats-cluster", size=self.nats_nodes
+            )
             self.nats_url = ",".join(self.nats_cluster.start())
         elif not self.nats_url:
             self.nats = embedded.EmbeddedNats(self.data_dir / "nats")
