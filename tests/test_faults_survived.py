@@ -40,6 +40,7 @@ from tests.system import PROVIDER_A, Actor, all_orders, configure_municipality
 pytestmark = [pytest.mark.system, pytest.mark.fault]
 
 RETRYABLE = {502, 503, 504}
+NUMBERS = list(synthetic_identity_numbers(400, seed=1401))  # the two scenarios on one stack share none
 
 
 @contextlib.contextmanager
@@ -58,17 +59,18 @@ def supervised(stack: DevStack) -> Iterator[list[str]]:
 
 @dataclass
 class CaseSystem:
-    """Registers persons, then makes one decision per person through the gateway, retrying a
-    request that failed for want of a service (gateway 502/503/504, a broken connection)
-    with the same Idempotency-Key, as an integrator is told to."""
+    """Registers a person and makes a decision for them through the gateway, one person after
+    another, until told to stop; retries a request that failed for want of a service
+    (gateway 502/503/504, a broken connection) with the same Idempotency-Key, as an
+    integrator is told to."""
 
     officer: httpx.AsyncClient
-    numbers: list[str]
-    pause: float = 0.1
-    persons: list[str] = field(default_factory=list)
+    numbers: list[str]  # more than the stream will need: it stops when told to
+    pause: float = 0.2
     made: dict[str, str] = field(default_factory=dict)  # decision id -> person id
     hours: dict[str, Decimal] = field(default_factory=dict)  # decision id -> hours a month
     retried: Counter[int | str] = field(default_factory=Counter)
+    enough: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def send(self, path: str, body: Mapping[str, object], key: str) -> httpx.Response:
         for _ in range(600):
@@ -83,20 +85,19 @@ class CaseSystem:
             await asyncio.sleep(0.2)
         raise AssertionError(f"{path} did not succeed in two minutes: {self.retried}")
 
-    async def register(self) -> None:
+    async def run(self) -> None:
         for i, number in enumerate(self.numbers):
-            body = {
+            if self.enough.is_set():
+                return
+            person = {
                 "identity_number": number,
                 "name": f"Person {i}",
                 "address": "Vei 1",
                 "district": "frogner",
             }
-            r = await self.send("/assessment/v1/persons", body, f"person-{number}")
+            r = await self.send("/assessment/v1/persons", person, f"person-{number}")
             assert r.status_code == 201, r.text
-            self.persons.append(r.json()["id"])
-
-    async def decide(self) -> None:
-        for i, person_id in enumerate(self.persons):
+            person_id = r.json()["id"]
             hours = Decimal(5 + i % 20)
             body = decision_body(person_id, [("home-nursing", str(hours), PROVIDER_A)], start=suite_today())
             r = await self.send("/assessment/v1/decisions", body, f"decision-{person_id}")
@@ -104,13 +105,24 @@ class CaseSystem:
             self.made[r.json()["id"]] = person_id
             self.hours[r.json()["id"]] = hours
             await asyncio.sleep(self.pause)
+        raise AssertionError(f"the stream ran out of {len(self.numbers)} persons before it was stopped")
 
     async def reach(self, count: int, stream: asyncio.Task[None]) -> None:
-        """Until `count` decisions are made (or the stream is done or failed)."""
+        """Until `count` decisions are made; raises what failed the stream."""
         while len(self.made) < count and not stream.done():
             await asyncio.sleep(0.05)
         if stream.done():
-            stream.result()  # raises what failed it
+            stream.result()
+
+    async def more(self, count: int, stream: asyncio.Task[None]) -> None:
+        """Until `count` more decisions than now are made."""
+        await self.reach(len(self.made) + count, stream)
+
+    async def stop_after(self, count: int, stream: asyncio.Task[None]) -> None:
+        """`count` more decisions, then the stream ends."""
+        await self.more(count, stream)
+        self.enough.set()
+        await stream
 
 
 @contextlib.asynccontextmanager
@@ -129,7 +141,7 @@ async def assert_nothing_lost_or_doubled(
     """Every decision: one order at the provider, one `decision-made` timeline entry, one row
     of decided hours (its hours); and no order besides these has arrived."""
     made = cases.made
-    assert len(made) == len(cases.persons)
+    assert len(set(made.values())) == len(made)  # one decision per person
 
     async def orders() -> None:
         got = await all_orders(provider)
@@ -179,11 +191,11 @@ async def test_each_service_killed_in_turn_mid_stream(stack):
         async with actors(stack) as (integration, officer, provider):
             await configure_municipality(integration)
             orders_before = len(await all_orders(provider))
-            cases = CaseSystem(officer, list(synthetic_identity_numbers(40, seed=1401)))
-            await cases.register()
-            stream = asyncio.create_task(cases.decide())
-            for n, service in enumerate(SERVICES):
-                await cases.reach(5 + 9 * n, stream)
+            # Slower: the stream goes on while each service is restarted (seconds each).
+            cases = CaseSystem(officer, NUMBERS[:300], pause=0.4)
+            stream = asyncio.create_task(cases.run())
+            for service in SERVICES:
+                await cases.more(3, stream)  # decisions before each kill: it lands mid-stream
                 old = stack.procs[service].pid
                 stack.procs[service].send_signal(signal.SIGKILL)
 
@@ -194,7 +206,7 @@ async def test_each_service_killed_in_turn_mid_stream(stack):
                     await all_ready(stack)
 
                 await eventually(back, seconds=60)
-            await stream
+            await cases.stop_after(3, stream)
             assert [r.split(" exited")[0] for r in restarts] == list(SERVICES)
             assert all(" exited with -9" in r for r in restarts)
             await assert_nothing_lost_or_doubled(integration, provider, cases, orders_before)
@@ -205,14 +217,13 @@ async def test_postgres_restarted_mid_stream(stack):
     async with actors(stack) as (integration, officer, provider):
         await configure_municipality(integration)
         orders_before = len(await all_orders(provider))
-        cases = CaseSystem(officer, list(synthetic_identity_numbers(70, seed=1402))[40:])
-        await cases.register()
-        stream = asyncio.create_task(cases.decide())
+        cases = CaseSystem(officer, NUMBERS[300:])
+        stream = asyncio.create_task(cases.run())
         await cases.reach(10, stream)
         await asyncio.to_thread(stack.postgres.stop)
         await asyncio.sleep(2)  # the case system meets a system without its database
         await asyncio.to_thread(stack.postgres.start)
-        await stream
+        await cases.stop_after(10, stream)
         await eventually(lambda: all_ready(stack), seconds=30)
         await assert_nothing_lost_or_doubled(integration, provider, cases, orders_before)
         # Not one process had to be restarted to get there.
@@ -255,14 +266,13 @@ async def test_stream_leader_killed_on_a_three_node_cluster(cluster_stack):
     async with actors(stack) as (integration, officer, provider):
         await configure_municipality(integration)
         orders_before = len(await all_orders(provider))
-        cases = CaseSystem(officer, list(synthetic_identity_numbers(100, seed=1403))[70:])
-        await cases.register()
+        cases = CaseSystem(officer, list(synthetic_identity_numbers(100, seed=1403)))
         # The decisions' events travel on assessment's stream: kill the node that leads it.
         leader = await stream_leader(stack, stream_name(stack.settings.bus_namespace, "assessment"))
-        stream = asyncio.create_task(cases.decide())
+        stream = asyncio.create_task(cases.run())
         await cases.reach(10, stream)
         await asyncio.to_thread(stack.nats_cluster.kill_node, leader)
-        await stream
+        await cases.stop_after(15, stream)
         # Two nodes of three are a quorum: everything arrives while the killed one is down ...
         await assert_nothing_lost_or_doubled(integration, provider, cases, orders_before)
         # ... and nothing twice once it is back and has caught up.
