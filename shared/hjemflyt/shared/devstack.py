@@ -66,9 +66,14 @@ class DevStack:
     gateway_port: int | None = None  # None: settings.gateway_port
     extra_env: dict[str, str] = field(default_factory=dict)
     ready_timeout: float = 90.0
+    # Embedded NATS only: 1 a single server; 3 (or more) a JetStream cluster of that many nodes,
+    # the services connecting to all of them, as in production (streams get replicas from
+    # settings.nats_stream_replicas).
+    nats_nodes: int = 1
 
     postgres: embedded.EmbeddedPostgres | None = field(default=None, init=False)
     nats: embedded.EmbeddedNats | None = field(default=None, init=False)
+    nats_cluster: embedded.EmbeddedNatsCluster | None = field(default=None, init=False)
     database_url: str = field(default="", init=False)
     nats_url: str = field(default="", init=False)
     ports: dict[str, int] = field(default_factory=dict, init=False)
@@ -120,7 +125,12 @@ class DevStack:
             self.postgres = embedded.EmbeddedPostgres(self.data_dir / "postgres")
             self.database_url = self.postgres.start()
         self.nats_url = self.settings.nats_url
-        if not self.nats_url:
+        if not self.nats_url and self.nats_nodes > 1:
+            self.nats_cluster = embedded.EmbeddedNatsCluster(
+                self.data_dir / "nats-cluster", size=self.nats_nodes
+            )
+            self.nats_url = ",".join(self.nats_cluster.start())
+        elif not self.nats_url:
             self.nats = embedded.EmbeddedNats(self.data_dir / "nats")
             self.nats_url = self.nats.start()
 
@@ -155,6 +165,7 @@ class DevStack:
                 "HJEMFLYT_DATABASE_URL": self.database_url,
                 "HJEMFLYT_NATS_URL": self.nats_url,
                 "HJEMFLYT_BUS_NAMESPACE": self.settings.bus_namespace,
+                "HJEMFLYT_NATS_STREAM_REPLICAS": str(self.settings.nats_stream_replicas),
                 "HJEMFLYT_TENANT": self.settings.tenant,
                 "HJEMFLYT_JWT_ISSUER": self.settings.jwt_issuer,
                 "HJEMFLYT_JWT_AUDIENCE": self.settings.jwt_audience,
@@ -302,6 +313,8 @@ class DevStack:
             self.stop_process(name)
         if self.nats is not None:
             self.nats.stop()
+        if self.nats_cluster is not None:
+            self.nats_cluster.stop()
         if self.postgres is not None:
             self.postgres.stop()
 
