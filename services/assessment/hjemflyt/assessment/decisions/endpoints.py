@@ -94,9 +94,9 @@ async def patch_decision(
 
 @router.get("/v1/decisions/{decision_id}/completeness", summary="What is missing before it can be made")
 async def completeness(
-    decision_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    decision_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> Completeness:
-    return await service.completeness(ctx, session, principal, decision_id)
+    return await service.completeness(ctx, session, principal, decision_id, log_read)
 
 
 @router.post("/v1/decisions/{decision_id}/make", response_model=DecisionOut, summary="Make the decision")

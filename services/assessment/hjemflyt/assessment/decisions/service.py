@@ -1099,10 +1099,16 @@ async def _publish_dropped(
 
 
 async def completeness(
-    ctx: ServiceContext, session: AsyncSession, principal: Principal, decision_id: uuid.UUID
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    log_read: LoggedRead,
 ) -> Completeness:
     decision = await _load(session, principal, decision_id)
     violations = await _violations(session, decision, await Catalogue.load(ctx, session))
+    # What is missing from a person's decision is read from it: logged like the decision.
+    await log_read("decision-completeness", [decision.person_id], resource_id=str(decision.id))
     return Completeness(
         complete=not violations,
         missing=[{"rule": v.rule, "message": v.message, "field": v.field} for v in violations],
