@@ -425,7 +425,8 @@ async def test_lookup_and_reads_are_access_logged(client, issuer):
         f"/v1/persons/{person_id}/access-log", params={"limit": 2, "service": "assessment"}, headers=auditor
     )
     first = r.json()
-    assert len(first["items"]) == 2 and first["unavailable"] == []
+    assert len(first["items"]) == 2
+    assert first["unavailable"] == []
     r = await client.get(
         f"/v1/persons/{person_id}/access-log",
         params={"limit": 2, "service": "assessment", "cursor": first["next_cursor"]},
@@ -433,7 +434,8 @@ async def test_lookup_and_reads_are_access_logged(client, issuer):
     )
     second = r.json()
     seen = [e["id"] for e in first["items"] + second["items"]]
-    assert len(set(seen)) == 4 and seen == sorted(seen, reverse=True)
+    assert len(set(seen)) == 4
+    assert seen == sorted(seen, reverse=True)
     r = await client.get(
         f"/v1/persons/{person_id}/access-log",
         params={"action": "lookup", "service": "assessment"},

@@ -27,9 +27,8 @@ from sqlalchemy.engine import make_url
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hjemflyt.shared.platform.audit import reset_requested_purpose, set_requested_purpose
 from hjemflyt.shared.platform.access import router as access_router
-from hjemflyt.shared.platform.audit import AccessLog
+from hjemflyt.shared.platform.audit import AccessLog, reset_requested_purpose, set_requested_purpose
 from hjemflyt.shared.platform.auth import TokenVerifier
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock

@@ -19,7 +19,6 @@ from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.tables import PlatformTables
 
-
 # The `Hjemflyt-Purpose` header of the request being served (set by the platform's edge
 # middleware): a purpose the reader states wins over the default a use case names, in every
 # service, without each endpoint declaring the header. None outside a request (consumers).
