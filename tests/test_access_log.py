@@ -292,6 +292,7 @@ async def test_every_route_that_shows_a_person_logs_the_read(stack):
         "integration": Actor(stack, Role.integration, subject="walk-integration"),
         "provider": Actor(stack, Role.provider, provider_org=PROVIDER_A, subject="walk-provider"),
         "auditor": Actor(stack, Role.auditor, subject="walk-auditor"),
+        "citizen": Actor(stack, Role.citizen, subject="walk-citizen", person_id=person_id),
     }
     clients = {name: await actor.__aenter__() for name, actor in roles.items()}
     try:
@@ -402,6 +403,17 @@ async def test_every_route_that_shows_a_person_logs_the_read(stack):
         )
         assert [e["actor"] for e in r.json()["items"]] == ["walk-officer"]
         assert seeded["identity_number"] not in r.text
+
+        # The person themselves sees the same list: who looked, when and why, in every service.
+        async with Actor(stack, Role.citizen, subject="id-porten-walk", person_id=person_id) as citizen:
+            r = await citizen.get(f"/assessment/v1/persons/{person_id}/access-log", params={"limit": 500})
+            assert r.status_code == 200, r.text
+            mine = r.json()
+            assert mine["unavailable"] == []
+            assert {e["service"] for e in mine["items"]} == set(SERVICES)
+            assert {"walk-officer", "walk-provider", "walk-manager"} <= {e["actor"] for e in mine["items"]}
+            other = await citizen.get(f"/assessment/v1/persons/{seeded['decision_id']}/access-log")
+            assert other.status_code == 404
     finally:
         for actor in roles.values():
             await actor.__aexit__(None, None, None)

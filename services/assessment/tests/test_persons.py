@@ -449,6 +449,33 @@ async def test_lookup_and_reads_are_access_logged(client, issuer):
     assert r.status_code == 200, r.text
     assert [(e["service"], e["actor"]) for e in r.json()["items"]] == [("assessment", "fagsystem")]
 
+    # The person themselves (a citizen token from the national login) sees who looked, when
+    # and why, and only their own log; their read is logged as well.
+    citizen = auth(issuer, Role.citizen, subject="id-porten-1", person_id=person_id)
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log", params={"service": "assessment"}, headers=citizen
+    )
+    assert r.status_code == 200, r.text
+    assert ("officer-kari", "lookup", "phone call from the person") in [
+        (e["actor"], e["action"], e["purpose"]) for e in r.json()["items"]
+    ]
+    rows = await access_rows(client, person_id)
+    assert (rows[-1]["actor"], rows[-1]["role"], rows[-1]["resource"]) == (
+        "id-porten-1",
+        "citizen",
+        "access-log",
+    )
+    r = await client.get("/v1/access-log", params={"person_id": person_id}, headers=citizen)
+    assert r.status_code == 200
+    other = auth(issuer, Role.citizen, subject="id-porten-2", person_id=str(uuid.uuid4()))
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log", params={"service": "assessment"}, headers=other
+    )
+    assert_problem(r, 404, "not-found")
+    assert_problem(
+        await client.get("/v1/access-log", params={"person_id": person_id}, headers=other), 404, "not-found"
+    )
+    assert_problem(await client.get(f"/v1/persons/{person_id}", headers=citizen), 403, "forbidden")
     assert_problem(await client.get(f"/v1/persons/{person_id}/access-log", headers=officer), 403, "forbidden")
     assert_problem(
         await client.get("/v1/access-log", params={"person_id": person_id}, headers=officer), 403, "forbidden"

@@ -1,10 +1,11 @@
-"""Each service's own access log, read by auditors: `GET /v1/access-log?person_id=`.
+"""Each service's own access log: `GET /v1/access-log?person_id=`.
 
 Every service keeps the reads it makes in its own schema (same transaction as the read) and
 answers for them here; no service reads another's tables. Assessment's
-`/v1/persons/{id}/access-log` gathers the four answers into one list per person. Reading
-the log is itself a read of personal data and is logged (after the query, so a page never
-shows its own read).
+`/v1/persons/{id}/access-log` gathers the four answers into one list per person. An auditor
+reads any person's log, a citizen (role `citizen`, the `person_id` claim of a national
+login) only their own. Reading the log is itself a read of personal data and is logged
+(after the query, so a page never shows its own read).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from sqlalchemy import and_, or_, select
 
 from hjemflyt.shared.platform.audit import Action, LoggedRead
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, SessionDep, requires
+from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, PrincipalDep, SessionDep
+from hjemflyt.shared.platform.errors import NotFound
 from hjemflyt.shared.platform.pagination import MAX_LIMIT
 
 ACCESS_LOG_RESOURCE = "access-log"
@@ -47,7 +49,20 @@ class AccessEventPage(BaseModel):
     next_before_id: int | None = None
 
 
-Auditor = Annotated[Principal, Depends(requires(Scope.access_log_read))]
+async def log_reader(principal: PrincipalDep) -> Principal:
+    """An auditor (anyone's log) or a citizen (their own): 403 for everyone else."""
+    if not principal.has(Scope.own_access_log_read):
+        principal.require(Scope.access_log_read)
+    return principal
+
+
+LogReader = Annotated[Principal, Depends(log_reader)]
+
+
+def readable_person(principal: Principal, person_id: uuid.UUID) -> None:
+    """A citizen reads only their own log; another person's is as if it did not exist."""
+    if not principal.has(Scope.access_log_read) and principal.person_id != person_id:
+        raise NotFound("No access recorded for that person.")
 
 
 async def read_access_log(
@@ -95,12 +110,13 @@ router = APIRouter(tags=["access log"])
 
 @router.get(
     "/v1/access-log",
-    summary="This service's reads and changes of one person's data, newest first (auditor; logged)",
+    summary="This service's reads and changes of one person's data, newest first (logged)",
+    description="An auditor reads anyone's; a citizen (national login) only their own.",
 )
 async def access_log(
     ctx: ContextDep,
     session: SessionDep,
-    _: Auditor,
+    principal: LogReader,
     log_read: LoggedReadDep,
     person_id: uuid.UUID,
     action: Annotated[Action | None, Query(description="Only this action")] = None,
@@ -110,6 +126,7 @@ async def access_log(
     before_id: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> AccessEventPage:
+    readable_person(principal, person_id)
     return await read_access_log(
         ctx,
         session,

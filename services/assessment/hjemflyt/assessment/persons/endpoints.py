@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from hjemflyt.assessment.persons import service
 from hjemflyt.assessment.persons.access import PersonAccessLog, person_access_log
 from hjemflyt.assessment.persons.schemas import Contact, PersonIn, PersonLookup, PersonOut
+from hjemflyt.shared.platform.access import LogReader, readable_person
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, LoggedReadDep, SessionDep, requires
@@ -93,16 +94,17 @@ async def list_persons(
 
 @router.get(
     "/{person_id}/access-log",
-    summary="Who has read or changed this person's data, in every service (auditor; the read is logged)",
+    summary="Who has read or changed this person's data, in every service (the read is logged)",
     description="Newest first. Gathered from each service's own log (`/v1/access-log`); a service "
-    "that did not answer is listed in `unavailable`.",
+    "that did not answer is listed in `unavailable`. An auditor reads anyone's; a citizen "
+    "(national login, `person_id` claim) only their own.",
 )
 async def access_log(
     person_id: uuid.UUID,
     request: Request,
     ctx: ContextDep,
     session: SessionDep,
-    _: Annotated[Principal, Depends(requires(Scope.access_log_read))],
+    principal: LogReader,
     log_read: LoggedReadDep,
     service: Annotated[Literal["assessment", "budget", "notifications", "pathway"] | None, Query()] = None,
     action: Annotated[Action | None, Query(description="Only this action")] = None,
@@ -111,6 +113,7 @@ async def access_log(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     cursor: str | None = None,
 ) -> PersonAccessLog:
+    readable_person(principal, person_id)
     return await person_access_log(
         ctx,
         session,
