@@ -449,6 +449,35 @@ async def test_lookup_and_reads_are_access_logged(client, issuer):
     assert r.status_code == 200, r.text
     assert [(e["service"], e["actor"]) for e in r.json()["items"]] == [("assessment", "fagsystem")]
 
+    # Exported as FHIR AuditEvents (HL7 Norway's profile), the person by pseudonymous id only.
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log",
+        params={"service": "assessment", "format": "fhir", "limit": 3},
+        headers=auditor,
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/fhir+json")
+    bundle = r.json()
+    assert (bundle["resourceType"], bundle["type"], len(bundle["entry"])) == ("Bundle", "searchset", 3)
+    assert "cursor=" in bundle["link"][0]["url"]
+    event = bundle["entry"][0]["resource"]
+    assert event["resourceType"] == "AuditEvent"
+    assert event["meta"]["profile"] == [
+        "http://hl7.no/fhir/StructureDefinition/no-domain-Trustframework-Auditevent"
+    ]
+    assert event["extension"][0]["valueReference"] == {"reference": f"Patient/{person_id}"}
+    assert event["type"]["code"] == "110110"
+    assert {a["requestor"] for a in event["agent"]} == {True}
+    assert event["source"]["observer"]["display"] == "hjemflyt-assessment"
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log",
+        params={"action": "lookup", "service": "assessment"},
+        headers={**auditor, "Accept": "application/fhir+json"},
+    )
+    (lookup,) = [e["resource"] for e in r.json()["entry"]]
+    assert (lookup["action"], lookup["purposeOfEvent"]) == ("E", [{"text": "phone call from the person"}])
+    assert NUMBER not in r.text
+
     # The person themselves (a citizen token from the national login) sees who looked, when
     # and why, and only their own log; their read is logged as well.
     citizen = auth(issuer, Role.citizen, subject="id-porten-1", person_id=person_id)

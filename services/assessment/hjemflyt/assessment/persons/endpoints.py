@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 
 from hjemflyt.assessment.persons import service
-from hjemflyt.assessment.persons.access import PersonAccessLog, person_access_log
+from hjemflyt.assessment.persons.access import FHIR_JSON, PersonAccessLog, as_fhir_bundle, person_access_log
 from hjemflyt.assessment.persons.schemas import Contact, PersonIn, PersonLookup, PersonOut
 from hjemflyt.shared.platform.access import LogReader, readable_person
 from hjemflyt.shared.platform.audit import Action
@@ -97,7 +97,10 @@ async def list_persons(
     summary="Who has read or changed this person's data, in every service (the read is logged)",
     description="Newest first. Gathered from each service's own log (`/v1/access-log`); a service "
     "that did not answer is listed in `unavailable`. An auditor reads anyone's; a citizen "
-    "(national login, `person_id` claim) only their own.",
+    "(national login, `person_id` claim) only their own. `format=fhir` (or `Accept: "
+    "application/fhir+json`) answers a FHIR Bundle of AuditEvents (HL7 Norway's AuditEvent profile).",
+    response_model=PersonAccessLog,
+    responses={200: {"content": {FHIR_JSON: {}}}},
 )
 async def access_log(
     person_id: uuid.UUID,
@@ -112,9 +115,11 @@ async def access_log(
     until: Annotated[datetime | None, Query(description="Before this instant")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     cursor: str | None = None,
-) -> PersonAccessLog:
+    format: Literal["json", "fhir"] | None = None,
+    accept: Annotated[str | None, Header()] = None,
+) -> PersonAccessLog | JSONResponse:
     readable_person(principal, person_id)
-    return await person_access_log(
+    log = await person_access_log(
         ctx,
         session,
         log_read,
@@ -127,3 +132,9 @@ async def access_log(
         limit=limit,
         cursor=cursor,
     )
+    if format == "fhir" or (format is None and accept is not None and FHIR_JSON in accept):
+        next_url = None
+        if log.next_cursor:
+            next_url = str(request.url.include_query_params(cursor=log.next_cursor, format="fhir"))
+        return JSONResponse(as_fhir_bundle(log, next_url), media_type=FHIR_JSON)
+    return log
