@@ -60,7 +60,9 @@ def claims(role: str, scopes: list[str] | None = None, **extra: Any) -> dict[str
 def test_scopes_outside_the_role_are_dropped():
     # Every scope there is, claimed by each role: each gets exactly its role's scopes.
     for role in Role:
-        extra = {"provider_org": "812345672"} if role == Role.provider else {}
+        extra: dict[str, str] = {"provider_org": "812345672"} if role == Role.provider else {}
+        if role == Role.citizen:
+            extra = {"person_id": "5b0a3f4e-8d1c-4a55-9e0f-2f7c3b1a9d11"}
         principal = principal_from_claims(claims(role.value, **extra), "0301")
         assert principal.scopes == ROLE_SCOPES[role], role
     provider = principal_from_claims(

@@ -176,6 +176,9 @@ class DevStack:
                 "HJEMFLYT_DATA_DIR": str(self.data_dir),
             }
         )
+        # Every process knows where the others answer: the portal routes to them, and
+        # assessment gathers the per-service access logs into one per person.
+        env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES})
         env.update(self.extra_env)
         return env
 
@@ -201,7 +204,6 @@ class DevStack:
             "HJEMFLYT_PORTAL_HOST": "127.0.0.1",
             "HJEMFLYT_PORTAL_PORT": str(self.ports["portal"]),
         }
-        env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES})
         argv = [sys.executable, "-m", "hjemflyt.shared.cli", "portal"]
         self.procs["portal"] = embedded.spawn(
             argv, log=self.log_dir / "portal.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM

@@ -27,7 +27,8 @@ from sqlalchemy.engine import make_url
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hjemflyt.shared.platform.audit import AccessLog
+from hjemflyt.shared.platform.access import router as access_router
+from hjemflyt.shared.platform.audit import AccessLog, reset_requested_purpose, set_requested_purpose
 from hjemflyt.shared.platform.auth import TokenVerifier
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
@@ -152,9 +153,13 @@ class _Edge:
                 status = message["status"]
             await send(message)
 
+        headers = dict(scope.get("headers") or [])
+        stated = headers.get(b"hjemflyt-purpose")
+        purpose = set_requested_purpose(stated.decode("utf-8", "replace") if stated is not None else None)
         try:
             await self.app(scope, limited_receive, send_wrapper)
         finally:
+            reset_requested_purpose(purpose)
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             method = scope.get("method", "")
@@ -279,6 +284,8 @@ def create_service_app(
     app.add_middleware(_Edge, service=spec.name, root_path=settings.root_path, body_limits=spec.body_limits)
     for router in spec.routers:
         app.include_router(router)
+    # Every service answers for its own access log (auditors; assessment gathers them).
+    app.include_router(access_router)
     _install_operations(app, spec.name, settings, clock)
     return app
 
