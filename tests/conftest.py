@@ -13,12 +13,16 @@ from hjemflyt.shared.platform.settings import Settings
 from hjemflyt.shared.testing import SUITE_SHIFT
 
 
-def fresh_stack(name: str, **settings: object) -> DevStack:
+def fresh_stack(name: str, *, nats_nodes: int = 1, **settings: object) -> DevStack:
     data_dir = Path(".hjemflyt/system") / name
     shutil.rmtree(data_dir, ignore_errors=True)
     # The processes live on the suite's pinned day, as the in-process services do.
     settings.setdefault("clock_shift_seconds", SUITE_SHIFT.total_seconds())
-    return DevStack(data_dir, Settings(gateway_port=0, database_url="", nats_url="", **settings))  # type: ignore[arg-type]
+    return DevStack(
+        data_dir,
+        Settings(gateway_port=0, database_url="", nats_url="", **settings),  # type: ignore[arg-type]
+        nats_nodes=nats_nodes,
+    )
 
 
 @pytest.fixture(scope="module")

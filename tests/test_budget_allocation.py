@@ -46,6 +46,7 @@ async def persons_at_unit(manager: httpx.AsyncClient, persons: int) -> None:
         r = await manager.get("/budget/v1/providers/hours")
         assert r.status_code == 200, r.text
         at = {p["provider_org"]: p for p in r.json()}
+        assert UNIT.org in at  # (eventually retries assertions only: no KeyError before it arrives)
         assert at[UNIT.org]["persons"] == persons
         assert at[UNIT.org]["kind"] == "municipal"
 

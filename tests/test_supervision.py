@@ -58,6 +58,7 @@ async def test_a_killed_service_comes_back_and_catches_up_exactly_once(stack):
                 people.append(r.json()["id"])
 
             async def back() -> None:
+                assert stack.procs.get("pathway") is not None
                 assert stack.procs["pathway"].pid != old_pid
                 assert (await integration.get("/pathway/readyz")).status_code == 200
 

@@ -153,8 +153,8 @@ async def test_every_operation_declares_its_problems(client):
             errors = {c: r for c, r in operation["responses"].items() if int(c) >= 400}
             assert all(r["content"] == problem and r["description"] for r in errors.values()), (path, method)
             codes[f"{method.upper()} {path}"] = sorted(int(c) for c in errors)
-    # Authenticated: 401/403; parameters or a body: 404/409/422; a body: 413; a write: 409/422.
-    assert codes["POST /v1/things/{thing_id}"] == [400, 401, 403, 404, 409, 413, 422]
+    # Authenticated: 401/403/503; parameters or a body: 404/409/422; a body: 413; a write: 409/422.
+    assert codes["POST /v1/things/{thing_id}"] == [400, 401, 403, 404, 409, 413, 422, 503]
     assert codes["GET /v1/things"] == [400, 404, 409, 422]
     assert codes["POST /v1/open"] == [400, 404, 409, 413, 422]
     assert codes["GET /healthz"] == [400]

@@ -8,9 +8,14 @@ import logging
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import asyncpg
+import httpx
 import pytest
 from cryptography.exceptions import InvalidTag
+from fastapi import FastAPI
 from pydantic import ValidationError
+from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError
 
 from hjemflyt.shared.contracts.asyncapi import asyncapi_document
 from hjemflyt.shared.contracts.events import (
@@ -24,7 +29,17 @@ from hjemflyt.shared.platform.auth import ROLE_SCOPES, Role, Scope, principal_fr
 from hjemflyt.shared.platform.clock import OSLO, Clock, FixedClock
 from hjemflyt.shared.platform.consumer import Consumer, Subscription
 from hjemflyt.shared.platform.crypto import FieldCipher
-from hjemflyt.shared.platform.errors import Forbidden, Problem, Unauthorized, problem_response
+from hjemflyt.shared.platform.db import create_engine
+from hjemflyt.shared.platform.embedded import free_port
+from hjemflyt.shared.platform.errors import (
+    DatabaseUnavailable,
+    Forbidden,
+    Problem,
+    Unauthorized,
+    database_unavailable,
+    install_problem_handlers,
+    problem_response,
+)
 from hjemflyt.shared.platform.logs import RedactIdentityNumbers
 from hjemflyt.shared.platform.pagination import decode_cursor, encode_cursor
 from hjemflyt.shared.platform.settings import Environment, Settings
@@ -45,7 +60,9 @@ def claims(role: str, scopes: list[str] | None = None, **extra: Any) -> dict[str
 def test_scopes_outside_the_role_are_dropped():
     # Every scope there is, claimed by each role: each gets exactly its role's scopes.
     for role in Role:
-        extra = {"provider_org": "812345672"} if role == Role.provider else {}
+        extra: dict[str, str] = {"provider_org": "812345672"} if role == Role.provider else {}
+        if role == Role.citizen:
+            extra = {"person_id": "5b0a3f4e-8d1c-4a55-9e0f-2f7c3b1a9d11"}
         principal = principal_from_claims(claims(role.value, **extra), "0301")
         assert principal.scopes == ROLE_SCOPES[role], role
     provider = principal_from_claims(
@@ -220,6 +237,40 @@ def test_problem_bodies_and_the_401_challenge():
     assert challenge.status_code == 401
     assert challenge.headers["www-authenticate"].startswith("Bearer")
     assert json.loads(challenge.body)["type"].endswith("/unauthorized")
+
+
+async def test_a_database_out_of_reach_is_a_503_with_retry_after_not_a_500():
+    """Refused, restarting or shutting down, or a pooled connection that died with it: the
+    system's passing fault, which a retry (same Idempotency-Key) gets past. What the
+    database refuses stays the caller's problem, anything else a 500."""
+    assert database_unavailable(DatabaseUnavailable("refused"))
+    assert database_unavailable(asyncpg.CannotConnectNowError("the database system is starting up"))
+    assert database_unavailable(asyncpg.AdminShutdownError("terminating connection"))
+    assert database_unavailable(asyncpg.ConnectionDoesNotExistError("connection was closed"))
+    dead = DBAPIError("SELECT 1", None, Exception("connection is closed"), connection_invalidated=True)
+    assert database_unavailable(dead)
+    wrapped = RuntimeError("wrapped")
+    wrapped.__cause__ = DatabaseUnavailable("refused")
+    assert database_unavailable(wrapped)
+    assert not database_unavailable(asyncpg.UniqueViolationError("duplicate key"))
+    assert not database_unavailable(DBAPIError("SELECT 1", None, Exception("boom")))
+    assert not database_unavailable(OSError("disk full"))
+
+    app = FastAPI()
+    install_problem_handlers(app)
+    engine = create_engine(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing_listens")
+
+    @app.get("/x")
+    async def x() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(sql("SELECT 1"))
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
+        response = await client.get("/x")
+    await engine.dispose()
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "1"
+    assert response.json()["type"].endswith("/database-unavailable")
 
 
 # --- logging ---------------------------------------------------------------------------

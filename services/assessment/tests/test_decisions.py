@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -794,3 +795,52 @@ async def test_a_decision_superseded_by_one_starting_after_it_ends_keeps_its_end
         "superseded",
         str(own_end),
     )
+
+
+async def decision_reads(client, person_id: str) -> list[tuple[str, str, str]]:
+    ctx = client.app.state.ctx
+    log = platform_tables.access_log
+    async with ctx.sessionmaker() as s:
+        rows = await s.execute(
+            select(log.c.action, log.c.resource, log.c.purpose)
+            .where(
+                log.c.person_id == uuid.UUID(person_id), log.c.action == "read", log.c.resource != "person"
+            )
+            .order_by(log.c.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+async def test_every_read_of_a_decision_is_logged_with_the_stated_purpose(client, issuer):
+    """Versions, provider choices, completeness, the person's list and the evaluations-due
+    worklist log a read of the person, with the `Hjemflyt-Purpose` header's purpose."""
+    out = await made(client, issuer)
+    url = f"/v1/decisions/{out['id']}"
+    officer = auth(issuer, Role.case_officer, districts=["gamle-oslo"])
+    for path, purpose in (
+        (f"{url}/versions", "klage"),
+        (f"{url}/provider-choices", "brukervalg"),
+        (f"{url}/completeness", "kontroll"),
+        (f"/v1/persons/{out['person_id']}/decisions", "oversikt"),
+        (url, "lesing"),
+    ):
+        r = await client.get(path, headers={**officer, "Hjemflyt-Purpose": purpose})
+        assert r.status_code == 200, r.text
+    move_clock_to(client.app.state.clock, date.fromisoformat(out["evaluation_date"]))
+    r = await client.get(
+        "/v1/worklists/evaluations-due", headers={**officer, "Hjemflyt-Purpose": "revurdering"}
+    )
+    assert [d["id"] for d in r.json()["items"]] == [out["id"]]
+    assert await decision_reads(client, out["person_id"]) == [
+        ("read", "decision-versions", "klage"),
+        # No provider choice recorded: an empty answer shows nothing and logs nothing.
+        ("read", "decision-completeness", "kontroll"),
+        ("read", "decision-list", "oversikt"),
+        ("read", "decision", "lesing"),
+        ("read", "evaluations-due", "revurdering"),
+    ]
+    # Another district's officer sees nothing and leaves no row.
+    other = auth(issuer, Role.case_officer, districts=["frogner"])
+    assert (await client.get(f"{url}/versions", headers=other)).status_code == 404
+    assert (await client.get("/v1/worklists/evaluations-due", headers=other)).json()["items"] == []
+    assert len(await decision_reads(client, out["person_id"])) == 5

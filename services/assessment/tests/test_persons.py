@@ -377,7 +377,7 @@ async def test_lookup_and_reads_are_access_logged(client, issuer):
     rows = await access_rows(client, person_id)
     assert [(row["actor"], row["role"], row["action"], row["resource"], row["purpose"]) for row in rows] == [
         ("fagsystem", "integration", "create", "person", "case handling"),
-        ("officer-kari", "case_officer", "read", "person", "phone call from the person"),
+        ("officer-kari", "case_officer", "lookup", "person", "phone call from the person"),
         ("officer-kari", "case_officer", "read", "person", "evaluation"),
         ("officer-kari", "case_officer", "read", "person", "case handling"),
     ]
@@ -391,21 +391,127 @@ async def test_lookup_and_reads_are_access_logged(client, issuer):
     assert_problem(r, 422, "invalid-identity-number")
     assert await stored(client) == before
 
-    # The auditor sees who read the data and why (newest first); others may not.
-    r = await client.get(f"/v1/persons/{person_id}/access-log", headers=auth(issuer, Role.auditor))
+    # The auditor sees who read the data and why (newest first); others may not. The other
+    # services do not run here: they are named as unavailable, not silently left out.
+    auditor = auth(issuer, Role.auditor, subject="revisor-1")
+    r = await client.get(f"/v1/persons/{person_id}/access-log", headers=auditor)
     assert r.status_code == 200, r.text
-    entries = r.json()
+    body = r.json()
+    entries = body["items"]
+    assert body["unavailable"] == ["budget", "notifications", "pathway"]
+    assert body["next_cursor"] is None
     assert [e["purpose"] for e in entries] == [
         "case handling",
         "evaluation",
         "phone call from the person",
         "case handling",
     ]
-    assert entries[-1]["action"] == "create"
+    assert [e["action"] for e in entries] == ["read", "read", "lookup", "create"]
+    assert {e["service"] for e in entries} == {"assessment"}
     assert entries[-1]["actor"] == "fagsystem"
     assert NUMBER not in r.text
+    # The auditor's own read is logged (after the page was read: the page never shows itself).
+    rows = await access_rows(client, person_id)
+    assert (rows[-1]["actor"], rows[-1]["action"], rows[-1]["resource"]) == (
+        "revisor-1",
+        "read",
+        "access-log",
+    )
+    r = await client.get(f"/v1/persons/{person_id}/access-log", headers=auditor)
+    assert r.json()["items"][0]["resource"] == "access-log"
+
+    # Paged and filterable.
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log", params={"limit": 2, "service": "assessment"}, headers=auditor
+    )
+    first = r.json()
+    assert len(first["items"]) == 2
+    assert first["unavailable"] == []
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log",
+        params={"limit": 2, "service": "assessment", "cursor": first["next_cursor"]},
+        headers=auditor,
+    )
+    second = r.json()
+    seen = [e["id"] for e in first["items"] + second["items"]]
+    assert len(set(seen)) == 4
+    assert seen == sorted(seen, reverse=True)
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log",
+        params={"action": "lookup", "service": "assessment"},
+        headers=auditor,
+    )
+    assert [e["purpose"] for e in r.json()["items"]] == ["phone call from the person"]
+    # Each service's own log answers for itself too.
+    r = await client.get(
+        "/v1/access-log", params={"person_id": person_id, "action": "create"}, headers=auditor
+    )
+    assert r.status_code == 200, r.text
+    assert [(e["service"], e["actor"]) for e in r.json()["items"]] == [("assessment", "fagsystem")]
+
+    # Exported as FHIR AuditEvents (HL7 Norway's profile), the person by pseudonymous id only.
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log",
+        params={"service": "assessment", "format": "fhir", "limit": 3},
+        headers=auditor,
+    )
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("application/fhir+json")
+    bundle = r.json()
+    assert (bundle["resourceType"], bundle["type"], len(bundle["entry"])) == ("Bundle", "searchset", 3)
+    assert "cursor=" in bundle["link"][0]["url"]
+    event = bundle["entry"][0]["resource"]
+    assert event["resourceType"] == "AuditEvent"
+    assert event["meta"]["profile"] == [
+        "http://hl7.no/fhir/StructureDefinition/no-domain-Trustframework-Auditevent"
+    ]
+    assert event["extension"][0]["valueReference"] == {"reference": f"Patient/{person_id}"}
+    assert event["type"]["code"] == "110110"
+    assert {a["requestor"] for a in event["agent"]} == {True}
+    assert event["source"]["observer"]["display"] == "hjemflyt-assessment"
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log",
+        params={"action": "lookup", "service": "assessment"},
+        headers={**auditor, "Accept": "application/fhir+json"},
+    )
+    (lookup,) = [e["resource"] for e in r.json()["entry"]]
+    assert (lookup["action"], lookup["purposeOfEvent"]) == ("E", [{"text": "phone call from the person"}])
+    assert NUMBER not in r.text
+
+    # The person themselves (a citizen token from the national login) sees who looked, when
+    # and why, and only their own log; their read is logged as well.
+    citizen = auth(issuer, Role.citizen, subject="id-porten-1", person_id=person_id)
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log", params={"service": "assessment"}, headers=citizen
+    )
+    assert r.status_code == 200, r.text
+    assert ("officer-kari", "lookup", "phone call from the person") in [
+        (e["actor"], e["action"], e["purpose"]) for e in r.json()["items"]
+    ]
+    rows = await access_rows(client, person_id)
+    assert (rows[-1]["actor"], rows[-1]["role"], rows[-1]["resource"]) == (
+        "id-porten-1",
+        "citizen",
+        "access-log",
+    )
+    r = await client.get("/v1/access-log", params={"person_id": person_id}, headers=citizen)
+    assert r.status_code == 200
+    other = auth(issuer, Role.citizen, subject="id-porten-2", person_id=str(uuid.uuid4()))
+    r = await client.get(
+        f"/v1/persons/{person_id}/access-log", params={"service": "assessment"}, headers=other
+    )
+    assert_problem(r, 404, "not-found")
+    assert_problem(
+        await client.get("/v1/access-log", params={"person_id": person_id}, headers=other), 404, "not-found"
+    )
+    assert_problem(await client.get(f"/v1/persons/{person_id}", headers=citizen), 403, "forbidden")
     assert_problem(await client.get(f"/v1/persons/{person_id}/access-log", headers=officer), 403, "forbidden")
-    r = await client.get(f"/v1/persons/{uuid.uuid4()}/access-log", headers=auth(issuer, Role.auditor))
+    assert_problem(
+        await client.get("/v1/access-log", params={"person_id": person_id}, headers=officer), 403, "forbidden"
+    )
+    r = await client.get(
+        f"/v1/persons/{uuid.uuid4()}/access-log", params={"service": "assessment"}, headers=auditor
+    )
     assert_problem(r, 404, "not-found")
 
 

@@ -241,3 +241,30 @@ async def test_a_service_dropped_by_a_newer_version_no_longer_counts(client, iss
     )
     assert await person_hours(client, issuer, person_id) == [("15", 2, Decimal(10), P1)]
     assert await per_provider(client, issuer) == {P1: (None, 1, Decimal(10))}
+
+
+async def test_a_persons_hours_are_a_logged_read_shown_to_the_auditor(client, issuer, settings, bus):
+    """A person's decided hours are personal data: the read is logged (reader, purpose from the
+    header) and budget's own access log answers the auditor; an empty answer logs nothing."""
+    person_id = uuid.uuid4()
+    await publish_all(client, bus, settings, decision(person_id, ("15", "10", P1)))
+    manager = auth(issuer, Role.manager, subject="leder-1")
+    r = await client.get(
+        f"/v1/persons/{person_id}/hours", headers={**manager, "Hjemflyt-Purpose": "budsjettkontroll"}
+    )
+    assert r.status_code == 200
+    assert r.json()
+    assert (await client.get(f"/v1/persons/{uuid.uuid4()}/hours", headers=manager)).json() == []
+
+    auditor = auth(issuer, Role.auditor, subject="revisor-1")
+    r = await client.get("/v1/access-log", params={"person_id": str(person_id)}, headers=auditor)
+    assert r.status_code == 200, r.text
+    assert [
+        (e["service"], e["actor"], e["action"], e["resource"], e["purpose"]) for e in r.json()["items"]
+    ] == [("budget", "leder-1", "read", "person-hours", "budsjettkontroll")]
+    # The auditor's read is logged too; only auditors read the log.
+    r = await client.get("/v1/access-log", params={"person_id": str(person_id), "limit": 1}, headers=auditor)
+    assert [(e["actor"], e["resource"]) for e in r.json()["items"]] == [("revisor-1", "access-log")]
+    assert r.json()["next_before_id"] is not None
+    r = await client.get("/v1/access-log", params={"person_id": str(person_id)}, headers=manager)
+    assert r.status_code == 403

@@ -684,7 +684,7 @@ def test_every_kind_has_a_handler():
         + timeline_events.BUDGET
     )
     handled = {s.event_type.name for s in subscriptions}
-    assert len(handled) == len(EntryKind) == 40
+    assert len(handled) == len(EntryKind) == 42
 
 
 def test_every_pseudonymous_event_about_a_person_is_on_the_timeline():

@@ -99,6 +99,7 @@ def cmd_token(args: argparse.Namespace) -> int:
             subject=args.subject,
             districts=args.district or None,
             provider_org=args.provider,
+            person_id=args.person,
             ttl_seconds=args.ttl,
         )
     )
@@ -204,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--district", action="append", help="a district the principal works in (repeatable)")
     p.add_argument("--provider", help="organisation number, for the provider role")
     p.add_argument("--subject", help="the user id (default dev-<role>)")
+    p.add_argument("--person", help="the person's id, for the citizen role (as a national login names them)")
     p.add_argument("--ttl", type=int, default=8 * 3600, help="lifetime in seconds")
     p.add_argument("--data-dir", help="the dev issuer's folder (default .hjemflyt/run/dev-issuer)")
     p.set_defaults(func=cmd_token)

@@ -66,9 +66,14 @@ class DevStack:
     gateway_port: int | None = None  # None: settings.gateway_port
     extra_env: dict[str, str] = field(default_factory=dict)
     ready_timeout: float = 90.0
+    # Embedded NATS only: 1 a single server; 3 (or more) a JetStream cluster of that many nodes,
+    # the services connecting to all of them, as in production (streams get replicas from
+    # settings.nats_stream_replicas).
+    nats_nodes: int = 1
 
     postgres: embedded.EmbeddedPostgres | None = field(default=None, init=False)
     nats: embedded.EmbeddedNats | None = field(default=None, init=False)
+    nats_cluster: embedded.EmbeddedNatsCluster | None = field(default=None, init=False)
     database_url: str = field(default="", init=False)
     nats_url: str = field(default="", init=False)
     ports: dict[str, int] = field(default_factory=dict, init=False)
@@ -120,7 +125,12 @@ class DevStack:
             self.postgres = embedded.EmbeddedPostgres(self.data_dir / "postgres")
             self.database_url = self.postgres.start()
         self.nats_url = self.settings.nats_url
-        if not self.nats_url:
+        if not self.nats_url and self.nats_nodes > 1:
+            self.nats_cluster = embedded.EmbeddedNatsCluster(
+                self.data_dir / "nats-cluster", size=self.nats_nodes
+            )
+            self.nats_url = ",".join(self.nats_cluster.start())
+        elif not self.nats_url:
             self.nats = embedded.EmbeddedNats(self.data_dir / "nats")
             self.nats_url = self.nats.start()
 
@@ -155,6 +165,7 @@ class DevStack:
                 "HJEMFLYT_DATABASE_URL": self.database_url,
                 "HJEMFLYT_NATS_URL": self.nats_url,
                 "HJEMFLYT_BUS_NAMESPACE": self.settings.bus_namespace,
+                "HJEMFLYT_NATS_STREAM_REPLICAS": str(self.settings.nats_stream_replicas),
                 "HJEMFLYT_TENANT": self.settings.tenant,
                 "HJEMFLYT_JWT_ISSUER": self.settings.jwt_issuer,
                 "HJEMFLYT_JWT_AUDIENCE": self.settings.jwt_audience,
@@ -165,6 +176,9 @@ class DevStack:
                 "HJEMFLYT_DATA_DIR": str(self.data_dir),
             }
         )
+        # Every process knows where the others answer: the portal routes to them, and
+        # assessment gathers the per-service access logs into one per person.
+        env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES})
         env.update(self.extra_env)
         return env
 
@@ -190,7 +204,6 @@ class DevStack:
             "HJEMFLYT_PORTAL_HOST": "127.0.0.1",
             "HJEMFLYT_PORTAL_PORT": str(self.ports["portal"]),
         }
-        env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES})
         argv = [sys.executable, "-m", "hjemflyt.shared.cli", "portal"]
         self.procs["portal"] = embedded.spawn(
             argv, log=self.log_dir / "portal.log", cwd=Path.cwd(), env=env, death_signal=signal.SIGTERM
@@ -216,8 +229,16 @@ class DevStack:
         )
 
     def restart(self, name: str) -> None:
-        """Start one process again on its port (after it died)."""
-        self.stop_process(name)
+        """Start one process again on its port (after it died). The entry in `procs` is
+        replaced, never removed: readers of `procs` always find the process."""
+        old = self.procs.get(name)
+        if old is not None and old.poll() is None:
+            old.terminate()
+            try:
+                old.wait(15)
+            except subprocess.TimeoutExpired:
+                old.kill()
+                old.wait(5)
         if name == "gateway":
             self.start_caddy()
         elif name == "portal":
@@ -294,6 +315,8 @@ class DevStack:
             self.stop_process(name)
         if self.nats is not None:
             self.nats.stop()
+        if self.nats_cluster is not None:
+            self.nats_cluster.stop()
         if self.postgres is not None:
             self.postgres.stop()
 

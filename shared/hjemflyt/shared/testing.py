@@ -159,6 +159,11 @@ def make_settings(infra: Infra, database_url: str, namespace: str, **overrides: 
         "dev_clock_control": True,
         "clock_shift_seconds": SUITE_SHIFT.total_seconds(),
         "outbox_poll_seconds": 0.2,
+        # No other service runs beside an in-process one: nothing answers here (port 9,
+        # discard), so a test never reaches another stack on this machine.
+        "pathway_url": "http://127.0.0.1:9",
+        "budget_url": "http://127.0.0.1:9",
+        "notifications_url": "http://127.0.0.1:9",
         "consumer_backoff_seconds": [0.2, 0.5, 1.0],
         "consumer_max_deliver": 4,
         "consumer_ack_wait_seconds": 5.0,

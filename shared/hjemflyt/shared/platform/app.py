@@ -31,7 +31,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hjemflyt.shared.contracts.bounds import breaches
-from hjemflyt.shared.platform.audit import AccessLog
+from hjemflyt.shared.platform.access import router as access_router
+from hjemflyt.shared.platform.audit import AccessLog, reset_requested_purpose, set_requested_purpose
 from hjemflyt.shared.platform.auth import TokenVerifier
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
@@ -166,9 +167,13 @@ class _Edge:
                 status = message["status"]
             await send(message)
 
+        headers = dict(scope.get("headers") or [])
+        stated = headers.get(b"hjemflyt-purpose")
+        purpose = set_requested_purpose(stated.decode("utf-8", "replace") if stated is not None else None)
         try:
             await self.app(scope, limited_receive, send_wrapper)
         finally:
+            reset_requested_purpose(purpose)
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
             method = scope.get("method", "")
@@ -287,7 +292,8 @@ def create_service_app(
     app.state.clock = clock
     install_problem_handlers(app)
     app.add_middleware(_Edge, service=spec.name, root_path=settings.root_path, body_limits=spec.body_limits)
-    for router in spec.routers:
+    # Every service answers for its own access log (auditors; assessment gathers them).
+    for router in [*spec.routers, access_router]:
         for route in router.routes:
             if isinstance(route, APIRoute):
                 _guard_inputs(route)

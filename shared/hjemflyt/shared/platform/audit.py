@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -18,9 +19,37 @@ from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.tables import PlatformTables
 
+# The `Hjemflyt-Purpose` header of the request being served (set by the platform's edge
+# middleware): a purpose the reader states wins over the default a use case names, in every
+# service, without each endpoint declaring the header. None outside a request (consumers).
+_requested_purpose: ContextVar[str | None] = ContextVar("hjemflyt_requested_purpose", default=None)
+PURPOSE_MAX = 200
+
+
+def clean_purpose(raw: str | None) -> str | None:
+    """The header's text as kept in the log: printable, trimmed, at most 200 characters."""
+    if raw is None:
+        return None
+    text = "".join(ch for ch in raw if ch.isprintable()).strip()[:PURPOSE_MAX]
+    return text or None
+
+
+def set_requested_purpose(raw: str | None) -> object:
+    return _requested_purpose.set(clean_purpose(raw))
+
+
+def reset_requested_purpose(token: object) -> None:
+    _requested_purpose.reset(token)  # type: ignore[arg-type]
+
+
+def requested_purpose() -> str | None:
+    return _requested_purpose.get()
+
 
 class Action(StrEnum):
     read = "read"
+    # A search by identity number: who looked a person up (not only who opened the record).
+    lookup = "lookup"
     create = "create"
     update = "update"
     delete = "delete"
@@ -44,6 +73,7 @@ class AccessLog:
         trace_id: str | None = None,
     ) -> None:
         now = self.clock.now()
+        purpose = requested_purpose() or purpose
         rows = [
             {
                 "at": now,
@@ -75,6 +105,7 @@ class AccessLog:
     ) -> dict[str, Any]:
         """One row, stamped now, for `record_many`: a use case that logs several accesses
         collects them and writes them in one statement (same transaction, same rows)."""
+        purpose = requested_purpose() or purpose
         return {
             "at": self.clock.now(),
             "actor": principal.subject,
@@ -91,3 +122,56 @@ class AccessLog:
     async def record_many(self, session: AsyncSession, entries: Sequence[dict[str, Any]]) -> None:
         if entries:
             await session.execute(insert(self.tables.access_log), list(entries))
+
+
+DEFAULT_PURPOSE = "case handling"
+
+
+@dataclass
+class LoggedRead:
+    """A read of personal data as the request makes it: who (the principal), why (the
+    `Hjemflyt-Purpose` header) and in which transaction. A read use case or repository calls
+    it with the person ids of the rows it returns; one row per distinct person, none when
+    nothing was shown. `deps.LoggedReadDep` builds one per request."""
+
+    log: AccessLog
+    session: AsyncSession
+    principal: Principal
+    purpose: str = DEFAULT_PURPOSE
+    trace_id: str | None = None
+
+    async def __call__(
+        self,
+        resource: str,
+        person_ids: Iterable[UUID | None],
+        *,
+        resource_id: str | None = None,
+        action: Action = Action.read,
+    ) -> None:
+        seen: dict[UUID, None] = {}
+        for person_id in person_ids:
+            if person_id is not None:
+                seen.setdefault(person_id, None)
+        await self.log.record(
+            self.session,
+            self.principal,
+            action=action,
+            resource=resource,
+            person_ids=list(seen),
+            purpose=self.purpose,
+            resource_id=resource_id,
+            trace_id=self.trace_id,
+        )
+
+    async def rows(
+        self,
+        resource: str,
+        rows: Iterable[Any],
+        *,
+        key: str = "person_id",
+        resource_id: str | None = None,
+        action: Action = Action.read,
+    ) -> None:
+        """Log the persons of returned rows (objects or mappings with a `person_id`)."""
+        ids = [r.get(key) if isinstance(r, dict) else getattr(r, key, None) for r in rows]
+        await self(resource, ids, resource_id=resource_id, action=action)

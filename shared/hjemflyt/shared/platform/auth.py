@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -31,6 +32,9 @@ class Role(StrEnum):
     provider = "provider"
     integration = "integration"
     auditor = "auditor"
+    # The person themselves, as the national login (ID-porten) gives them: sees who looked
+    # at their data, when and why (pasientjournalloven § 22), nothing else.
+    citizen = "citizen"
 
 
 class Scope(StrEnum):
@@ -46,6 +50,7 @@ class Scope(StrEnum):
     orders_read = "orders:read"
     orders_write = "orders:write"
     access_log_read = "access-log:read"
+    own_access_log_read = "own-access-log:read"
     config_write = "config:write"
     # Case-office work with providers: tasks (escalations, change-of-need reports to
     # answer, clarifications, urgent requests) and the district routine registry.
@@ -140,6 +145,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         }
     ),
     Role.auditor: frozenset({Scope.access_log_read, Scope.providers_read}),
+    Role.citizen: frozenset({Scope.own_access_log_read}),
 }
 
 
@@ -155,6 +161,8 @@ class Principal:
     all_districts: bool = False
     provider_org: str | None = None
     name: str | None = None
+    # A citizen's own person id (the `person_id` claim); None for every other role.
+    person_id: uuid.UUID | None = None
 
     def has(self, scope: Scope) -> bool:
         return scope in self.scopes
@@ -183,6 +191,13 @@ def principal_from_claims(claims: dict[str, Any], default_tenant: str) -> Princi
         raise Unauthorized("A provider token must name its organisation number.")
     if role != Role.provider:
         provider_org = None
+    person_id = None
+    if role == Role.citizen:
+        try:
+            person_id = uuid.UUID(str(claims.get("person_id", "")))
+        except ValueError as exc:
+            raise Unauthorized("A citizen token must name the person (person_id).") from exc
+        districts = []
     return Principal(
         subject=str(claims["sub"]),
         role=role,
@@ -192,6 +207,7 @@ def principal_from_claims(claims: dict[str, Any], default_tenant: str) -> Princi
         all_districts=role in (Role.integration, Role.manager, Role.auditor) or "*" in districts,
         provider_org=provider_org,
         name=claims.get("name") if isinstance(claims.get("name"), str) else None,
+        person_id=person_id,
     )
 
 

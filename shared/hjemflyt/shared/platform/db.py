@@ -10,9 +10,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from hjemflyt.shared.platform.errors import DatabaseUnavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -29,7 +33,7 @@ def make_metadata(schema: str) -> MetaData:
 
 
 def create_engine(url: str, *, pool_size: int = 10, application_name: str = "hjemflyt") -> AsyncEngine:
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         # At most 2 x pool_size connections, as always, but every one is kept once opened.
         # With max_overflow the connections above pool_size are closed whenever they come
@@ -45,6 +49,18 @@ def create_engine(url: str, *, pool_size: int = 10, application_name: str = "hje
         hide_parameters=True,
         connect_args={"server_settings": {"application_name": application_name}},
     )
+    event.listen(engine.sync_engine, "do_connect", _connect)
+    return engine
+
+
+def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+    """Connect as the dialect does, but a database out of reach (connection refused or reset,
+    a timeout: the driver raises bare OSErrors for these) becomes `DatabaseUnavailable`, which
+    the API answers with 503 and Retry-After, not an unexpected 500."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as exc:
+        raise DatabaseUnavailable(f"cannot connect to the database: {type(exc).__name__}: {exc}") from exc
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.shared.platform.audit import DEFAULT_PURPOSE, LoggedRead
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.db import unit_of_work
@@ -72,3 +73,32 @@ async def get_idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
+
+
+async def get_purpose(
+    purpose: Annotated[
+        str,
+        Header(
+            alias="Hjemflyt-Purpose",
+            max_length=200,
+            description="Why the data is read; kept in the access log (default: case handling)",
+        ),
+    ] = DEFAULT_PURPOSE,
+) -> str:
+    return purpose.strip() or DEFAULT_PURPOSE
+
+
+# The purpose of a read, from the `Hjemflyt-Purpose` header, for every service alike.
+PurposeDep = Annotated[str, Depends(get_purpose)]
+
+
+async def get_logged_read(
+    ctx: ContextDep, session: SessionDep, principal: PrincipalDep, purpose: PurposeDep, request: Request
+) -> LoggedRead:
+    return LoggedRead(
+        ctx.access_log, session, principal, purpose, trace_id=request.headers.get("traceparent")
+    )
+
+
+# Who reads, why, in this request's transaction: call it with the person ids shown.
+LoggedReadDep = Annotated[LoggedRead, Depends(get_logged_read)]

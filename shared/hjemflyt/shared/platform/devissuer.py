@@ -64,6 +64,7 @@ class DevIssuer:
         provider_org: str | None = None,
         scopes: list[str] | None = None,
         name: str | None = None,
+        person_id: str | None = None,
         ttl_seconds: int = 8 * 3600,
         tenant: str | None = None,
         extra: dict[str, Any] | None = None,
@@ -87,6 +88,8 @@ class DevIssuer:
             claims["provider_org"] = provider_org
         if name:
             claims["name"] = name
+        if person_id:
+            claims["person_id"] = person_id  # a citizen: the person the national login names
         claims.update(extra or {})
         kid = (self.directory / "kid").read_text().strip()
         return jwt.encode(claims, self.key_file.read_bytes(), algorithm="RS256", headers={"kid": kid})

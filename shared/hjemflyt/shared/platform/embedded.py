@@ -1116,6 +1116,16 @@ class EmbeddedNatsCluster:
         """Stop node `index` (0-based: node 0 is n1)."""
         self.nodes[index].stop()
 
+    def kill_node(self, index: int) -> None:
+        """SIGKILL node `index`, as a crash would: no shutdown, no flush. `start_node` brings it back."""
+        node = self.nodes[index]
+        proc = node._proc
+        if proc is not None and node.running:
+            logger.info("killing nats %s (pid %s)", node.server_name, proc.pid)
+            proc.kill()
+            proc.wait(10)
+        node.stop()  # forgets the dead process, releases the folder
+
     def start_node(self, index: int) -> None:
         """Start node `index` again on its ports and wait until it has caught up (/healthz)."""
         node = self.nodes[index]

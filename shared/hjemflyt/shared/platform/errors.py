@@ -100,6 +100,48 @@ class PayloadTooLarge(Problem):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
+class DatabaseUnavailable(Exception):
+    """The database could not be reached: refused, reset, timed out (raised by the engine's
+    connect, `db.create_engine`, in place of the bare OSError the driver gives)."""
+
+
+# PostgreSQL's "connection exception" class and the shutdown states: a restart or failover.
+_UNAVAILABLE_STATES = ("08", "57P01", "57P02", "57P03")
+RETRY_AFTER_SECONDS = 1
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` (or what caused it) says the database was out of reach - stopped,
+    restarting, failing over, or the pooled connection died with it - rather than that it
+    refused the request. The pool has dropped such connections, so a retry reconnects."""
+    seen: set[int] = set()
+    error: BaseException | None = exc
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, DatabaseUnavailable):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        if isinstance(error, asyncpg.ConnectionDoesNotExistError):
+            return True
+        state = getattr(error, "sqlstate", None) or ""
+        if isinstance(state, str) and state.startswith(_UNAVAILABLE_STATES):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def unavailable_problem() -> Problem:
+    return Problem(
+        "The database cannot be reached just now (a restart or failover). Send the request "
+        "again in a moment; with the same Idempotency-Key a request that did take effect is "
+        "not done twice.",
+        status=503,
+        slug="database-unavailable",
+        title="Database unavailable",
+    )
+
+
 def instance_of(request: Request) -> str:
     """The path as the caller sent it, gateway prefix included."""
     root, path = request.scope.get("root_path", ""), request.url.path
@@ -107,7 +149,11 @@ def instance_of(request: Request) -> str:
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
-    headers = {"WWW-Authenticate": 'Bearer realm="hjemflyt"'} if problem.status == 401 else None
+    headers = None
+    if problem.status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="hjemflyt"'}
+    elif problem.status == 503:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(
         problem.body(instance_of(request) if request else None),
         status_code=problem.status,
@@ -221,7 +267,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(DBAPIError)
     @app.exception_handler(asyncpg.PostgresError)
     @app.exception_handler(asyncpg.DataError)
+    @app.exception_handler(asyncpg.InterfaceError)
+    @app.exception_handler(DatabaseUnavailable)
     async def _database(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):
+            # The system's fault, not the caller's, and passing: 503 with Retry-After.
+            log.warning(
+                "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
+            )
+            return problem_response(unavailable_problem(), request)
         problem = database_problem(exc)
         if problem is None:
             return await _unexpected(request, exc)
@@ -231,6 +285,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if database_unavailable(exc):  # wrapped in something else on its way up
+            log.warning("database unavailable on %s %s", request.method, request.url.path, exc_info=exc)
+            return problem_response(unavailable_problem(), request)
         # The exception is logged with its traceback; the caller learns only that it failed.
         log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         problem = Problem(
@@ -288,6 +345,7 @@ _PROBLEM_DESCRIPTIONS = {
     "request breaks (`rule-violation` and the rule's own slug), `value-out-of-range`, "
     "`reference-not-found`",
     429: "`too-many-requests`",
+    503: "`database-unavailable`: the database is out of reach for a moment; send again after Retry-After",
 }
 _WRITES = {"post", "put", "patch", "delete"}
 _METHODS = _WRITES | {"get", "head", "options"}
@@ -299,7 +357,7 @@ def _problem_codes(operation: dict[str, Any]) -> set[int]:
     has_body = "requestBody" in operation
     codes = {400}  # a null byte in the path or query reaches no operation
     if operation.get("security"):
-        codes |= {401, 403}
+        codes |= {401, 403, 503}  # an authenticated operation reads or writes the database
     if parameters or has_body:
         # 409 too on a read: a state the request depends on (e.g. nothing in force that day).
         codes |= {404, 409, 422}

@@ -7,14 +7,13 @@ officers cannot overwrite each other; transitions take `If-Match` when sent.
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi.responses import JSONResponse
 
 from hjemflyt.assessment.decisions import service
-from hjemflyt.assessment.decisions.repository import DecisionRepository
 from hjemflyt.assessment.decisions.schemas import (
     Completeness,
     DecisionContent,
@@ -26,7 +25,7 @@ from hjemflyt.assessment.decisions.schemas import (
     VersionOut,
 )
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
+from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, LoggedReadDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import Problem
 from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 
@@ -95,9 +94,9 @@ async def patch_decision(
 
 @router.get("/v1/decisions/{decision_id}/completeness", summary="What is missing before it can be made")
 async def completeness(
-    decision_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    decision_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> Completeness:
-    return await service.completeness(ctx, session, principal, decision_id)
+    return await service.completeness(ctx, session, principal, decision_id, log_read)
 
 
 @router.post("/v1/decisions/{decision_id}/make", response_model=DecisionOut, summary="Make the decision")
@@ -152,15 +151,18 @@ async def choose_provider(
 
 @router.get("/v1/decisions/{decision_id}/provider-choices", summary="Provider choices of a decision")
 async def provider_choices(
-    decision_id: uuid.UUID, session: SessionDep, principal: Reader
+    decision_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> list[ProviderChoiceOut]:
     return [
-        ProviderChoiceOut.model_validate(c) for c in await service.choices(session, principal, decision_id)
+        ProviderChoiceOut.model_validate(c)
+        for c in await service.choices(session, principal, decision_id, log_read)
     ]
 
 
 @router.get("/v1/decisions/{decision_id}/versions", summary="Every version: what changed, when and by whom")
-async def versions(decision_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[VersionOut]:
+async def versions(
+    decision_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
+) -> list[VersionOut]:
     return [
         VersionOut(
             version=v.version,
@@ -170,7 +172,7 @@ async def versions(decision_id: uuid.UUID, session: SessionDep, principal: Reade
             changed_by=v.changed_by,
             changed_at=v.changed_at,
         )
-        for v in await service.versions(session, principal, decision_id)
+        for v in await service.versions(session, principal, decision_id, log_read)
     ]
 
 
@@ -189,6 +191,7 @@ async def evaluations_due(
     ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     within_days: Annotated[int, Query(ge=0, le=365, description="Also those due within this many days")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
@@ -200,10 +203,9 @@ async def evaluations_due(
             after = (date.fromisoformat(position["evaluation_date"]), uuid.UUID(position["id"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise Problem("The cursor is not one this API gave out.", slug="invalid-cursor") from exc
-    by = ctx.clock.today() + timedelta(days=within_days)
-    found = await DecisionRepository(session).evaluations_due(principal, by, limit=limit, after=after)
-    catalogue = await service.Catalogue.load(ctx, session)
-    items = [service.to_out(d, catalogue) for d in found]
+    found, items = await service.evaluations_due(
+        ctx, session, principal, log_read, within_days=within_days, limit=limit, after=after
+    )
     next_cursor = None
     if len(found) == limit:
         last = found[-1]

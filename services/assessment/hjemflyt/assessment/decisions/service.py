@@ -50,7 +50,7 @@ from hjemflyt.assessment.persons import service as persons
 from hjemflyt.assessment.persons.schemas import PersonOut
 from hjemflyt.assessment.providers.repository import ProviderRepository
 from hjemflyt.shared.contracts.events import PROVIDER_CHOSEN, AgeBand, ProviderChosen
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.audit import Action, LoggedRead
 from hjemflyt.shared.platform.auth import Principal, Role
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import (
@@ -1099,10 +1099,16 @@ async def _publish_dropped(
 
 
 async def completeness(
-    ctx: ServiceContext, session: AsyncSession, principal: Principal, decision_id: uuid.UUID
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision_id: uuid.UUID,
+    log_read: LoggedRead,
 ) -> Completeness:
     decision = await _load(session, principal, decision_id)
     violations = await _violations(session, decision, await Catalogue.load(ctx, session))
+    # What is missing from a person's decision is read from it: logged like the decision.
+    await log_read("decision-completeness", [decision.person_id], resource_id=str(decision.id))
     return Completeness(
         complete=not violations,
         missing=[{"rule": v.rule, "message": v.message, "field": v.field} for v in violations],
@@ -1147,14 +1153,38 @@ async def for_person(
 
 
 async def versions(
-    session: AsyncSession, principal: Principal, decision_id: uuid.UUID
+    session: AsyncSession, principal: Principal, decision_id: uuid.UUID, log_read: LoggedRead
 ) -> Sequence[DecisionVersion]:
-    await _load(session, principal, decision_id)
-    return await DecisionRepository(session).versions(decision_id)
+    decision = await _load(session, principal, decision_id)
+    found = await DecisionRepository(session).versions(decision_id)
+    if found:
+        await log_read("decision-versions", [decision.person_id], resource_id=str(decision.id))
+    return found
 
 
 async def choices(
-    session: AsyncSession, principal: Principal, decision_id: uuid.UUID
+    session: AsyncSession, principal: Principal, decision_id: uuid.UUID, log_read: LoggedRead
 ) -> Sequence[ProviderChoice]:
-    await _load(session, principal, decision_id)
-    return await DecisionRepository(session).choices(decision_id)
+    decision = await _load(session, principal, decision_id)
+    found = await DecisionRepository(session).choices(decision_id)
+    if found:
+        await log_read("provider-choices", [decision.person_id], resource_id=str(decision.id))
+    return found
+
+
+async def evaluations_due(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    within_days: int,
+    limit: int,
+    after: tuple[date, uuid.UUID] | None,
+) -> tuple[Sequence[Decision], list[DecisionOut]]:
+    """The reassessment backlog: whole decisions of many persons, each person logged."""
+    by = ctx.clock.today() + timedelta(days=within_days)
+    found = await DecisionRepository(session).evaluations_due(principal, by, limit=limit, after=after)
+    await log_read.rows("evaluations-due", found)
+    catalogue = await Catalogue.load(ctx, session)
+    return found, [to_out(d, catalogue) for d in found]

@@ -13,7 +13,7 @@ from hjemflyt.assessment.messaging.repository import MessageRepository
 from hjemflyt.assessment.messaging.schemas import MessageOut, TaskOut
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import Conflict
 
 router = APIRouter(prefix="/v1/plo", tags=["health messages"])
@@ -58,10 +58,12 @@ async def list_messages(
 async def list_tasks(
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     open_only: bool = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[TaskOut]:
     rows = await MessageRepository(session).tasks(principal, open_only=open_only, limit=limit)
+    await log_read.rows("plo-task-list", rows)
     return [TaskOut.model_validate(r) for r in rows]
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import Select, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.assessment.db import platform_tables
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
 
@@ -53,13 +52,3 @@ class PersonRepository:
         if after is not None:
             stmt = stmt.where(tuple_(Person.created_at, Person.id) > tuple_(*after))
         return (await self.session.scalars(stmt)).all()
-
-    async def access_log(self, person_id: uuid.UUID) -> Sequence[dict[str, object]]:
-        log = platform_tables.access_log
-        rows = await self.session.execute(
-            select(log)
-            .where(log.c.person_id == person_id)
-            .order_by(log.c.at.desc(), log.c.id.desc())
-            .limit(500)
-        )
-        return [dict(r._mapping) for r in rows]

@@ -83,14 +83,3 @@ class PersonOut(BaseModel):
     gp: GeneralPractitioner | None = None
     died_on: date | None = None  # from the hospital's LOG_DOD message
     created_at: datetime
-
-
-class AccessLogEntry(BaseModel):
-    at: datetime
-    actor: str
-    role: str
-    organisation: str | None
-    action: str
-    resource: str
-    resource_id: str | None
-    purpose: str

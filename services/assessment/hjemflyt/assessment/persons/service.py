@@ -164,7 +164,9 @@ async def find(
     person = await PersonRepository(session).by_identity_index(principal, fields.index(number))
     if person is None:
         raise NotFound("No person with that identity number that you may see.")
-    await _logged(ctx, session, principal, person.id, Action.read, purpose)
+    # A search by identity number is its own action: who looked the person up, not only
+    # who opened the record (the number itself is never logged).
+    await _logged(ctx, session, principal, person.id, Action.lookup, purpose)
     return to_out(person, fields)
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hjemflyt.budget.hours.repository import HoursRepository
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import SessionDep, requires
+from hjemflyt.shared.platform.deps import LoggedReadDep, SessionDep, requires
 
 router = APIRouter(prefix="/v1", tags=["hours"])
 Reader = Annotated[Principal, Depends(requires(Scope.budget_read))]
@@ -72,5 +72,10 @@ async def hours_per_district(session: SessionDep, principal: Reader) -> list[Dis
 
 
 @router.get("/persons/{person_id}/hours", summary="A person's decided hours per service")
-async def hours_for_person(person_id: uuid.UUID, session: SessionDep, _: Reader) -> list[PersonHours]:
-    return [PersonHours.model_validate(h) for h in await HoursRepository(session).for_person(person_id)]
+async def hours_for_person(
+    person_id: uuid.UUID, session: SessionDep, _: Reader, log_read: LoggedReadDep
+) -> list[PersonHours]:
+    found = await HoursRepository(session).for_person(person_id)
+    if found:
+        await log_read("person-hours", [person_id], resource_id=str(person_id))
+    return [PersonHours.model_validate(h) for h in found]

@@ -23,7 +23,7 @@ from hjemflyt.budget.settlements.schemas import (
     SettlementOut,
 )
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import Problem
 from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
 
@@ -104,6 +104,7 @@ async def lines(
     settlement_id: uuid.UUID,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     limit: Limit = 500,
     cursor: str | None = None,
 ) -> Page[LineOut]:
@@ -116,6 +117,7 @@ async def lines(
         except (KeyError, TypeError, ValueError) as exc:
             raise Problem(_BAD_CURSOR, slug="invalid-cursor", status=400) from exc
     found = await SettlementRepository(session).lines(settlement.id, limit=limit, after=after)
+    await log_read.rows("settlement-lines", found, resource_id=str(settlement.id))
     next_cursor = encode_cursor({"line_no": found[-1].line_no}) if len(found) == limit else None
     return Page[LineOut](items=[LineOut.of(line) for line in found], next_cursor=next_cursor)
 
