@@ -51,10 +51,11 @@ async def test_what_the_database_refuses_is_a_clear_4xx_and_changes_nothing(clie
     assert r.headers["content-type"].startswith("application/problem+json")
     assert r.json()["type"].endswith("/reference-not-found")
 
-    # A null byte in a text that is stored as it is.
+    # A null byte in a text: refused by the platform's bounds before the database sees it.
     r = await client.post("/v1/decisions", json=body | {"justification": "Behov\u0000"}, headers=integration)
     assert r.status_code == 422, r.text
-    assert r.json()["type"].endswith("/value-out-of-range")
+    assert r.json()["type"].endswith("/control-character")
+    assert r.json()["errors"][0]["location"] == ["body", "justification"]
     assert await decisions(client) == 0
 
     # A null byte in the query or the path.

@@ -405,3 +405,12 @@ def test_the_cli_names_the_persons_whose_records_fail_the_schema():
     }
     with pytest.raises(RuntimeError, match=r"409 .*00000000-0000-0000-0000-000000000002 \(tjTjenType\)"):
         _raise_for(httpx.Response(409, json=body, request=request))
+
+
+async def test_a_year_without_persons_is_no_delivery_not_a_fault(client, issuer):
+    """Found by schemathesis (issue 14): the schema wants at least one PERSON, so an empty
+    year's file failed it and the answer was 500 iplos-schema-invalid."""
+    integration = auth(issuer, Role.integration)
+    r = await client.post("/v1/iplos/2019/report", json={"contacts": CONTACTS}, headers=integration)
+    assert r.status_code == 409, r.text
+    assert r.json()["type"].endswith("/iplos-no-persons")

@@ -1,5 +1,5 @@
-"""Integers beyond what the database holds are a clear 422 through the platform's mapping,
-not a 500 (issue 14: `/notifications/v1/inbox?after=9223372036854775808`)."""
+"""Integers beyond 64 bits are a clear 422 (the platform's bounds, contracts.bounds), not a
+500 (issue 14: `/notifications/v1/inbox?after=9223372036854775808`)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,6 @@ async def test_a_position_beyond_64_bits_is_refused_as_out_of_range(client, issu
     r = await client.get("/v1/inbox", params={"after": 2**63}, headers=provider)
     assert r.status_code == 422, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
-    assert r.json()["type"].endswith("/value-out-of-range")
+    assert r.json()["type"].endswith("/number-out-of-range")
     r = await client.get("/v1/inbox", params={"after": 2**63 - 1}, headers=provider)
     assert r.status_code == 200, r.text

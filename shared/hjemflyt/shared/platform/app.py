@@ -8,7 +8,9 @@ so the four services behave the same at their edges.
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
+import inspect
 import logging
 import re
 import time
@@ -20,6 +22,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -27,6 +30,7 @@ from sqlalchemy.engine import make_url
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hjemflyt.shared.contracts.bounds import breaches
 from hjemflyt.shared.platform.access import router as access_router
 from hjemflyt.shared.platform.audit import AccessLog, reset_requested_purpose, set_requested_purpose
 from hjemflyt.shared.platform.auth import TokenVerifier
@@ -36,7 +40,13 @@ from hjemflyt.shared.platform.consumer import Consumer
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.crypto import BusSealer, FieldCipher
 from hjemflyt.shared.platform.db import create_engine, create_sessionmaker
-from hjemflyt.shared.platform.errors import PROBLEM_MEDIA_TYPE, Problem, install_problem_handlers
+from hjemflyt.shared.platform.errors import (
+    PROBLEM_MEDIA_TYPE,
+    Problem,
+    bounds_problem,
+    document_problems,
+    install_problem_handlers,
+)
 from hjemflyt.shared.platform.logs import configure_logging
 from hjemflyt.shared.platform.outbox import Outbox, OutboxRelay
 from hjemflyt.shared.platform.settings import Environment, Settings, get_settings
@@ -74,9 +84,13 @@ class ServiceSpec:
     body_limits: Mapping[str, int] = field(default_factory=dict)
 
 
+# The development clock moves at most a century (a date beyond year 9999 is an OverflowError).
+_CENTURY_SECONDS = 100 * 366 * 86400
+
+
 class ClockMove(BaseModel):
-    advance_seconds: float | None = Field(default=None, ge=0)
-    offset_seconds: float | None = Field(default=None, ge=0)
+    advance_seconds: float | None = Field(default=None, ge=0, le=_CENTURY_SECONDS)
+    offset_seconds: float | None = Field(default=None, ge=0, le=_CENTURY_SECONDS)
 
 
 class ClockState(BaseModel):
@@ -273,21 +287,67 @@ def create_service_app(
         version=spec.version,
         lifespan=lifespan,
         openapi_tags=spec.openapi_tags,
-        responses={
-            401: {"description": "Missing or invalid bearer token (problem+json)"},
-            403: {"description": "The token lacks a required scope (problem+json)"},
-        },
     )
     app.state.settings = settings
     app.state.clock = clock
     install_problem_handlers(app)
     app.add_middleware(_Edge, service=spec.name, root_path=settings.root_path, body_limits=spec.body_limits)
-    for router in spec.routers:
-        app.include_router(router)
     # Every service answers for its own access log (auditors; assessment gathers them).
-    app.include_router(access_router)
+    for router in [*spec.routers, access_router]:
+        for route in router.routes:
+            if isinstance(route, APIRoute):
+                _guard_inputs(route)
+        app.include_router(router)
     _install_operations(app, spec.name, settings, clock)
+    generate_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        # Every operation's problem answers, declared once here rather than per route.
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(generate_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _guard_inputs(route: APIRoute) -> None:
+    """Refuse what breaks `contracts.bounds` in the values the schema has validated (path,
+    query, headers, cookies, body) with 422 problem+json, before the endpoint runs: once
+    here for every operation rather than in each endpoint or model. The route's endpoint
+    is wrapped before the router is included (an included route builds its handler from
+    the endpoint); once, however many apps are created from the same routers."""
+    dependant = route.dependant
+    call = route.endpoint
+    # Locations as FastAPI's own validation errors give them: a lone body is ("body", field...).
+    lone_body = len(dependant.body_params) == 1
+    params = [
+        (where, param.name, () if where == "body" and lone_body else (param.alias or param.name,))
+        for where, group in (
+            ("path", dependant.path_params),
+            ("query", dependant.query_params),
+            ("header", dependant.header_params),
+            ("cookie", dependant.cookie_params),
+            ("body", dependant.body_params),
+        )
+        for param in group
+    ]
+    if getattr(call, "_bounds_guarded", False) or not params or not inspect.iscoroutinefunction(call):
+        return
+
+    @functools.wraps(call)
+    async def guarded(**values: Any) -> Any:
+        found = [
+            breach for where, name, alias in params for breach in breaches(values.get(name), (where, *alias))
+        ]
+        if found:
+            raise bounds_problem(found)
+        return await call(**values)
+
+    guarded._bounds_guarded = True  # type: ignore[attr-defined]
+    route.endpoint = guarded
+    # A route used directly (not through include_router) keeps the handler it built.
+    route.dependant.call = guarded
 
 
 def _install_operations(app: FastAPI, service: str, settings: Settings, clock: Clock) -> None:

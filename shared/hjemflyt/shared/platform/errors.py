@@ -7,7 +7,9 @@ conflicts; 404 also for what the caller may not see.
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -16,6 +18,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hjemflyt.shared.contracts.bounds import Breach
 
 PROBLEM_BASE = "https://hjemflyt.no/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -211,6 +215,23 @@ def database_problem(exc: Exception) -> Problem | None:
     return None
 
 
+def _allowed_methods(request: Request) -> str:
+    """`Allow` for a 405: every method the OpenAPI document gives the resource, not only
+    those of the one route the router tried first (a path's GET and PUT are often two
+    routes). Where a literal path and a template both match (`/persons/lookup`,
+    `/persons/{person_id}`), the literal one's."""
+    path = request.scope.get("path", "")
+    matching = [
+        (template, item)
+        for template, item in request.app.openapi().get("paths", {}).items()
+        if re.fullmatch(re.sub(r"\\\{[^/]*?\\\}", "[^/]+", re.escape(template)), path)
+    ]
+    if not matching:
+        return ""
+    _, item = min(matching, key=lambda found: found[0].count("{"))
+    return ", ".join(sorted(m.upper() for m in item if m in _METHODS))
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -239,6 +260,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem_response(problem, request)
         if exc.headers:
             response.headers.update(exc.headers)
+        if exc.status_code == 405 and (allowed := _allowed_methods(request)):
+            response.headers["Allow"] = allowed
         return response
 
     @app.exception_handler(DBAPIError)
@@ -274,3 +297,132 @@ def install_problem_handlers(app: FastAPI) -> None:
             title="Internal error",
         )
         return problem_response(problem, request)
+
+
+# --- The problem responses in every service's OpenAPI document ----------------------------
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details. `type` is stable per rule; more members may follow "
+    "(`errors` for a schema mismatch, `missing_scopes` for a 403, ...).",
+    "type": "object",
+    "required": ["type", "title", "status"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "example": PROBLEM_BASE + "validation-error"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "description": "For `validation-error`: where and why the request does not match the schema.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "location": {
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+            },
+        },
+    },
+    "additionalProperties": True,
+}
+
+# What each status means for any operation of any service (a route's own description wins).
+_PROBLEM_DESCRIPTIONS = {
+    400: "Malformed request: `null-byte` in the path or query, `bad-request`",
+    401: "`unauthorized`: missing or invalid bearer token",
+    403: "`forbidden`: the token lacks a required scope",
+    404: "`not-found`: no such resource, or not one the caller may see",
+    409: "`conflict` with the current state, or `already-exists`",
+    413: "`payload-too-large`: the body is larger than the operation accepts",
+    415: "`unsupported-media-type`",
+    422: "`validation-error` (the request does not match the schema; see `errors`), a rule the "
+    "request breaks (`rule-violation` and the rule's own slug), `value-out-of-range`, "
+    "`reference-not-found`",
+    429: "`too-many-requests`",
+    503: "`database-unavailable`: the database is out of reach for a moment; send again after Retry-After",
+}
+_WRITES = {"post", "put", "patch", "delete"}
+_METHODS = _WRITES | {"get", "head", "options"}
+
+
+def _problem_codes(operation: dict[str, Any]) -> set[int]:
+    """The problems any operation of this shape can answer with, wherever it is routed."""
+    parameters = operation.get("parameters") or []
+    has_body = "requestBody" in operation
+    codes = {400}  # a null byte in the path or query reaches no operation
+    if operation.get("security"):
+        codes |= {401, 403, 503}  # an authenticated operation reads or writes the database
+    if parameters or has_body:
+        # 409 too on a read: a state the request depends on (e.g. nothing in force that day).
+        codes |= {404, 409, 422}
+    if has_body:
+        codes |= {413}
+    return codes
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare in an OpenAPI document the problem+json answers every operation can give: the
+    shared `Problem` component under `application/problem+json` for each 4xx/5xx, with the
+    route's own description where it has one (and its own content where it declares one).
+    Applied once per service (platform.app)."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = PROBLEM_SCHEMA
+    content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in _METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            codes = _problem_codes(operation)
+            if method in _WRITES:
+                codes |= {409, 422}  # what the database refuses (database_problem)
+            for code in sorted(codes):
+                responses.setdefault(str(code), {})
+            for code, response in responses.items():
+                if not (code.isdigit() and int(code) >= 400):
+                    continue
+                description = response.get("description")
+                if not description or description == "Validation Error":
+                    response["description"] = _PROBLEM_DESCRIPTIONS.get(int(code), "A problem (problem+json)")
+                # A route's own error format stays (the OAuth token endpoint's RFC 6749 JSON);
+                # FastAPI's own 422 (`HTTPValidationError`, application/json) is not what is answered.
+                if "content" not in response or "HTTPValidationError" in json.dumps(response["content"]):
+                    response["content"] = content
+            operation["responses"] = dict(sorted(responses.items()))
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if unused in components and f'"#/components/schemas/{unused}"' not in _refs(schema, unused):
+            del components[unused]
+    return schema
+
+
+def _refs(schema: dict[str, Any], name: str) -> str:
+    """The document as text without the component itself: to see whether anything still uses it."""
+    rest = {k: v for k, v in schema["components"]["schemas"].items() if k != name}
+    return json.dumps({"paths": schema.get("paths"), "schemas": rest})
+
+
+_BREACH_TITLES = {
+    "control-character": "Control character in a text",
+    "date-out-of-range": "Date out of range",
+    "amount-out-of-range": "Amount out of range",
+    "number-out-of-range": "Number out of range",
+}
+
+
+def bounds_problem(found: list[Breach]) -> Problem:
+    """The bounds of `contracts.bounds` a request breaks, as one 422 naming the first rule
+    (its slug) and every field (`errors`, shaped as a validation error's)."""
+    first = found[0]
+    return Problem(
+        f"{first.message} ({'.'.join(str(p) for p in first.location)})",
+        status=422,
+        slug=first.rule,
+        title=_BREACH_TITLES.get(first.rule, "Value out of range"),
+        errors=[{"location": list(b.location), "message": b.message, "code": b.rule} for b in found],
+    )

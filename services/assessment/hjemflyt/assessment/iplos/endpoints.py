@@ -46,7 +46,8 @@ async def completeness(
         409: {
             "description": "`iplos-records-invalid`: persons' records would fail the schema, so no file "
             "is returned; `persons` names them (pseudonymous id and the failing elements, never values) "
-            "and `completeness` holds the completeness report. Mend and produce again."
+            "and `completeness` holds the completeness report. Mend and produce again. "
+            "`iplos-no-persons`: no person had services in the year (nothing to deliver)."
         },
         422: {"description": "`iplos-year-out-of-range`"},
         500: {

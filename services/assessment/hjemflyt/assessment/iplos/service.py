@@ -172,6 +172,11 @@ async def produce(
         )
     _check_year(ctx, year)
     report = await _report(ctx, session, principal, year)
+    if not report.persons:
+        # The schema wants at least one PERSON: an empty year is no delivery, not a fault.
+        raise Conflict(
+            f"No person had services in {year}: there is nothing to deliver.", slug="iplos-no-persons"
+        )
     sender = rules.Sender(
         municipality=ctx.settings.tenant,
         contacts=tuple(rules.Contact(c.kind, c.name, c.phone, c.email) for c in body.contacts),

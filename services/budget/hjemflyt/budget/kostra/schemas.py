@@ -26,7 +26,7 @@ class FunctionsOut(BaseModel):
 class DistrictInhabitants(BaseModel):
     district: str = Field(min_length=1, max_length=100)
     inhabitants: dict[AgeBand, Annotated[int, Field(ge=0)]] = Field(
-        description="Inhabitants per age band: 0-66, 67-79, 80+ (a band left out counts 0)"
+        min_length=1, description="Inhabitants per age band: 0-66, 67-79, 80+ (a band left out counts 0)"
     )
 
 

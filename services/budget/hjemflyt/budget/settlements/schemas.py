@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hjemflyt.budget.deliveries.rules import hours
 from hjemflyt.budget.settlements.models import SettlementLine
+from hjemflyt.shared.contracts.bounds import MONTH_PATTERN
 
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = MONTH_PATTERN  # YYYY-MM in 1900..2100 (a year 0000 is no month: contracts.bounds)
 
 
 class SettlementIn(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import APIRouter, Depends, Path, Request, Response
@@ -66,6 +66,20 @@ def _state(request: Request) -> service.TokenState:
     return state
 
 
+# RFC 6749 § 5.2: the token endpoint's errors are plain JSON, not problem+json.
+_OAUTH_ERROR: dict[str, Any] = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+            }
+        }
+    }
+}
+
+
 def _oauth_error(exc: service.OAuthError) -> JSONResponse:
     headers = dict(_NO_STORE)
     if exc.status == 401:
@@ -102,10 +116,10 @@ def _basic(header: str) -> tuple[str, str] | None:
     ),
     responses={
         200: {"model": TokenOut},
-        400: {"description": "invalid_request, unsupported_grant_type, invalid_scope"},
-        401: {"description": "invalid_client"},
-        429: {"description": "Too many failed attempts from this address"},
-        503: {"description": "No signing key configured"},
+        400: {"description": "invalid_request, unsupported_grant_type, invalid_scope", **_OAUTH_ERROR},
+        401: {"description": "invalid_client", **_OAUTH_ERROR},
+        429: {"description": "Too many failed attempts from this address", **_OAUTH_ERROR},
+        503: {"description": "No signing key configured", **_OAUTH_ERROR},
     },
 )
 async def token(request: Request, ctx: ContextDep, session: SessionDep) -> JSONResponse:

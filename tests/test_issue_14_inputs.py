@@ -1,0 +1,82 @@
+"""Issue 14's list of inputs that reached a 500 or were accepted although absurd: each is now
+a 4xx problem+json naming the rule, on the services in-process (the gateway forwards them
+unchanged; null bytes and control characters in paths are tested through it in
+test_skeleton.py)."""
+
+from __future__ import annotations
+
+import uuid
+
+from hjemflyt.assessment.main import create_app as assessment_app
+from hjemflyt.budget.main import create_app as budget_app
+from hjemflyt.notifications.main import create_app as notifications_app
+from hjemflyt.shared.platform.auth import Role
+from hjemflyt.shared.testing import auth, running_service, suite_today
+
+PROBLEMS = "https://hjemflyt.no/problems/"
+
+
+def refused(response, status: int, slug: str, location: list | None = None) -> None:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["type"] == PROBLEMS + slug, body.get("errors", body)
+    if location is not None:
+        assert [e["location"] for e in body["errors"]] == [location], body
+
+
+async def test_budget_year_beyond_32_bits_and_a_population_without_inhabitants(settings, issuer):
+    manager = auth(issuer, Role.manager)
+    async with running_service(budget_app, settings) as client:
+        r = await client.get("/v1/allocations?year=2147483648", headers=manager)
+        refused(r, 422, "date-out-of-range", ["query", "year"])
+        r = await client.get("/v1/decided-vs-delivered?month=0000-01", headers=manager)
+        refused(r, 422, "validation-error")
+        r = await client.put(
+            f"/v1/population/{suite_today().year}",
+            json={"districts": [{"district": "Sentrum", "inhabitants": {}}]},
+            headers=manager,
+        )
+        refused(r, 422, "validation-error")
+
+
+async def test_assessment_absurd_dates_and_amounts(settings, issuer):
+    integration = auth(issuer, Role.integration)
+    async with running_service(assessment_app, settings) as client:
+        person = str(uuid.uuid4())
+        r = await client.post(
+            "/v1/decisions", json={"person_id": person, "start_date": "0001-01-01"}, headers=integration
+        )
+        refused(r, 422, "date-out-of-range", ["body", "start_date"])
+        r = await client.post(
+            "/v1/decisions",
+            json={"person_id": person, "start_date": str(suite_today()), "evaluation_date": "9999-12-31"},
+            headers=integration,
+        )
+        refused(r, 422, "date-out-of-range", ["body", "evaluation_date"])
+        r = await client.put(
+            "/v1/config/copayment-bands",
+            json=[
+                {
+                    "valid_from": "2026-01-01",
+                    "income_min_g": "0",
+                    "hourly_price_ore": 10**40,
+                    "max_per_month_ore": 0,
+                }
+            ],
+            headers=integration,
+        )
+        refused(r, 422, "amount-out-of-range", ["body", 0, "hourly_price_ore"])
+        r = await client.post(
+            "/v1/decisions",
+            json={"person_id": person, "justification": "bell\u0007"},
+            headers=integration,
+        )
+        refused(r, 422, "control-character", ["body", "justification"])
+
+
+async def test_notifications_position_beyond_64_bits(settings, issuer):
+    provider = auth(issuer, Role.provider, provider_org="999999999")
+    async with running_service(notifications_app, settings) as client:
+        r = await client.get("/v1/inbox?after=9223372036854775808", headers=provider)
+        refused(r, 422, "number-out-of-range", ["query", "after"])
