@@ -79,7 +79,7 @@ def msg_id_of(xml: bytes) -> str:
 
 @pytest.fixture
 def plo_settings(settings, tmp_path):
-    return settings.model_copy(update={"plo_directory": tmp_path / "plo", "plo_poll_seconds": 3600.0})
+    return settings.model_copy(update={"plo_directory": tmp_path / "plo", "plo_worker_enabled": False})
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ async def client(settings, service, issuer):
             "plo_transport": "http",
             "plo_http_url": url,
             "plo_http_token": SecretStr(TOKEN),
-            "plo_poll_seconds": 3600.0,  # the test takes the worker's rounds by hand
+            "plo_worker_enabled": False,  # the test takes the worker's rounds by hand
         }
     )
     async with running_service(create_app, http_settings) as client:

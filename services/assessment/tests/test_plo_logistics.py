@@ -138,7 +138,7 @@ def test_a_message_failing_its_schema_is_refused_with_paths_only():
 
 @pytest.fixture
 def plo_settings(settings, tmp_path):
-    return settings.model_copy(update={"plo_directory": tmp_path / "plo", "plo_poll_seconds": 3600.0})
+    return settings.model_copy(update={"plo_directory": tmp_path / "plo", "plo_worker_enabled": False})
 
 
 @pytest.fixture

@@ -148,8 +148,8 @@ def test_apprec_validates_against_the_official_schema(status):
 
 @pytest.fixture
 def plo_settings(settings, tmp_path):
-    # The worker runs on its own rarely: the tests take its rounds by hand.
-    return settings.model_copy(update={"plo_directory": tmp_path / "plo", "plo_poll_seconds": 3600.0})
+    # No background worker (its first round could take a test's files): rounds by hand.
+    return settings.model_copy(update={"plo_directory": tmp_path / "plo", "plo_worker_enabled": False})
 
 
 @pytest.fixture
