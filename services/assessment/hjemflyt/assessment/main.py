@@ -8,6 +8,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 import hjemflyt.assessment.models  # noqa: F401  (every table on the metadata, for foreign keys)
+from hjemflyt.assessment.access.endpoints import router as access
 from hjemflyt.assessment.admissions.endpoints import router as admissions
 from hjemflyt.assessment.appeals.endpoints import router as appeals
 from hjemflyt.assessment.assessments.endpoints import router as assessments
@@ -48,6 +49,7 @@ SPEC = ServiceSpec(
         config,
         districts,
         persons,
+        access,
         admissions,
         referrals,
         assessments,

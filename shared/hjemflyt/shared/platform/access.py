@@ -39,6 +39,9 @@ class AccessEvent(BaseModel):
     resource_id: str | None
     person_id: uuid.UUID | None
     purpose: str
+    reader_districts: list[str] | None = Field(
+        default=None, description="The reader's districts when they read (`*`: all); null on older rows"
+    )
 
 
 class AccessEventPage(BaseModel):
@@ -59,9 +62,14 @@ async def log_reader(principal: PrincipalDep) -> Principal:
 LogReader = Annotated[Principal, Depends(log_reader)]
 
 
-def readable_person(principal: Principal, person_id: uuid.UUID) -> None:
-    """A citizen reads only their own log; another person's is as if it did not exist."""
-    if not principal.has(Scope.access_log_read) and principal.person_id != person_id:
+def readable_person(principal: Principal, person_id: uuid.UUID | None) -> None:
+    """A citizen reads only their own log; another person's is as if it did not exist. Only an
+    auditor reads the log of all persons at once (a review)."""
+    if principal.has(Scope.access_log_read):
+        return
+    if person_id is None:
+        principal.require(Scope.access_log_read)
+    if principal.person_id != person_id:
         raise NotFound("No access recorded for that person.")
 
 
@@ -70,7 +78,7 @@ async def read_access_log(
     session: SessionDep,
     log_read: LoggedRead,
     *,
-    person_id: uuid.UUID,
+    person_id: uuid.UUID | None,
     action: str | None,
     since: datetime | None,
     until: datetime | None,
@@ -78,9 +86,12 @@ async def read_access_log(
     before_id: int | None,
     limit: int,
 ) -> AccessEventPage:
-    """Newest first; keyset by (at, id) strictly before (`before_at`, `before_id`)."""
+    """Newest first; keyset by (at, id) strictly before (`before_at`, `before_id`). Without a
+    person: every person's rows (an auditor's review), rows of no person left out."""
     log = ctx.tables.access_log
-    stmt = select(log).where(log.c.person_id == person_id)
+    stmt = select(log).where(
+        log.c.person_id.is_not(None) if person_id is None else log.c.person_id == person_id
+    )
     if action:
         stmt = stmt.where(log.c.action == action)
     if since is not None:
@@ -96,7 +107,8 @@ async def read_access_log(
     rows = [dict(r._mapping) for r in await session.execute(stmt)]
     items = [AccessEvent.model_validate(r | {"service": ctx.name}) for r in rows]
     if items:
-        await log_read(ACCESS_LOG_RESOURCE, [person_id], resource_id=str(person_id))
+        shown = [person_id] if person_id is not None else sorted({i.person_id for i in items if i.person_id})
+        await log_read(ACCESS_LOG_RESOURCE, shown, resource_id=str(person_id) if person_id else None)
     last = items[-1] if len(items) == limit else None
     return AccessEventPage(
         items=items,
@@ -118,7 +130,9 @@ async def access_log(
     session: SessionDep,
     principal: LogReader,
     log_read: LoggedReadDep,
-    person_id: uuid.UUID,
+    person_id: Annotated[
+        uuid.UUID | None, Query(description="Whose log; an auditor may leave it out for every person's")
+    ] = None,
     action: Annotated[Action | None, Query(description="Only this action")] = None,
     since: Annotated[datetime | None, Query(description="At or after this instant")] = None,
     until: Annotated[datetime | None, Query(description="Before this instant")] = None,

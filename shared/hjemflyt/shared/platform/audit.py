@@ -46,6 +46,13 @@ def requested_purpose() -> str | None:
     return _requested_purpose.get()
 
 
+def reader_districts(principal: Principal) -> list[str]:
+    """The reader's district scope as the token stated it when they read (`*`: all): kept on
+    the row because a review asks whether the read was inside the scope the reader had then,
+    not the one they have when the log is reviewed."""
+    return ["*"] if principal.all_districts else sorted(principal.districts)
+
+
 class Action(StrEnum):
     read = "read"
     # A search by identity number: who looked a person up (not only who opened the record).
@@ -72,21 +79,16 @@ class AccessLog:
         resource_id: str | None = None,
         trace_id: str | None = None,
     ) -> None:
-        now = self.clock.now()
-        purpose = requested_purpose() or purpose
         rows = [
-            {
-                "at": now,
-                "actor": principal.subject,
-                "role": principal.role.value,
-                "organisation": principal.provider_org,
-                "action": action.value,
-                "resource": resource,
-                "resource_id": resource_id,
-                "person_id": person_id,
-                "purpose": purpose,
-                "trace_id": trace_id,
-            }
+            self.entry(
+                principal,
+                action=action,
+                resource=resource,
+                person_id=person_id,
+                purpose=purpose,
+                resource_id=resource_id,
+                trace_id=trace_id,
+            )
             for person_id in person_ids
         ]
         if rows:
@@ -117,6 +119,7 @@ class AccessLog:
             "person_id": person_id,
             "purpose": purpose,
             "trace_id": trace_id,
+            "reader_districts": reader_districts(principal),
         }
 
     async def record_many(self, session: AsyncSession, entries: Sequence[dict[str, Any]]) -> None:

@@ -90,3 +90,17 @@ def drop_platform_tables(connection: Connection, schema: str) -> None:
     metadata = MetaData(schema=schema)
     define_platform_tables(metadata)
     metadata.drop_all(connection)
+
+
+def add_access_log_reader_districts(connection: Connection, schema: str) -> None:
+    """The reader's districts on each access-log row, and an index for reviews by time.
+    Idempotent: a fresh database already has them, because each service's first migration
+    creates the platform tables from their current definition."""
+    table = f'"{schema}".access_log'
+    connection.execute(text(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS reader_districts text[]"))
+    connection.execute(text(f"CREATE INDEX IF NOT EXISTS ix_access_log_at ON {table} (at)"))
+
+
+def drop_access_log_reader_districts(connection: Connection, schema: str) -> None:
+    connection.execute(text(f'DROP INDEX IF EXISTS "{schema}".ix_access_log_at'))
+    connection.execute(text(f'ALTER TABLE "{schema}".access_log DROP COLUMN IF EXISTS reader_districts'))

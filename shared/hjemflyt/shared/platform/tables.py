@@ -22,7 +22,7 @@ from sqlalchemy import (
     Uuid,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 
 @dataclass(frozen=True)
@@ -91,8 +91,12 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("person_id", Uuid),
         Column("purpose", Text, nullable=False),
         Column("trace_id", Text),
+        # The reader's districts at the time of the read (`*`: all): what a snooping review
+        # compares with the person's districts (null on rows written before it was kept).
+        Column("reader_districts", ARRAY(Text)),
     )
     Index("ix_access_log_person", access_log.c.person_id, access_log.c.at)
+    Index("ix_access_log_at", access_log.c.at)
     idempotency = Table(
         "idempotency_key",
         metadata,

@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Column, Select, Table, bindparam, exists, select, tuple_
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql.base import PGDialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -78,10 +78,10 @@ class DecisionRepository:
                 measures.append(measure)
         write = _write_statement()
         args: list[Any] = [_value(c, getattr(decision, c.key)) for c in write.decision]
-        args += [[_value(c, getattr(x, c.key)) for x in services] for c in write.service]
-        args += [[_value(c, getattr(x, c.key)) for x in measures] for c in write.measure]
-        args += [[_value(c, v[c.key]) for v in versions] for c in write.version]
-        args += [[_value(c, a[c.key]) for a in access] for c in write.access]
+        args += [[_value(c, getattr(x, c.key), in_unnest=True) for x in services] for c in write.service]
+        args += [[_value(c, getattr(x, c.key), in_unnest=True) for x in measures] for c in write.measure]
+        args += [[_value(c, v[c.key], in_unnest=True) for v in versions] for c in write.version]
+        args += [[_value(c, a[c.key], in_unnest=True) for a in access] for c in write.access]
         args += [[r[i] for r in outbox_rows] for i in range(len(write.outbox))]
         args.append(notify_channel if outbox_rows else None)
         connection = await self.session.connection()
@@ -179,10 +179,17 @@ class DecisionRepository:
         return (await self.session.scalars(stmt)).all()
 
 
-def _value(column: Column[Any], value: Any) -> Any:
+def _value(column: Column[Any], value: Any, *, in_unnest: bool = False) -> Any:
     # SQLAlchemy's asyncpg dialect registers a JSONB codec that takes the JSON text.
     if isinstance(column.type, JSONB):
         return None if value is None else json.dumps(value)
+    if in_unnest and isinstance(column.type, ARRAY):
+        # `unnest` of an array of arrays would flatten it: each row's array travels as its
+        # literal text and is cast back in the SELECT (`_WriteStatement.unnest`).
+        if value is None:
+            return None
+        quoted = ('"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"' for v in value)
+        return "{" + ",".join(quoted) + "}"
     return value
 
 
@@ -208,6 +215,8 @@ class _WriteStatement:
         def param(column: Column[Any], array: bool) -> str:
             nonlocal n
             n += 1
+            if array and isinstance(column.type, ARRAY):
+                return f"${n}::text[]"  # array literals, see `_value`
             return f"${n}::{column.type.compile(dialect=_PG)}{'[]' if array else ''}"
 
         def name(t: Table) -> str:
@@ -216,10 +225,15 @@ class _WriteStatement:
         def unnest(t: Table, columns: list[Column[Any]], ordered: bool = False) -> str:
             names = ", ".join(c.name for c in columns)
             arrays = ", ".join(param(c, True) for c in columns)
+            picked = ", ".join(
+                f"{c.name}::{c.type.compile(dialect=_PG)}" if isinstance(c.type, ARRAY) else c.name
+                for c in columns
+            )
             if not ordered:
-                return f"INSERT INTO {name(t)} ({names}) SELECT * FROM unnest({arrays})"  # noqa: S608
+                source = f"unnest({arrays}) AS u({names})"
+                return f"INSERT INTO {name(t)} ({names}) SELECT {picked} FROM {source}"  # noqa: S608
             source = f"unnest({arrays}) WITH ORDINALITY AS u({names}, position) ORDER BY position"
-            return f"INSERT INTO {name(t)} ({names}) SELECT {names} FROM {source}"  # noqa: S608
+            return f"INSERT INTO {name(t)} ({names}) SELECT {picked} FROM {source}"  # noqa: S608
 
         # Names come from the table metadata; every value is a parameter.
         columns = ", ".join(c.name for c in self.decision)

@@ -8,21 +8,29 @@ another service's tables. Why not publish access events to one place: a read wou
 logged only when an event is relayed (a second write path that can lag or be lost between
 commit and relay), and the log of a read would live apart from the read's transaction. A
 service that does not answer is named in `unavailable`, never silently left out.
+
+An auditor sees each read's snooping flags (`rules.flags`, judged against the case office's
+records in `repository.remits`) and can scan every person's log for flagged reads
+(`access_review`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.assessment.access import repository
+from hjemflyt.assessment.access.rules import Read, flags
+from hjemflyt.assessment.access.schemas import AccessReview, PersonAccessLog, ReviewedAccessEvent
 from hjemflyt.shared.platform.access import AccessEvent, AccessEventPage, read_access_log
 from hjemflyt.shared.platform.audit import LoggedRead
+from hjemflyt.shared.platform.auth import Scope
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import NotFound, Problem
 from hjemflyt.shared.platform.pagination import decode_cursor, encode_cursor
@@ -30,15 +38,6 @@ from hjemflyt.shared.platform.pagination import decode_cursor, encode_cursor
 SERVICES = ("assessment", "budget", "notifications", "pathway")
 MAX_ID = 2**63 - 1
 TIMEOUT_SECONDS = 5.0
-
-
-class PersonAccessLog(BaseModel):
-    person_id: uuid.UUID
-    items: list[AccessEvent]
-    next_cursor: str | None = Field(description="Pass as `cursor` for older entries; null at the end.")
-    unavailable: list[str] = Field(
-        default_factory=list, description="Services that did not answer: their entries are missing here."
-    )
 
 
 def _position(cursor: str | None) -> tuple[datetime, str, int] | None:
@@ -81,12 +80,19 @@ async def _remote(
     return page
 
 
-async def person_access_log(
+@dataclass
+class Merged:
+    items: list[AccessEvent]
+    next_cursor: str | None
+    unavailable: list[str]
+
+
+async def merged_log(
     ctx: ServiceContext,
     session: AsyncSession,
     log_read: LoggedRead,
     *,
-    person_id: uuid.UUID,
+    person_id: uuid.UUID | None,
     authorization: str,
     service: str | None,
     action: str | None,
@@ -94,7 +100,8 @@ async def person_access_log(
     until: datetime | None,
     limit: int,
     cursor: str | None,
-) -> PersonAccessLog:
+) -> Merged:
+    """One page of every service's log (of one person, or of all), newest first."""
     position = _position(cursor)
     wanted = [service] if service else list(SERVICES)
     headers = {"Authorization": authorization, "Hjemflyt-Purpose": log_read.purpose}
@@ -112,7 +119,9 @@ async def person_access_log(
             before_at, before_id = _before(name, position)
             if name == ctx.name:
                 continue
-            params: dict[str, Any] = {"person_id": str(person_id), "limit": limit}
+            params: dict[str, Any] = {"limit": limit}
+            if person_id is not None:
+                params["person_id"] = str(person_id)
             for key, value in (("action", action), ("since", since), ("until", until)):
                 if value is not None:
                     params[key] = value.isoformat() if isinstance(value, datetime) else value
@@ -147,11 +156,8 @@ async def person_access_log(
     )
     items = merged[:limit]
     more = len(merged) > limit or any(len(p.items) == limit for p in pages.values())
-    if not items and position is None and not unavailable:
-        raise NotFound("No access recorded for that person.")
     last = items[-1] if items and more else None
-    return PersonAccessLog(
-        person_id=person_id,
+    return Merged(
         items=items,
         next_cursor=(
             encode_cursor({"at": last.at.isoformat(), "service": last.service, "id": last.id})
@@ -162,54 +168,99 @@ async def person_access_log(
     )
 
 
-# FHIR R4 AuditEvent, following HL7 Norway's AuditEvent profile for the national trust
-# framework (hl7norway.github.io/AuditEvent, ci-build 0.9.8): the patient as the
-# auditevent-patient-extension, DICOM 110110 "Patient Record" as the type. The person is
-# referred to by hjemflyt's pseudonymous id, never by identity number.
-NO_AUDITEVENT_PROFILE = "http://hl7.no/fhir/StructureDefinition/no-domain-Trustframework-Auditevent"
-NO_PATIENT_EXTENSION = "http://hl7.no/fhir/StructureDefinition/auditevent-patient-extension"
-DICOM = "http://dicom.nema.org/resources/ontology/DCM"
-FHIR_ACTIONS = {"create": "C", "read": "R", "update": "U", "delete": "D", "lookup": "E"}
-HJEMFLYT_RESOURCE_SYSTEM = "urn:hjemflyt:access-log:resource"
-HJEMFLYT_ACTOR_SYSTEM = "urn:hjemflyt:actor"
-FHIR_JSON = "application/fhir+json"
+async def reviewed(
+    session: AsyncSession, items: list[AccessEvent], *, with_flags: bool
+) -> list[ReviewedAccessEvent]:
+    """The entries with their snooping flags (for an auditor), or without (for the person)."""
+    if not with_flags:
+        return [ReviewedAccessEvent.model_validate(e.model_dump()) for e in items]
+    remits = await repository.remits(session, {e.person_id for e in items if e.person_id})
+    out = []
+    for e in items:
+        found = None
+        if e.person_id is not None:
+            read = Read(
+                at=e.at,
+                actor=e.actor,
+                role=e.role,
+                action=e.action,
+                organisation=e.organisation,
+                reader_districts=e.reader_districts,
+            )
+            found = flags(read, remits[e.person_id])
+        out.append(ReviewedAccessEvent.model_validate(e.model_dump() | {"flags": found}))
+    return out
 
 
-def audit_event(entry: AccessEvent, person_id: uuid.UUID) -> dict[str, Any]:
-    agent: dict[str, Any] = {
-        "who": {"identifier": {"system": HJEMFLYT_ACTOR_SYSTEM, "value": entry.actor}},
-        "requestor": True,
-        "role": [{"text": entry.role}],
-    }
-    if entry.organisation:
-        agent["who"]["display"] = f"{entry.actor} ({entry.organisation})"
-    event: dict[str, Any] = {
-        "resourceType": "AuditEvent",
-        "id": f"{entry.service}-{entry.id}",
-        "meta": {"profile": [NO_AUDITEVENT_PROFILE]},
-        "extension": [{"url": NO_PATIENT_EXTENSION, "valueReference": {"reference": f"Patient/{person_id}"}}],
-        "type": {"system": DICOM, "code": "110110", "display": "Patient Record"},
-        "subtype": [{"system": HJEMFLYT_RESOURCE_SYSTEM, "code": entry.resource}],
-        "action": FHIR_ACTIONS.get(entry.action, "E"),
-        "recorded": entry.at.isoformat(),
-        "outcome": "0",
-        "purposeOfEvent": [{"text": entry.purpose}],
-        "agent": [agent],
-        "source": {"observer": {"display": f"hjemflyt-{entry.service}"}},
-    }
-    if entry.resource_id:
-        event["entity"] = [{"what": {"identifier": {"value": entry.resource_id}}, "name": entry.resource}]
-    return event
+async def person_access_log(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    log_read: LoggedRead,
+    *,
+    person_id: uuid.UUID,
+    authorization: str,
+    service: str | None,
+    action: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
+    flagged: bool,
+) -> PersonAccessLog:
+    """`flagged`: only the entries up for review (a page may then hold fewer than `limit`)."""
+    page = await merged_log(
+        ctx,
+        session,
+        log_read,
+        person_id=person_id,
+        authorization=authorization,
+        service=service,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    if not page.items and cursor is None and not page.unavailable:
+        raise NotFound("No access recorded for that person.")
+    items = await reviewed(session, page.items, with_flags=log_read.principal.has(Scope.access_log_read))
+    if flagged:
+        items = [e for e in items if e.flags]
+    return PersonAccessLog(
+        person_id=person_id, items=items, next_cursor=page.next_cursor, unavailable=page.unavailable
+    )
 
 
-def as_fhir_bundle(log: PersonAccessLog, next_url: str | None = None) -> dict[str, Any]:
-    """A searchset Bundle of AuditEvents; `next` is the same request with the page cursor."""
-    bundle: dict[str, Any] = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(log.items),
-        "entry": [{"resource": audit_event(e, log.person_id)} for e in log.items],
-    }
-    if log.next_cursor and next_url:
-        bundle["link"] = [{"relation": "next", "url": next_url}]
-    return bundle
+async def access_review(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    log_read: LoggedRead,
+    *,
+    authorization: str,
+    service: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> AccessReview:
+    """Every person's reads, `limit` log entries per page, the flagged ones answered."""
+    page = await merged_log(
+        ctx,
+        session,
+        log_read,
+        person_id=None,
+        authorization=authorization,
+        service=service,
+        action=None,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+    items = await reviewed(session, page.items, with_flags=True)
+    return AccessReview(
+        items=[e for e in items if e.flags],
+        scanned=len(items),
+        next_cursor=page.next_cursor,
+        unavailable=page.unavailable,
+    )

@@ -1,0 +1,27 @@
+"""the reader's districts on every access-log row, for the snooping review
+
+Revision ID: 0009_access_reader_districts
+Revises: 0008_pathways
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+from hjemflyt.shared.platform.migrations import (
+    add_access_log_reader_districts,
+    drop_access_log_reader_districts,
+)
+
+revision: str = "0009_access_reader_districts"
+down_revision: str | None = "0008_pathways"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    add_access_log_reader_districts(op.get_bind(), "notifications")
+
+
+def downgrade() -> None:
+    drop_access_log_reader_districts(op.get_bind(), "notifications")
