@@ -1,7 +1,7 @@
 """Issue 14's list of inputs that reached a 500 or were accepted although absurd: each is now
-a 4xx problem+json naming the rule, on the services in-process (the gateway forwards them
-unchanged; null bytes and control characters in paths are tested through it in
-test_skeleton.py)."""
+a 4xx problem+json naming the rule, on the services in-process, with the error's location.
+The whole list, the gateway's items included, goes through the gateway and the services as
+processes in test_issue_14_gateway.py."""
 
 from __future__ import annotations
 
