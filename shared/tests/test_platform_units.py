@@ -19,6 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from hjemflyt.shared.contracts.asyncapi import asyncapi_document
 from hjemflyt.shared.contracts.events import (
+    DECISION_AMENDED,
     DECISION_MADE,
     ORDER_CREATED,
     ORDER_ISSUED,
@@ -378,6 +379,15 @@ def test_only_notifications_may_consume_personal_data():
         consumer("pathway", "notifications", DECISION_MADE)
     with pytest.raises(ValueError, match="at least one"):
         consumer("pathway", "assessment")
+
+
+def test_a_second_handler_for_an_event_type_is_an_error_at_start_up():
+    with pytest.raises(ValueError, match=f"two handlers for {DECISION_MADE.name}"):
+        consumer("pathway", "assessment", DECISION_MADE, DECISION_AMENDED, DECISION_MADE)
+    assert consumer("pathway", "assessment", DECISION_MADE, DECISION_AMENDED).handlers.keys() == {
+        DECISION_MADE.name,
+        DECISION_AMENDED.name,
+    }
 
 
 def test_consumer_configuration_is_explicit():

@@ -1,7 +1,8 @@
 """Several modules of pathway consume the same event: one subscription runs them all.
 
-The consumer keeps one handler per event type; `merge` chains the modules' handlers for a
-type, in the order given, inside the message's one unit of work.
+The consumer takes one handler per event type (a second is an error at start-up); `merge`
+chains the modules' handlers for a type, in the order given, inside the message's one unit
+of work.
 """
 
 from __future__ import annotations

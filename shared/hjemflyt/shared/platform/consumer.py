@@ -86,6 +86,10 @@ class Consumer:
     ) -> None:
         if not subscriptions:
             raise ValueError("a consumer needs at least one subscription")
+        # One handler per type: a second one for the same type would silently replace the first.
+        names = [sub.event_type.name for sub in subscriptions]
+        if twice := sorted({name for name in names if names.count(name) > 1}):
+            raise ValueError(f"{consumer} has two handlers for {', '.join(twice)}: chain them in one")
         for sub in subscriptions:
             if sub.event_type.service != producer:
                 raise ValueError(f"{sub.event_type.name} is not produced by {producer}")
