@@ -21,18 +21,18 @@ import psutil  # type: ignore[import-untyped]
 import pytest
 from nats.js.api import StorageType
 
-from hjemflyt.shared.platform import embedded
 from hjemflyt.shared.platform.embedded import (
     RESERVED_PORTS,
     EmbeddedError,
     EmbeddedNats,
     EmbeddedNatsCluster,
     EmbeddedPostgres,
-    _resolve_port,
     free_port,
     nats_server_binary,
     port_is_free,
+    process,
 )
+from hjemflyt.shared.platform.embedded.process import resolve_port
 
 T = TypeVar("T")
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
@@ -79,11 +79,11 @@ def test_recorded_reserved_or_busy_port_is_not_reused(tmp_path: Path) -> None:
     record = tmp_path / "port"
     for reserved in (5432, 4222):
         record.write_text(f"{reserved}\n")
-        assert _resolve_port(None, record, set()) not in RESERVED_PORTS
+        assert resolve_port(None, record, set()) not in RESERVED_PORTS
     free = free_port()
     record.write_text(f"{free}\n")
-    assert _resolve_port(None, record, set()) == free
-    assert _resolve_port(None, record, {free}) != free
+    assert resolve_port(None, record, set()) == free
+    assert resolve_port(None, record, {free}) != free
     with pytest.raises(EmbeddedError, match="reserved"):
         EmbeddedNats(tmp_path / "nats", port=4222).start()
 
@@ -177,7 +177,7 @@ def test_a_port_taken_between_choice_and_bind_is_replaced(tmp_path: Path, monkey
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
     taken = blocker.getsockname()[1]
-    monkeypatch.setattr(embedded, "port_is_free", lambda port, host="127.0.0.1": True)
+    monkeypatch.setattr(process, "port_is_free", lambda port, host="127.0.0.1": True)
     pg = EmbeddedPostgres(tmp_path / "pg")
     server = EmbeddedNats(tmp_path / "nats")
     for data_dir in (pg.data_dir, server.data_dir):
