@@ -512,6 +512,20 @@ async def test_every_route_that_shows_a_person_logs_the_read(stack):
         assert any(e["actor"] == "walk-auditor" and e["resource"] == "access-log" for e in merged["items"])
         ats = [e["at"] for e in merged["items"]]
         assert ats == sorted(ats, reverse=True)
+        # Every service's rows carry the reader's districts and are judged for snooping: the
+        # walk read a person with an open case, in the readers' own districts, by her provider.
+        walk_rows = [e for e in merged["items"] if e["actor"].startswith("walk-")]
+        assert {e["service"] for e in walk_rows} == set(SERVICES)
+        assert all(isinstance(e["flags"], list) for e in merged["items"])
+        assert [e for e in walk_rows if e["flags"]] == []
+        officer_rows = [e for e in walk_rows if e["actor"] == "walk-officer"]
+        assert {tuple(e["reader_districts"]) for e in officer_rows} == {("frogner",)}
+        r = await auditor.get("/assessment/v1/access-log/review", params={"limit": 500})
+        assert r.status_code == 200, r.text
+        review = r.json()
+        assert review["unavailable"] == []
+        assert review["scanned"] >= len(walk_rows)
+        assert not [e for e in review["items"] if e["actor"].startswith("walk-")]
         r = await auditor.get(
             f"/assessment/v1/persons/{person_id}/access-log", params={"service": "pathway", "limit": 3}
         )
@@ -547,6 +561,7 @@ async def test_every_route_that_shows_a_person_logs_the_read(stack):
             assert mine["unavailable"] == []
             assert {e["service"] for e in mine["items"]} == set(SERVICES)
             assert {"walk-officer", "walk-provider", "walk-manager"} <= {e["actor"] for e in mine["items"]}
+            assert {e["flags"] for e in mine["items"]} == {None}  # an unreviewed flag is not a finding
             other = await citizen.get(f"/assessment/v1/persons/{seeded['decision_id']}/access-log")
             assert other.status_code == 404
     finally:
