@@ -6,34 +6,21 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.admissions.models import Admission
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
 def readable(principal: Principal) -> Select[Admission]:
-    stmt = select(Admission)
-    if not principal.all_districts:
-        stmt = stmt.where(Admission.district.in_(principal.districts))
-    return stmt
+    return scoped(select(Admission), principal, district=Admission.district)
 
 
-class AdmissionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AdmissionRepository(Repository):
     async def add(self, admission: Admission) -> Admission | None:
         """Insert; None if the person already has an open admission (the partial unique
         index decides, so two concurrent admissions cannot both succeed)."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(admission)
-                await self.session.flush()
-        except IntegrityError:
-            return None
-        return admission
+        return await self.insert_once(admission)
 
     async def get(self, principal: Principal, admission_id: uuid.UUID) -> Admission | None:
         stmt = readable(principal).where(Admission.id == admission_id).with_for_update()

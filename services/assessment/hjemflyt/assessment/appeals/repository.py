@@ -8,38 +8,31 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Select, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.appeals.models import Appeal
 from hjemflyt.assessment.appeals.rules import AppealStatus
 from hjemflyt.assessment.decisions.models import Decision
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
 def readable(principal: Principal) -> Select[Appeal]:
     stmt = select(Appeal)
-    if not principal.all_districts:
-        stmt = stmt.join(Decision, Decision.id == Appeal.decision_id).where(
-            Decision.district.in_(principal.districts)
-        )
-    return stmt
+    if principal.all_districts:
+        return stmt
+    # An appeal follows its decision's district.
+    return scoped(
+        stmt.join(Decision, Decision.id == Appeal.decision_id), principal, district=Decision.district
+    )
 
 
 def readable_decisions(principal: Principal) -> Select[Decision]:
-    stmt = select(Decision)
-    if not principal.all_districts:
-        stmt = stmt.where(Decision.district.in_(principal.districts))
-    return stmt
+    return scoped(select(Decision), principal, district=Decision.district)
 
 
-class AppealRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AppealRepository(Repository):
     async def add(self, appeal: Appeal) -> Appeal:
-        self.session.add(appeal)
-        await self.session.flush()
-        return appeal
+        return await self.insert(appeal)
 
     async def get(
         self, principal: Principal, appeal_id: uuid.UUID, *, for_update: bool = False

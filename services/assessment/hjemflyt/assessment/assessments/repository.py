@@ -8,7 +8,6 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from hjemflyt.assessment.assessments.models import Assessment
@@ -16,6 +15,7 @@ from hjemflyt.assessment.persons.models import Person
 from hjemflyt.assessment.persons.repository import readable as readable_persons
 from hjemflyt.assessment.referrals.models import Application
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 APPLICATION_RECEIVED = "received"
 APPLICATION_ASSESSING = "assessing"
@@ -23,17 +23,13 @@ APPLICATION_ASSESSING = "assessing"
 
 def readable(principal: Principal) -> Select[Assessment]:
     stmt = select(Assessment).options(selectinload(Assessment.goals))
-    if not principal.all_districts:
-        stmt = stmt.join(Person, Person.id == Assessment.person_id).where(
-            Person.district.in_(principal.districts)
-        )
-    return stmt
+    if principal.all_districts:
+        return stmt
+    # An assessment follows the person's district (it has none of its own to move).
+    return scoped(stmt.join(Person, Person.id == Assessment.person_id), principal, district=Person.district)
 
 
-class AssessmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AssessmentRepository(Repository):
     async def person(self, principal: Principal, person_id: uuid.UUID) -> Person | None:
         return await self.session.scalar(readable_persons(principal).where(Person.id == person_id))
 
@@ -41,9 +37,7 @@ class AssessmentRepository:
         """The application if the principal may see it, locked until the transaction ends so
         it cannot be withdrawn or decided while an assessment is attached to it."""
         stmt = select(Application).where(Application.id == application_id).with_for_update()
-        if not principal.all_districts:
-            stmt = stmt.where(Application.district.in_(principal.districts))
-        return await self.session.scalar(stmt)
+        return await self.session.scalar(scoped(stmt, principal, district=Application.district))
 
     async def start_assessing(self, application_id: uuid.UUID) -> None:
         """A received application is now being assessed; any later status stays as it is."""
@@ -54,9 +48,7 @@ class AssessmentRepository:
         )
 
     async def add(self, assessment: Assessment) -> Assessment:
-        self.session.add(assessment)
-        await self.session.flush()
-        return assessment
+        return await self.insert(assessment)
 
     async def get(
         self, principal: Principal, assessment_id: uuid.UUID, *, for_update: bool = False

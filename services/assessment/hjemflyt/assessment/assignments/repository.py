@@ -7,28 +7,21 @@ from collections.abc import Collection, Sequence
 from datetime import date
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.assignments.models import Assignment
 from hjemflyt.assessment.assignments.rules import Status
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
 def readable(principal: Principal) -> Select[Assignment]:
-    stmt = select(Assignment)
-    if not principal.all_districts:
-        stmt = stmt.where(Assignment.district.in_(principal.districts))
-    return stmt
+    # Not by provider: a provider reads its assignments as orders, in notifications.
+    return scoped(select(Assignment), principal, district=Assignment.district)
 
 
-class AssignmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AssignmentRepository(Repository):
     async def add(self, assignment: Assignment) -> Assignment:
-        self.session.add(assignment)
-        await self.session.flush()
-        return assignment
+        return await self.insert(assignment)
 
     async def get(
         self, principal: Principal, assignment_id: uuid.UUID, *, for_update: bool = False

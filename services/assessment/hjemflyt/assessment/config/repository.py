@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.config.models import (
     CaseOffice,
@@ -17,12 +16,10 @@ from hjemflyt.assessment.config.models import (
     ServiceType,
 )
 from hjemflyt.assessment.db import Base
+from hjemflyt.shared.platform.repository import Repository
 
 
-class ConfigRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ConfigRepository(Repository):
     async def upsert(self, model: type[Base], key: str, values: dict[str, Any]) -> None:
         stmt = insert(model).values(**values)
         await self.session.execute(

@@ -11,7 +11,6 @@ from typing import Any, cast
 from sqlalchemy import Column, Select, Table, bindparam, exists, select, tuple_
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.postgresql.base import PGDialect
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from hjemflyt.assessment.assignments.models import Assignment
@@ -30,19 +29,15 @@ from hjemflyt.assessment.districts.models import District
 from hjemflyt.assessment.persons import repository as persons
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
 def readable(principal: Principal) -> Select[Decision]:
     stmt = select(Decision).options(selectinload(Decision.services).selectinload(DecisionService.measures))
-    if not principal.all_districts:
-        stmt = stmt.where(Decision.district.in_(principal.districts))
-    return stmt
+    return scoped(stmt, principal, district=Decision.district)
 
 
-class DecisionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DecisionRepository(Repository):
     async def person_with_district(
         self, principal: Principal, person_id: uuid.UUID
     ) -> tuple[Person, District | None, uuid.UUID | None, bool] | None:
@@ -93,9 +88,7 @@ class DecisionRepository:
             self.session.info["outbox_notified"] = True
 
     async def add(self, decision: Decision) -> Decision:
-        self.session.add(decision)
-        await self.session.flush()
-        return decision
+        return await self.insert(decision)
 
     async def get(
         self, principal: Principal, decision_id: uuid.UUID, *, for_update: bool = False

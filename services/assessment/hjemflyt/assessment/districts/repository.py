@@ -4,15 +4,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.districts.models import District
+from hjemflyt.shared.platform.repository import Repository
 
 
-class DistrictRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DistrictRepository(Repository):
     async def get(self, code: str) -> District | None:
         return await self.session.get(District, code)
 

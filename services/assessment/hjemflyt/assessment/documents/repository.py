@@ -7,31 +7,26 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.documents.models import PersonDocument
 from hjemflyt.assessment.documents.rules import Status
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
 def readable(principal: Principal) -> Select[PersonDocument]:
     stmt = select(PersonDocument)
-    if not principal.all_districts:
-        stmt = stmt.join(Person, Person.id == PersonDocument.person_id).where(
-            Person.district.in_(principal.districts)
-        )
-    return stmt
+    if principal.all_districts:
+        return stmt
+    return scoped(
+        stmt.join(Person, Person.id == PersonDocument.person_id), principal, district=Person.district
+    )
 
 
-class DocumentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DocumentRepository(Repository):
     async def add(self, document: PersonDocument) -> PersonDocument:
-        self.session.add(document)
-        await self.session.flush()
-        return document
+        return await self.insert(document)
 
     async def person_by_identity_index(self, index: str) -> Person | None:
         """The patient a message names (the inbox acts for the whole municipality)."""

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.appeals.models import Appeal
 from hjemflyt.assessment.appeals.rules import AppealStatus, answered
@@ -24,6 +23,7 @@ from hjemflyt.assessment.iplos import rules
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.assessment.referrals.models import Application
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository
 
 
 def _scope(principal: Principal) -> ColumnElement[bool]:
@@ -41,10 +41,7 @@ def _in_force(first: date, last: date) -> ColumnElement[bool]:
     )
 
 
-class IplosRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class IplosRepository(Repository):
     async def facts(
         self, principal: Principal, year: int, decrypt: Callable[[bytes], str]
     ) -> tuple[

@@ -7,28 +7,23 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, select, update
 
 from hjemflyt.assessment.messaging.models import PloMessage, PloTask
 from hjemflyt.assessment.messaging.rules import Direction, State, TaskKind
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
 def _scoped_messages(principal: Principal) -> Select[PloMessage]:
     stmt = select(PloMessage)
-    if not principal.all_districts:
-        stmt = stmt.join(Person, Person.id == PloMessage.person_id).where(
-            Person.district.in_(principal.districts)
-        )
-    return stmt
+    if principal.all_districts:
+        return stmt
+    return scoped(stmt.join(Person, Person.id == PloMessage.person_id), principal, district=Person.district)
 
 
-class MessageRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class MessageRepository(Repository):
     async def messages(
         self,
         principal: Principal,
@@ -52,9 +47,7 @@ class MessageRepository:
         return (await self.session.scalars(stmt)).all()
 
     async def tasks(self, principal: Principal, *, open_only: bool, limit: int) -> Sequence[PloTask]:
-        stmt = select(PloTask)
-        if not principal.all_districts:
-            stmt = stmt.where(or_(PloTask.district.in_(principal.districts)))
+        stmt = scoped(select(PloTask), principal, district=PloTask.district)
         if open_only:
             stmt = stmt.where(PloTask.resolved_at.is_(None))
         stmt = stmt.order_by(PloTask.created_at, PloTask.id).limit(limit)
@@ -62,9 +55,7 @@ class MessageRepository:
 
     async def task(self, principal: Principal, task_id: uuid.UUID) -> PloTask | None:
         stmt = select(PloTask).where(PloTask.id == task_id).with_for_update()
-        if not principal.all_districts:
-            stmt = stmt.where(PloTask.district.in_(principal.districts))
-        return await self.session.scalar(stmt)
+        return await self.session.scalar(scoped(stmt, principal, district=PloTask.district))
 
     async def open_task(self, kind: TaskKind, decision_id: uuid.UUID) -> bool:
         stmt = select(PloTask.id).where(

@@ -8,33 +8,20 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, select, tuple_
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
 def readable(principal: Principal) -> Select[Person]:
-    stmt = select(Person)
-    if not principal.all_districts:
-        stmt = stmt.where(Person.district.in_(principal.districts))
-    return stmt
+    return scoped(select(Person), principal, district=Person.district)
 
 
-class PersonRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PersonRepository(Repository):
     async def add(self, person: Person) -> Person | None:
         """Insert the person; None if the identity number was registered meanwhile."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(person)
-                await self.session.flush()
-        except IntegrityError:
-            return None
-        return person
+        return await self.insert_once(person)
 
     async def get(self, principal: Principal, person_id: uuid.UUID) -> Person | None:
         return await self.session.scalar(readable(principal).where(Person.id == person_id))

@@ -4,15 +4,12 @@ from collections.abc import Sequence
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.providers.models import ApprovedProvider
+from hjemflyt.shared.platform.repository import Repository
 
 
-class ProviderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ProviderRepository(Repository):
     async def get_many(self, orgs: set[str]) -> dict[str, ApprovedProvider]:
         rows = await self.session.scalars(_BY_ORG, {"orgs": list(orgs)})
         return {p.provider_org: p for p in rows}

@@ -8,50 +8,32 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import Select, or_, select, tuple_
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.assessment.referrals.models import Application, Referral
 from hjemflyt.assessment.referrals.rules import OPEN_APPLICATION_STATUSES
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
 def readable_referrals(principal: Principal) -> Select[Referral]:
-    stmt = select(Referral)
-    if not principal.all_districts:
-        stmt = stmt.where(Referral.district.in_(principal.districts))
-    return stmt
+    return scoped(select(Referral), principal, district=Referral.district)
 
 
 def readable_applications(principal: Principal) -> Select[Application]:
-    stmt = select(Application)
-    if not principal.all_districts:
-        stmt = stmt.where(Application.district.in_(principal.districts))
-    return stmt
+    return scoped(select(Application), principal, district=Application.district)
 
 
-class ReferralRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ReferralRepository(Repository):
     # --- referrals ---------------------------------------------------------------------
 
     async def add_referral(self, referral: Referral) -> Referral:
-        self.session.add(referral)
-        await self.session.flush()
-        return referral
+        return await self.insert(referral)
 
     async def add_plo_referral(self, referral: Referral) -> Referral | None:
         """Insert a referral from a PLO message; None if that message id is already stored
         (a concurrent delivery of the same message won)."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(referral)
-                await self.session.flush()
-        except IntegrityError:
-            return None
-        return referral
+        return await self.insert_once(referral)
 
     async def get_referral(
         self, principal: Principal, referral_id: uuid.UUID, *, for_update: bool = False
@@ -79,9 +61,7 @@ class ReferralRepository:
     # --- applications ------------------------------------------------------------------
 
     async def add_application(self, application: Application) -> Application:
-        self.session.add(application)
-        await self.session.flush()
-        return application
+        return await self.insert(application)
 
     async def get_application(
         self, principal: Principal, application_id: uuid.UUID, *, for_update: bool = False

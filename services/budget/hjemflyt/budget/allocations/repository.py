@@ -21,15 +21,13 @@ from hjemflyt.budget.allocations.models import (
     Redistribution,
 )
 from hjemflyt.budget.hours.models import ProviderUnit
+from hjemflyt.shared.platform.repository import Repository
 
 ZERO = Decimal(0)
 _LOCK = zlib.crc32(b"hjemflyt.budget.allocation") - 2**31
 
 
-class AllocationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AllocationRepository(Repository):
     # --- inputs --------------------------------------------------------------------------
 
     async def units(self) -> dict[str, tuple[str, dict[str, int]]]:

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.delivered.models import DeliveryFlag, DeliverySweep
 from hjemflyt.budget.delivered.rules import Measure, Scope
 from hjemflyt.budget.deliveries.models import DeliveredVisit
 from hjemflyt.budget.hours.models import DecidedHours, EndedHours
+from hjemflyt.shared.platform.repository import Repository
 
 
 @dataclass
@@ -38,10 +38,7 @@ def _measures(raw: list[dict[str, Any]] | None) -> tuple[Measure, ...]:
 Key = tuple[uuid.UUID, str]  # (person_id, provider_org)
 
 
-class DeliveredRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DeliveredRepository(Repository):
     def _decided(
         self,
         table: type[DecidedHours] | type[EndedHours],

@@ -30,6 +30,7 @@ from hjemflyt.budget.deliveries.rules import (
 from hjemflyt.budget.settlements.models import Settlement
 from hjemflyt.shared.contracts.reports import ReportedVisit
 from hjemflyt.shared.platform.clock import OSLO
+from hjemflyt.shared.platform.repository import Repository
 
 ISSUED = "issued"
 # First key of the two-key advisory lock taken per provider: recording its visits and
@@ -159,10 +160,7 @@ def _row(provider_org: str, v: ReportedVisit, f: VisitFacts, reported_at: dateti
     }
 
 
-class DeliveryRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DeliveryRepository(Repository):
     async def record_visits(
         self, provider_org: str, visits: Sequence[tuple[ReportedVisit, VisitFacts]], reported_at: datetime
     ) -> None:

@@ -8,17 +8,14 @@ from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.financing.models import RuleSet
+from hjemflyt.shared.platform.repository import Repository
 
 _LOCK = zlib.crc32(b"hjemflyt.budget.rule_set") - 2**31
 
 
-class RuleSetRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class RuleSetRepository(Repository):
     async def next_version(self, key: str) -> int:
         # Serialise new versions of one key (two managers saving at once get 1 and 2).
         await self.session.execute(
@@ -28,9 +25,7 @@ class RuleSetRepository:
         return (latest or 0) + 1
 
     async def add(self, rule_set: RuleSet) -> RuleSet:
-        self.session.add(rule_set)
-        await self.session.flush()
-        return rule_set
+        return await self.insert(rule_set)
 
     async def get(self, rule_set_id: uuid.UUID, *, for_update: bool = False) -> RuleSet | None:
         stmt = select(RuleSet).where(RuleSet.id == rule_set_id)

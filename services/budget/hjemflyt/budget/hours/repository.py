@@ -9,13 +9,13 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.db import SCHEMA
 from hjemflyt.budget.delivered.rules import times_in_period
 from hjemflyt.budget.hours.models import DecidedHours, DecisionState, EndedHours, ProviderChoice, ProviderUnit
 from hjemflyt.budget.hours.rules import CountedService, PersonAtUnit, same_service, unpack_hours
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository
 
 ACTIVE, ENDED = "active", "ended"
 # Hours per code packed as "code<US>hours<RS>code<US>hours" (ASCII unit/record separators).
@@ -32,10 +32,7 @@ order by provider_org, person_id
 _LOCK_SPACE = zlib.crc32(b"hjemflyt.budget.decision") - 2**31
 
 
-class HoursRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class HoursRepository(Repository):
     async def _lock(self, decision_id: uuid.UUID) -> None:
         """Serialise this transaction's changes to one decision with other consumers' (replicas)."""
         key = int.from_bytes(decision_id.bytes[:4], "big", signed=True)

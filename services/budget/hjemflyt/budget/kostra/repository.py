@@ -6,16 +6,13 @@ import uuid
 from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.hours.models import DecidedHours
 from hjemflyt.budget.kostra.models import Inhabitants, KostraFunction
+from hjemflyt.shared.platform.repository import Repository
 
 
-class KostraRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class KostraRepository(Repository):
     async def functions(self) -> dict[str, str]:
         rows = await self.session.execute(select(KostraFunction.service_code, KostraFunction.function))
         return {code: function for code, function in rows}

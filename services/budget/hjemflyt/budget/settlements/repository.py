@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Select, delete, false, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.deliveries.models import DeliveredVisit, VisitCorrection
 from hjemflyt.budget.hours.models import ProviderUnit
@@ -32,6 +31,7 @@ from hjemflyt.budget.settlements.rules import (
     Visit,
 )
 from hjemflyt.shared.platform.auth import Principal, Role
+from hjemflyt.shared.platform.repository import Repository
 
 ISSUED, DRAFT = "issued", "draft"
 OPEN, ACCEPTED = "open", "accepted"
@@ -69,10 +69,7 @@ def _visit(row: DeliveredVisit | VisitCorrection) -> Visit:
     )
 
 
-class SettlementRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SettlementRepository(Repository):
     async def unit(self, provider_org: str) -> ProviderUnit | None:
         return await self.session.get(ProviderUnit, provider_org)
 

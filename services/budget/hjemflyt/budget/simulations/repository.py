@@ -4,16 +4,13 @@ and pictures read beside the population (`HoursRepository.population`)."""
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.hours.models import DecidedHours, ProviderUnit
 from hjemflyt.budget.simulations.rules import prices_by_code
+from hjemflyt.shared.platform.repository import Repository
 
 
-class PopulationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PopulationRepository(Repository):
     async def unit_names(self) -> dict[str, str]:
         rows = await self.session.execute(select(ProviderUnit.provider_org, ProviderUnit.name))
         return {org: name for org, name in rows}

@@ -11,7 +11,6 @@ from datetime import datetime
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.adjustments.models import Adjustment
 from hjemflyt.notifications.adjustments.rules import Status
@@ -19,12 +18,10 @@ from hjemflyt.notifications.orders.models import Order
 from hjemflyt.notifications.orders.repository import readable
 from hjemflyt.notifications.reports.scoping import visible
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository
 
 
-class AdjustmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AdjustmentRepository(Repository):
     async def order_for_update(self, principal: Principal, order_id: uuid.UUID) -> Order | None:
         """The order, locked: adjustments of one order are judged one at a time, so two at
         once cannot each stay inside the frame and together leave it."""

@@ -7,18 +7,15 @@ from collections.abc import Sequence
 from datetime import date, datetime
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.clarifications.models import Clarification
 from hjemflyt.notifications.reports.scoping import visible
 from hjemflyt.notifications.tasks.models import Task
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository
 
 
-class ClarificationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ClarificationRepository(Repository):
     async def add(self, row: Clarification) -> None:
         self.session.add(row)
         await self.session.flush()

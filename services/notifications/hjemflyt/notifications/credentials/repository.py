@@ -5,19 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.credentials.models import ProviderCredential
+from hjemflyt.shared.platform.repository import Repository
 
 
-class CredentialRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class CredentialRepository(Repository):
     async def add(self, credential: ProviderCredential) -> ProviderCredential:
-        self.session.add(credential)
-        await self.session.flush()
-        return credential
+        return await self.insert(credential)
 
     async def get(self, client_id: str) -> ProviderCredential | None:
         return await self.session.get(ProviderCredential, client_id)

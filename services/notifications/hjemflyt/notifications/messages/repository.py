@@ -11,11 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Select, false, func, select, text, tuple_, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.messages.models import Message
 from hjemflyt.notifications.messages.rules import AckStatus, DeliveryState
 from hjemflyt.shared.platform.auth import Principal, Role
+from hjemflyt.shared.platform.repository import Repository
 
 # The ordering key of the provider's whole inbox (positions), and of messages that concern
 # no person (routine publications).
@@ -77,10 +77,7 @@ def readable(principal: Principal) -> Select[Message]:
     return select(Message).where(Message.district.in_(sorted(principal.districts)))
 
 
-class MessageRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class MessageRepository(Repository):
     async def next_number(self, provider_org: str, ordering_key: str) -> int:
         return int(
             (
@@ -91,9 +88,7 @@ class MessageRepository:
         )
 
     async def add(self, message: Message) -> Message:
-        self.session.add(message)
-        await self.session.flush()
-        return message
+        return await self.insert(message)
 
     async def wake_delivery(self) -> None:
         """Wake the delivery worker at commit (once per transaction)."""

@@ -7,17 +7,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.needs.models import ChangeOfNeed
 from hjemflyt.notifications.reports.scoping import visible
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository
 
 
-class ChangeOfNeedRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ChangeOfNeedRepository(Repository):
     async def add(self, row: ChangeOfNeed) -> None:
         self.session.add(row)
         await self.session.flush()

@@ -7,29 +7,20 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, false, select, tuple_
+from sqlalchemy import Select, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.orders.models import Order
 from hjemflyt.notifications.orders.rules import RUNNING, OrderStatus
-from hjemflyt.shared.platform.auth import Principal, Role
+from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
 def readable(principal: Principal) -> Select[Order]:
-    if principal.role == Role.provider:
-        if not principal.provider_org:
-            return select(Order).where(false())
-        return select(Order).where(Order.provider_org == principal.provider_org)
-    if principal.all_districts:
-        return select(Order)
-    return select(Order).where(Order.district.in_(sorted(principal.districts)))
+    return scoped(select(Order), principal, district=Order.district, provider=Order.provider_org)
 
 
-class OrderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class OrderRepository(Repository):
     async def add_once(self, values: dict[str, object]) -> Order | None:
         """Insert the order unless the decision already has one for this provider."""
         stmt = insert(Order).values(**values).on_conflict_do_nothing().returning(Order)

@@ -7,15 +7,12 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.pathways.models import PersonPathway
+from hjemflyt.shared.platform.repository import Repository
 
 
-class PathwayRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PathwayRepository(Repository):
     async def opened(
         self,
         *,

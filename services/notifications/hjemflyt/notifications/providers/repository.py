@@ -4,16 +4,13 @@ from collections.abc import Sequence
 
 from sqlalchemy import false, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.providers.models import Provider
 from hjemflyt.shared.platform.auth import Principal, Role, Scope
+from hjemflyt.shared.platform.repository import Repository
 
 
-class ProviderRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ProviderRepository(Repository):
     async def get(self, provider_org: str, *, for_update: bool = False) -> Provider | None:
         return await self.session.get(Provider, provider_org, with_for_update=for_update)
 

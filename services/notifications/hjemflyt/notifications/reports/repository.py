@@ -10,17 +10,14 @@ from typing import Any
 
 from sqlalchemy import select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.reports.models import Deviation, MastersDailyLifeReport, StartConfirmation
 from hjemflyt.notifications.reports.scoping import visible
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository
 
 
-class ReportRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ReportRepository(Repository):
     # start confirmations
     async def start(
         self, principal: Principal, order_id: uuid.UUID, version: int | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, false
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.shared.platform.audit import Action
@@ -14,19 +14,14 @@ from hjemflyt.shared.platform.auth import Principal, Role
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Forbidden
 from hjemflyt.shared.platform.pagination import encode_position
+from hjemflyt.shared.platform.repository import scoped
 
 S = TypeVar("S", bound=Select[Any])
 
 
 def visible(stmt: S, model: Any, principal: Principal) -> S:
     """`model` has `provider_org` and `district` columns."""
-    if principal.role == Role.provider:
-        if not principal.provider_org:
-            return stmt.where(false())
-        return stmt.where(model.provider_org == principal.provider_org)
-    if principal.all_districts:
-        return stmt
-    return stmt.where(model.district.in_(principal.districts))
+    return scoped(stmt, principal, district=model.district, provider=model.provider_org)
 
 
 def purpose(principal: Principal) -> str:

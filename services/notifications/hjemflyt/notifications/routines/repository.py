@@ -8,16 +8,13 @@ from datetime import datetime
 
 from sqlalchemy import BindParameter, Select, and_, bindparam, exists, func, select, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from hjemflyt.notifications.routines.models import Routine, RoutineComment, RoutineDelivery, RoutineVersion
+from hjemflyt.shared.platform.repository import Repository
 
 
-class RoutineRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class RoutineRepository(Repository):
     # --- routines and versions ---------------------------------------------------------
 
     async def add_routine(self, values: dict[str, object]) -> Routine | None:
@@ -40,9 +37,7 @@ class RoutineRepository:
         return (await self.session.scalars(stmt)).all()
 
     async def add_version(self, version: RoutineVersion) -> RoutineVersion:
-        self.session.add(version)
-        await self.session.flush()
-        return version
+        return await self.insert(version)
 
     async def next_number(self, routine_id: uuid.UUID) -> int:
         last = await self.session.scalar(
@@ -116,9 +111,7 @@ class RoutineRepository:
     # --- comments ------------------------------------------------------------------------
 
     async def add_comment(self, comment: RoutineComment) -> RoutineComment:
-        self.session.add(comment)
-        await self.session.flush()
-        return comment
+        return await self.insert(comment)
 
     async def comments(self, version_id: uuid.UUID, provider_org: str | None) -> Sequence[RoutineComment]:
         stmt = (
@@ -133,9 +126,7 @@ class RoutineRepository:
     # --- deliveries and acknowledgements ----------------------------------------------
 
     async def add_delivery(self, delivery: RoutineDelivery) -> RoutineDelivery:
-        self.session.add(delivery)
-        await self.session.flush()
-        return delivery
+        return await self.insert(delivery)
 
     async def deliveries(
         self, routine_id: uuid.UUID, provider_org: str | None = None

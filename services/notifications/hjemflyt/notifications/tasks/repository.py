@@ -9,10 +9,10 @@ from datetime import datetime
 
 from sqlalchemy import Select, false, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.tasks.models import Task
 from hjemflyt.shared.platform.auth import Principal, Role
+from hjemflyt.shared.platform.repository import Repository
 
 
 def readable(principal: Principal) -> Select[Task]:
@@ -24,10 +24,7 @@ def readable(principal: Principal) -> Select[Task]:
     return stmt
 
 
-class TaskRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class TaskRepository(Repository):
     async def add_once(self, values: dict[str, object]) -> Task | None:
         """Insert unless a task of this kind for this reference exists; None if it did."""
         stmt = (

@@ -8,17 +8,14 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.reports.scoping import visible
 from hjemflyt.notifications.urgent.models import UrgentRequest, UrgentRequestTrail
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository
 
 
-class UrgentRequestRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class UrgentRequestRepository(Repository):
     async def add(self, row: UrgentRequest | UrgentRequestTrail) -> None:
         self.session.add(row)
         await self.session.flush()

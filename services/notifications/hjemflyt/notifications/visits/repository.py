@@ -9,11 +9,11 @@ from typing import Any
 
 from sqlalchemy import ARRAY, Table, Text, any_, bindparam, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.reports.scoping import visible
 from hjemflyt.notifications.visits.models import Visit, VisitBatch
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository
 
 COPY_COLUMNS = [
     "provider_org",
@@ -34,10 +34,7 @@ COPY_COLUMNS = [
 ]
 
 
-class VisitRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class VisitRepository(Repository):
     async def batch(self, provider_org: str, batch_id: str) -> VisitBatch | None:
         return await self.session.scalar(
             select(VisitBatch).where(VisitBatch.provider_org == provider_org, VisitBatch.batch_id == batch_id)

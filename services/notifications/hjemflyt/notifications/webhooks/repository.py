@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.notifications.webhooks.models import WebhookEndpoint
+from hjemflyt.shared.platform.repository import Repository
 
 
 async def provider_has_webhook(session: AsyncSession, provider_org: str) -> bool:
@@ -16,10 +17,7 @@ async def provider_has_webhook(session: AsyncSession, provider_org: str) -> bool
     return bool(await session.scalar(stmt))
 
 
-class WebhookRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class WebhookRepository(Repository):
     async def get(self, provider_org: str, *, for_update: bool = False) -> WebhookEndpoint | None:
         stmt = select(WebhookEndpoint).where(WebhookEndpoint.provider_org == provider_org)
         if for_update:

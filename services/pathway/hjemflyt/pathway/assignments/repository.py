@@ -6,18 +6,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.pathway.assignments.models import PersonAssignment
+from hjemflyt.shared.platform.repository import Repository
 
 ISSUED = "issued"
 ENDED = "ended"
 
 
-class AssignmentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AssignmentRepository(Repository):
     async def record_issued(self, values: dict[str, Any]) -> None:
         """Store an issued assignment; one that ended already (events out of order) stays ended."""
         stmt = insert(PersonAssignment).values(status=ISSUED, **values)

@@ -6,18 +6,15 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.pathway.decisions.models import PersonDecision
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 ENDED = "ended"
 
 
-class DecisionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class DecisionRepository(Repository):
     async def record_version(self, values: dict[str, Any]) -> bool:
         """Store a made or amended version unless a newer one is stored or the decision ended.
 
@@ -55,7 +52,7 @@ class DecisionRepository:
     async def for_person(self, principal: Principal, person_id: uuid.UUID) -> Sequence[PersonDecision]:
         """The person's decisions in districts the principal may see."""
         stmt = select(PersonDecision).where(PersonDecision.person_id == person_id)
-        if not principal.all_districts:
-            stmt = stmt.where(PersonDecision.district.in_(sorted(principal.districts)))
-        stmt = stmt.order_by(PersonDecision.start_date.nulls_last(), PersonDecision.decision_id)
+        stmt = scoped(stmt, principal, district=PersonDecision.district).order_by(
+            PersonDecision.start_date.nulls_last(), PersonDecision.decision_id
+        )
         return (await self.session.scalars(stmt)).all()

@@ -15,7 +15,6 @@ from typing import Any
 
 from sqlalchemy import ARRAY, Date, Text, bindparam, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import TextClause
 
 from hjemflyt.pathway.db import SCHEMA
@@ -24,6 +23,7 @@ from hjemflyt.pathway.pathways.models import Pathway
 from hjemflyt.pathway.pathways.rules import Outcome
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.errors import NotFound
+from hjemflyt.shared.platform.repository import Repository
 
 HOME_NURSING = "15"  # IPLOS service code: health services at home
 
@@ -65,11 +65,8 @@ _RECORD_VISITS = text(
 )
 
 
-class FactRepository:
+class FactRepository(Repository):
     """Writes of the facts, each idempotent and safe against events out of order."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
 
     async def record_visits(self, provider_org: str, visits: Sequence[Visit], reported_at: datetime) -> None:
         # One statement per chunk (up to 1,000 visits) from arrays: the cost of a COPY
@@ -295,10 +292,7 @@ PATHWAY_FLOW = _sql(
 )
 
 
-class IndicatorRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class IndicatorRepository(Repository):
     @staticmethod
     def params(
         firsts: Sequence[date],
@@ -321,10 +315,7 @@ class IndicatorRepository:
         return [dict(r._mapping) for r in await self.session.execute(stmt, used)]
 
 
-class QualityBoardRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class QualityBoardRepository(Repository):
     async def record(self, values: dict[str, Any]) -> None:
         stmt = insert(QualityBoardWeek).values(**values)
         stmt = stmt.on_conflict_do_update(

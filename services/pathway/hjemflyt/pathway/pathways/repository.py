@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.pathway.assignments.repository import AssignmentRepository
 from hjemflyt.pathway.decisions.models import PersonDecision
@@ -34,12 +33,10 @@ from hjemflyt.pathway.pathways.models import (
 )
 from hjemflyt.pathway.pathways.rules import Status
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
-class PathwayRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class PathwayRepository(Repository):
     # --- templates ---------------------------------------------------------------
 
     async def templates(self) -> Sequence[PathwayTemplate]:
@@ -67,9 +64,7 @@ class PathwayRepository:
 
     async def add_template(self, values: dict[str, Any]) -> PathwayTemplate:
         row = PathwayTemplate(**values)
-        self.session.add(row)
-        await self.session.flush()
-        return row
+        return await self.insert(row)
 
     # --- referrals ----------------------------------------------------------------
 
@@ -155,9 +150,7 @@ class PathwayRepository:
         after: tuple[datetime, uuid.UUID] | None = None,
         limit: int = 100,
     ) -> Sequence[Pathway]:
-        stmt = select(Pathway)
-        if not principal.all_districts:
-            stmt = stmt.where(Pathway.district.in_(sorted(principal.districts)))
+        stmt = scoped(select(Pathway), principal, district=Pathway.district)
         if district is not None:
             stmt = stmt.where(Pathway.district == district)
         if status is not None:
@@ -263,9 +256,7 @@ class PathwayRepository:
 
     async def add_correction(self, values: dict[str, Any]) -> PathwayCorrection:
         row = PathwayCorrection(**values)
-        self.session.add(row)
-        await self.session.flush()
-        return row
+        return await self.insert(row)
 
     async def corrections(self, pathway_id: uuid.UUID) -> Sequence[PathwayCorrection]:
         return (
@@ -304,9 +295,7 @@ class PathwayRepository:
         pathway_id: uuid.UUID | None = None,
         limit: int = 200,
     ) -> Sequence[PathwayTask]:
-        stmt = select(PathwayTask)
-        if not principal.all_districts:
-            stmt = stmt.where(PathwayTask.district.in_(sorted(principal.districts)))
+        stmt = scoped(select(PathwayTask), principal, district=PathwayTask.district)
         if district is not None:
             stmt = stmt.where(PathwayTask.district == district)
         if open_only:

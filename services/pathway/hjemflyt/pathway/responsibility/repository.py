@@ -7,18 +7,15 @@ from typing import Any
 
 from sqlalchemy import Row, func, or_, select, tuple_
 from sqlalchemy.dialects.postgresql import distinct_on, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.pathway.decisions.models import PersonDecision
 from hjemflyt.pathway.responsibility.models import PrimaryContact, Responsibility
 from hjemflyt.pathway.worklists.models import ProviderOrder
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 
-class ResponsibilityRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ResponsibilityRepository(Repository):
     async def record_primary_contact(self, values: dict[str, Any]) -> None:
         """Keep the order's latest confirmation (by version, then time); an older or repeated
         one changes nothing."""
@@ -125,8 +122,7 @@ class ResponsibilityRepository:
         )
         if district is not None:
             stmt = stmt.where(active.c.district == district)
-        if not principal.all_districts:
-            stmt = stmt.where(active.c.district.in_(sorted(principal.districts)))
+        stmt = scoped(stmt, principal, district=active.c.district)
         if after is not None:
             stmt = stmt.where(tuple_(active.c.district, active.c.person_id) > tuple_(*after))
         stmt = stmt.order_by(active.c.district, active.c.person_id).limit(limit)

@@ -6,18 +6,15 @@ from datetime import datetime
 
 from sqlalchemy import select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.pathway.timeline.models import TimelineEntry
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository
 
 PATHWAY = "pathway"  # the `source` of pathway's own entries
 
 
-class TimelineRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class TimelineRepository(Repository):
     async def add(self, values: dict[str, object]) -> None:
         """One entry per event and person: a redelivered event (same id) adds nothing."""
         await self.session.execute(insert(TimelineEntry).values(**values).on_conflict_do_nothing())

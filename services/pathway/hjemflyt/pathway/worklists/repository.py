@@ -20,7 +20,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.pathway.decisions.models import PersonDecision
 from hjemflyt.pathway.pathways.models import Pathway
@@ -41,6 +40,7 @@ from hjemflyt.pathway.worklists.rules import (
     Position,
 )
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.repository import Repository, scoped
 
 ORDER_UNACKNOWLEDGED_TASK = "order_unacknowledged"
 
@@ -50,10 +50,7 @@ def _oslo_date(column: Any) -> Any:
     return cast(func.timezone("Europe/Oslo", column), Date)
 
 
-class WorklistRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class WorklistRepository(Repository):
     # --- read models from events ----------------------------------------------------------
 
     async def order_sent(self, values: dict[str, Any], *, version: int, at: datetime) -> None:
@@ -390,8 +387,7 @@ class WorklistRepository:
             stmt = stmt.where(u.c.district == holder_id)
         else:
             stmt = stmt.where(self._held_by(holder, holder_id, u.c.person_id))
-        if not principal.all_districts:
-            stmt = stmt.where(u.c.district.in_(sorted(principal.districts)))
+        stmt = scoped(stmt, principal, district=u.c.district)
         if after is not None:
             stmt = stmt.where(tuple_(u.c.due, u.c.kind, u.c.reference_id) > tuple_(*after))
         stmt = stmt.order_by(u.c.due, u.c.kind, u.c.reference_id).limit(limit)
