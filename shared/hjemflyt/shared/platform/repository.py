@@ -1,5 +1,5 @@
 """One base for every repository: the session, who may see which rows, and the shapes every
-module's SQL repeats (add, add once, one or 404, keyset pages).
+module's SQL repeats (insert, insert once, keyset pages).
 
 DESIGN.md § 2 puts every SQL statement of a module and its scoping by principal in the
 module's repository. Scoping is one function here (`scoped`), so "a provider sees only its
@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
 from hjemflyt.shared.platform.auth import Principal, Role
-from hjemflyt.shared.platform.errors import NotFound
 
 S = TypeVar("S", bound=Select[Any])
 Column = ColumnElement[Any] | QueryableAttribute[Any]
@@ -74,18 +73,10 @@ class Repository:
             return None
         return row
 
-    async def one_or_404(self, stmt: Select[M], message: str) -> M:
-        """The row `stmt` finds, or 404 with `message`: a row the principal may not see is
-        as absent as one that does not exist (no oracle for ids in other districts)."""
-        row = await self.session.scalar(stmt)
-        if row is None:
-            raise NotFound(message)
-        return row
-
     async def keyset_page(
         self,
         stmt: Select[M],
-        order: Sequence[ColumnElement[Any]],
+        order: Sequence[Column],
         *,
         after: Sequence[Any] | None,
         limit: int,

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date
 
-from sqlalchemy import Select, or_, select, tuple_
+from sqlalchemy import Select, or_, select
 
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.assessment.referrals.models import Application, Referral
@@ -113,7 +113,6 @@ class ReferralRepository(Repository):
             )
         if district is not None:
             stmt = stmt.where(Application.district == district)
-        if after is not None:
-            stmt = stmt.where(tuple_(Application.deadline_date, Application.id) > tuple_(*after))
-        stmt = stmt.order_by(Application.deadline_date, Application.id).limit(limit)
-        return (await self.session.scalars(stmt)).all()
+        return await self.keyset_page(
+            stmt, (Application.deadline_date, Application.id), after=after, limit=limit
+        )

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hjemflyt.notifications.adjustments.models import Adjustment
@@ -100,7 +100,4 @@ class AdjustmentRepository(Repository):
             stmt = stmt.where(Adjustment.status == status)
         if since:
             stmt = stmt.where(Adjustment.adjusted_at >= since)
-        if after is not None:
-            stmt = stmt.where(tuple_(Adjustment.adjusted_at, Adjustment.id) > tuple_(*after))
-        stmt = stmt.order_by(Adjustment.adjusted_at, Adjustment.id).limit(limit)
-        return (await self.session.scalars(stmt)).all()
+        return await self.keyset_page(stmt, (Adjustment.adjusted_at, Adjustment.id), after=after, limit=limit)

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from hjemflyt.notifications.clarifications.models import Clarification
 from hjemflyt.notifications.reports.scoping import visible
@@ -44,10 +44,9 @@ class ClarificationRepository(Repository):
             stmt = stmt.where(Clarification.status == status)
         if direction:
             stmt = stmt.where(Clarification.direction == direction)
-        if after is not None:
-            stmt = stmt.where(tuple_(Clarification.asked_at, Clarification.id) > tuple_(*after))
-        stmt = stmt.order_by(Clarification.asked_at, Clarification.id).limit(limit)
-        return (await self.session.scalars(stmt)).all()
+        return await self.keyset_page(
+            stmt, (Clarification.asked_at, Clarification.id), after=after, limit=limit
+        )
 
     async def past_due(self, today: date, *, limit: int) -> Sequence[Clarification]:
         """Open, not yet flagged, due before today; locked, skipping rows another sweeper holds."""

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from hjemflyt.notifications.needs.models import ChangeOfNeed
 from hjemflyt.notifications.reports.scoping import visible
@@ -41,7 +41,6 @@ class ChangeOfNeedRepository(Repository):
             stmt = stmt.where(ChangeOfNeed.status == status)
         if order_id:
             stmt = stmt.where(ChangeOfNeed.order_id == order_id)
-        if after is not None:
-            stmt = stmt.where(tuple_(ChangeOfNeed.reported_at, ChangeOfNeed.id) > tuple_(*after))
-        stmt = stmt.order_by(ChangeOfNeed.reported_at, ChangeOfNeed.id).limit(limit)
-        return (await self.session.scalars(stmt)).all()
+        return await self.keyset_page(
+            stmt, (ChangeOfNeed.reported_at, ChangeOfNeed.id), after=after, limit=limit
+        )

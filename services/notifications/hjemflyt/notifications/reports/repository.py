@@ -78,10 +78,7 @@ class ReportRepository(Repository):
             stmt = stmt.where(Deviation.severity == severity)
         if order_id:
             stmt = stmt.where(Deviation.order_id == order_id)
-        if after is not None:
-            stmt = stmt.where(tuple_(Deviation.reported_at, Deviation.id) > tuple_(*after))
-        stmt = stmt.order_by(Deviation.reported_at, Deviation.id).limit(limit)
-        return (await self.session.scalars(stmt)).all()
+        return await self.keyset_page(stmt, (Deviation.reported_at, Deviation.id), after=after, limit=limit)
 
     # "masters this"
     async def masters_report(

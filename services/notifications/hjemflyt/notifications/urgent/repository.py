@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 
 from hjemflyt.notifications.reports.scoping import visible
 from hjemflyt.notifications.urgent.models import UrgentRequest, UrgentRequestTrail
@@ -53,10 +53,9 @@ class UrgentRequestRepository(Repository):
         stmt = visible(select(UrgentRequest), UrgentRequest, principal)
         if status:
             stmt = stmt.where(UrgentRequest.status == status)
-        if after is not None:
-            stmt = stmt.where(tuple_(UrgentRequest.requested_at, UrgentRequest.id) > tuple_(*after))
-        stmt = stmt.order_by(UrgentRequest.requested_at, UrgentRequest.id).limit(limit)
-        return (await self.session.scalars(stmt)).all()
+        return await self.keyset_page(
+            stmt, (UrgentRequest.requested_at, UrgentRequest.id), after=after, limit=limit
+        )
 
     async def past_deadline(self, now: datetime, *, limit: int) -> Sequence[UrgentRequest]:
         stmt = (

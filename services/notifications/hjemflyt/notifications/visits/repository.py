@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, Table, Text, any_, bindparam, select, tuple_
+from sqlalchemy import ARRAY, Table, Text, any_, bindparam, select
 from sqlalchemy.dialects.postgresql import insert
 
 from hjemflyt.notifications.reports.scoping import visible
@@ -73,7 +73,4 @@ class VisitRepository(Repository):
         self, principal: Principal, order_id: uuid.UUID, *, limit: int, after: tuple[Any, str] | None
     ) -> Sequence[Visit]:
         stmt = visible(select(Visit), Visit, principal).where(Visit.order_id == order_id)
-        if after is not None:
-            stmt = stmt.where(tuple_(Visit.planned_start, Visit.visit_id) > tuple_(*after))
-        stmt = stmt.order_by(Visit.planned_start, Visit.visit_id).limit(limit)
-        return (await self.session.scalars(stmt)).all()
+        return await self.keyset_page(stmt, (Visit.planned_start, Visit.visit_id), after=after, limit=limit)

@@ -161,10 +161,7 @@ class PathwayRepository(Repository):
             stmt = stmt.where(Pathway.person_id == person_id)
         if overdue_on is not None:
             stmt = stmt.where(Pathway.status == Status.open, Pathway.planned_end < overdue_on)
-        if after is not None:
-            stmt = stmt.where(tuple_(Pathway.opened_at, Pathway.id) > tuple_(*after))
-        stmt = stmt.order_by(Pathway.opened_at, Pathway.id).limit(limit)
-        return (await self.session.scalars(stmt)).all()
+        return await self.keyset_page(stmt, (Pathway.opened_at, Pathway.id), after=after, limit=limit)
 
     async def open_overdue(self, on: date, districts: Collection[str] | None = None) -> Sequence[Pathway]:
         """Open pathways whose planned end is before `on`; unscoped (system and indicator reads)."""
