@@ -8,11 +8,14 @@ an event row exists if and only if the change that caused it was committed.
 
 from __future__ import annotations
 
+import uuid
+import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import MetaData, event
+import asyncpg
+from sqlalchemy import MetaData, event, func, select
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -79,3 +82,32 @@ async def unit_of_work(sessionmaker: async_sessionmaker[AsyncSession]) -> AsyncI
             raise
         else:
             await session.commit()
+
+
+def lock_key(value: str | bytes) -> int:
+    """A stable signed 32-bit key for PostgreSQL's two-key advisory locks."""
+    return zlib.crc32(value.encode() if isinstance(value, str) else value) - 2**31
+
+
+async def advisory_xact_lock(session: AsyncSession, space: str, key: int | str | uuid.UUID) -> None:
+    """Serialise transactions on one thing (`space`, e.g. "hjemflyt.budget.decision", and the
+    thing's key) until this transaction ends: across replicas, without a row to lock. The
+    space's name is the first key, so two modules cannot collide by choosing numbers."""
+    if isinstance(key, uuid.UUID):
+        second = int.from_bytes(key.bytes[:4], "big", signed=True)
+    elif isinstance(key, str):
+        second = lock_key(key)
+    else:
+        second = key
+    await session.execute(select(func.pg_advisory_xact_lock(lock_key(space), second)))
+
+
+async def transaction_driver(session: AsyncSession, what: str) -> asyncpg.Connection:
+    """The raw asyncpg connection of the unit of work, for COPY and hand-written statements:
+    refused outside the unit of work's transaction, where its writes would commit on their
+    own (or not at all) and the outbox would no longer be exact. `what` names the caller."""
+    connection = await session.connection()
+    driver = (await connection.get_raw_connection()).driver_connection
+    if driver is None or not driver.is_in_transaction():
+        raise RuntimeError(f"{what} only inside the unit of work's transaction")
+    return cast(asyncpg.Connection, driver)

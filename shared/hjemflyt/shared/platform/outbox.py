@@ -36,6 +36,7 @@ from hjemflyt.shared.contracts.sealed import Sealer
 from hjemflyt.shared.contracts.sealed import context as sealed_context
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
+from hjemflyt.shared.platform.db import transaction_driver
 from hjemflyt.shared.platform.tables import PlatformTables
 
 log = logging.getLogger(__name__)
@@ -156,10 +157,7 @@ class Outbox:
             channel = notify_channel(self.schema)
             await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
             session.info["outbox_notified"] = True
-        connection = await session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is None or not driver.is_in_transaction():
-            raise RuntimeError("the outbox writes only inside the unit of work's transaction")
+        driver = await transaction_driver(session, "the outbox writes")
         await driver.copy_records_to_table(
             self.tables.outbox.name,
             schema_name=self.tables.outbox.schema,

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import builtins
 import uuid
-import zlib
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.allocations.models import (
@@ -21,10 +20,10 @@ from hjemflyt.budget.allocations.models import (
     Redistribution,
 )
 from hjemflyt.budget.hours.models import ProviderUnit
+from hjemflyt.shared.platform.db import advisory_xact_lock
 from hjemflyt.shared.platform.repository import Repository
 
 ZERO = Decimal(0)
-_LOCK = zlib.crc32(b"hjemflyt.budget.allocation") - 2**31
 
 
 class AllocationRepository(Repository):
@@ -51,7 +50,7 @@ class AllocationRepository(Repository):
 
     async def lock_year(self, year: int) -> None:
         """Serialise the making of one year's allocation (two managers at once: one gets 409)."""
-        await self.session.execute(select(func.pg_advisory_xact_lock(_LOCK, year)))
+        await advisory_xact_lock(self.session, "hjemflyt.budget.allocation", year)
 
     async def for_year(self, year: int) -> Allocation | None:
         return (await self.session.scalars(select(Allocation).where(Allocation.year == year))).one_or_none()

@@ -8,7 +8,6 @@ the sense of the access log (no names, no identity numbers).
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -30,18 +29,17 @@ from hjemflyt.budget.deliveries.rules import (
 from hjemflyt.budget.settlements.models import Settlement
 from hjemflyt.shared.contracts.reports import ReportedVisit
 from hjemflyt.shared.platform.clock import OSLO
+from hjemflyt.shared.platform.db import advisory_xact_lock
 from hjemflyt.shared.platform.repository import Repository
 
 ISSUED = "issued"
+
+
 # First key of the two-key advisory lock taken per provider: recording its visits and
 # issuing its statement are serialised, so no visit slips between a statement's
 # calculation and the month's closing.
-_LOCK_SPACE = zlib.crc32(b"hjemflyt.budget.provider-settlement") - 2**31
-
-
 async def lock_provider(session: AsyncSession, provider_org: str) -> None:
-    key = zlib.crc32(provider_org.encode()) - 2**31
-    await session.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, key)))
+    await advisory_xact_lock(session, "hjemflyt.budget.provider-settlement", provider_org)
 
 
 async def closed_months(session: AsyncSession, provider_org: str) -> set[str]:

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy import func, select
 
 from hjemflyt.budget.financing.models import RuleSet
+from hjemflyt.shared.platform.db import advisory_xact_lock
 from hjemflyt.shared.platform.repository import Repository
-
-_LOCK = zlib.crc32(b"hjemflyt.budget.rule_set") - 2**31
 
 
 class RuleSetRepository(Repository):
     async def next_version(self, key: str) -> int:
         # Serialise new versions of one key (two managers saving at once get 1 and 2).
-        await self.session.execute(
-            select(func.pg_advisory_xact_lock(_LOCK, zlib.crc32(key.encode()) - 2**31))
-        )
+        await advisory_xact_lock(self.session, "hjemflyt.budget.rule_set", key)
         latest = await self.session.scalar(select(func.max(RuleSet.version)).where(RuleSet.key == key))
         return (latest or 0) + 1
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-import zlib
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,6 +14,7 @@ from hjemflyt.budget.delivered.rules import times_in_period
 from hjemflyt.budget.hours.models import DecidedHours, DecisionState, EndedHours, ProviderChoice, ProviderUnit
 from hjemflyt.budget.hours.rules import CountedService, PersonAtUnit, same_service, unpack_hours
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.db import advisory_xact_lock
 from hjemflyt.shared.platform.repository import Repository
 
 ACTIVE, ENDED = "active", "ended"
@@ -28,15 +28,12 @@ where provider_org is not null
 group by person_id, provider_org
 order by provider_org, person_id
 """  # noqa: S608 - the schema is a constant
-# First key of the two-key advisory locks this repository takes, one per decision.
-_LOCK_SPACE = zlib.crc32(b"hjemflyt.budget.decision") - 2**31
 
 
 class HoursRepository(Repository):
     async def _lock(self, decision_id: uuid.UUID) -> None:
         """Serialise this transaction's changes to one decision with other consumers' (replicas)."""
-        key = int.from_bytes(decision_id.bytes[:4], "big", signed=True)
-        await self.session.execute(select(func.pg_advisory_xact_lock(_LOCK_SPACE, key)))
+        await advisory_xact_lock(self.session, "hjemflyt.budget.decision", decision_id)
 
     async def apply(
         self,

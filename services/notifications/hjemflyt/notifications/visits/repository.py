@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from hjemflyt.notifications.reports.scoping import visible
 from hjemflyt.notifications.visits.models import Visit, VisitBatch
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.db import transaction_driver
 from hjemflyt.shared.platform.repository import Repository
 
 COPY_COLUMNS = [
@@ -59,10 +60,7 @@ class VisitRepository(Repository):
 
     async def copy(self, records: Sequence[tuple[Any, ...]]) -> None:
         """COPY the visits on the unit of work's own connection (so in its transaction)."""
-        connection = await self.session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is None or not driver.is_in_transaction():
-            raise RuntimeError("visits are written only inside the unit of work's transaction")
+        driver = await transaction_driver(self.session, "visits are written")
         table = Visit.__table__
         assert isinstance(table, Table)
         await driver.copy_records_to_table(
