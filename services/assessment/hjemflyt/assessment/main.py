@@ -33,11 +33,31 @@ from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
 from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.periodic import Job, jobs, periodic
 from hjemflyt.shared.platform.settings import Settings
 
 
 def consumers(ctx: ServiceContext) -> list[Consumer]:
     return [ctx.consumer("notifications", provider_events.SUBSCRIPTIONS)]
+
+
+def background(ctx: ServiceContext) -> dict[str, Job]:
+    settings = ctx.settings
+    plo = None
+    if settings.plo_worker_enabled:
+        channel = plo_worker.transport(ctx)
+        plo = periodic(
+            "plo-messages", lambda: plo_worker.run_once(ctx, channel), every=lambda: settings.plo_poll_seconds
+        )
+    return jobs(
+        periodic(
+            "decision-sweep",
+            lambda: decision_sweep.sweep_once(ctx),
+            every=lambda: settings.decision_sweep_seconds,
+            report="decision sweep: %s",
+        ),
+        plo,
+    )
 
 
 SPEC = ServiceSpec(
@@ -64,7 +84,7 @@ SPEC = ServiceSpec(
         documents,
     ],
     consumers=consumers,
-    workers=lambda ctx: {**decision_sweep.workers(ctx), **plo_worker.workers(ctx)},
+    workers=background,
     body_limits=IMPORT_BODY_LIMITS,
 )
 

@@ -23,6 +23,7 @@ from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
 from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.periodic import jobs, periodic
 from hjemflyt.shared.platform.settings import Settings
 
 
@@ -40,7 +41,14 @@ SPEC = ServiceSpec(
     tables=platform_tables,
     routers=[hours, rule_sets, allocations, settlements, simulations, kostra, pictures, delivered],
     consumers=consumers,
-    workers=delivered_worker.workers,
+    workers=lambda ctx: jobs(
+        periodic(
+            "delivery-flags",
+            lambda: delivered_worker.sweep_once(ctx),
+            every=delivered_worker.SWEEP_SECONDS,
+            report="flagged %s deliveries far from their decisions",
+        )
+    ),
 )
 
 

@@ -5,9 +5,6 @@ Run with `uvicorn --factory hjemflyt.notifications.main:create_app`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
-
 from fastapi import FastAPI
 
 from hjemflyt.notifications.adjustments.endpoints import router as adjustments
@@ -34,6 +31,7 @@ from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
 from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.periodic import Job, jobs, periodic
 from hjemflyt.shared.platform.settings import Settings
 
 
@@ -45,13 +43,25 @@ def consumers(ctx: ServiceContext) -> list[Consumer]:
     ]
 
 
-def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
-    return {
-        **routine_worker.workers(ctx),
-        **({"webhook-delivery": delivery.worker(ctx).run} if ctx.settings.webhook_delivery_enabled else {}),
-        "acknowledgement-sweep": lambda: sweep.run(ctx),
-        **report_deadlines.workers(ctx),
-    }
+def background(ctx: ServiceContext) -> dict[str, Job]:
+    settings = ctx.settings
+    return jobs(
+        periodic(
+            "routine-reminders",
+            lambda: routine_worker.sweep_reminders(ctx),
+            every=lambda: settings.routine_sweep_seconds,
+        ),
+        ("webhook-delivery", delivery.worker(ctx).run) if settings.webhook_delivery_enabled else None,
+        periodic(
+            "acknowledgement-sweep",
+            lambda: sweep.sweep_once(ctx),
+            every=lambda: settings.ack_sweep_seconds,
+            report="escalated %s unacknowledged messages",
+        ),
+        periodic(
+            "report-deadlines", lambda: report_deadlines.sweep_once(ctx), every=report_deadlines.SWEEP_SECONDS
+        ),
+    )
 
 
 SPEC = ServiceSpec(
@@ -64,7 +74,7 @@ SPEC = ServiceSpec(
         *[reports, visits, change_of_need, clarifications, urgent_requests, adjustments],
     ],
     consumers=consumers,
-    workers=workers,
+    workers=background,
     body_limits=VISIT_BODY_LIMITS,
 )
 

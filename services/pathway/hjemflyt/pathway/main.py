@@ -27,6 +27,7 @@ from hjemflyt.shared.platform.app import ServiceSpec, create_service_app
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.consumer import Consumer
 from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.periodic import jobs, periodic
 from hjemflyt.shared.platform.settings import Settings
 
 
@@ -67,7 +68,14 @@ SPEC = ServiceSpec(
     tables=platform_tables,
     routers=[timeline, decisions, indicators, pathways, worklists, responsibility],
     consumers=consumers,
-    workers=pathway_worker.workers,
+    workers=lambda ctx: jobs(
+        periodic(
+            "pathway-deadlines",
+            lambda: pathway_worker.sweep_once(ctx),
+            every=pathway_worker.SWEEP_SECONDS,
+            report="opened %s pathway deadline tasks",
+        )
+    ),
 )
 
 

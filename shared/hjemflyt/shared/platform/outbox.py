@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 from uuid import uuid4
 
-import asyncpg
 from prometheus_client import Counter
 from pydantic import BaseModel
 from sqlalchemy import func, insert, select, text, update
@@ -37,6 +36,7 @@ from hjemflyt.shared.contracts.sealed import context as sealed_context
 from hjemflyt.shared.platform.bus import Bus
 from hjemflyt.shared.platform.clock import Clock
 from hjemflyt.shared.platform.db import transaction_driver
+from hjemflyt.shared.platform.periodic import listen
 from hjemflyt.shared.platform.tables import PlatformTables
 
 log = logging.getLogger(__name__)
@@ -271,27 +271,11 @@ class OutboxRelay:
             )
             return int(count or 0)
 
-    async def _listen(self) -> None:
-        """Wake the relay on NOTIFY; reconnects if the listening connection drops."""
-        while True:
-            conn: asyncpg.Connection[Any] | None = None
-            try:
-                conn = await asyncpg.connect(self.raw_dsn)
-                closed = asyncio.Event()
-                conn.add_termination_listener(lambda *_, closed=closed: closed.set())
-                await conn.add_listener(notify_channel(self.schema), lambda *_: self._wake.set())
-                await closed.wait()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.debug("outbox listener reconnecting: %s", exc)
-                await asyncio.sleep(1)
-            finally:
-                if conn is not None and not conn.is_closed():
-                    await conn.close()
-
     async def run(self) -> None:
-        listener = asyncio.create_task(self._listen(), name=f"outbox-listen-{self.service}")
+        listener = asyncio.create_task(
+            listen(self.raw_dsn, notify_channel(self.schema), self._wake, name="outbox"),
+            name=f"outbox-listen-{self.service}",
+        )
         failures = 0
         try:
             while True:

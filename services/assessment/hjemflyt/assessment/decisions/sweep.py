@@ -7,11 +7,9 @@ the lock)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
-from collections.abc import Callable, Coroutine
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,20 +65,3 @@ async def sweep_once(ctx: ServiceContext) -> dict[str, int]:
     """Expire, then activate, until nothing is due; how many of each. Expiry first: a sent
     decision whose whole period has passed ends without being started."""
     return {name: await _sweep(ctx, name, step) for name, step in STEPS.items()}
-
-
-async def run(ctx: ServiceContext) -> None:
-    while True:
-        try:
-            done = await sweep_once(ctx)
-            if any(done.values()):
-                log.info("decision sweep: %s", done)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("decision sweep failed; retrying")
-        await asyncio.sleep(ctx.settings.decision_sweep_seconds)
-
-
-def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
-    return {"decision-sweep": lambda: run(ctx)}

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from hjemflyt.assessment.messaging import service
 from hjemflyt.assessment.messaging.transport.base import Transport
@@ -63,21 +61,3 @@ async def run_once(ctx: ServiceContext, channel: Transport) -> dict[str, int]:
     async with unit_of_work(ctx.sessionmaker) as session:
         done["overdue"] = await service.flag_overdue(ctx, session)
     return done
-
-
-async def run(ctx: ServiceContext) -> None:
-    channel = transport(ctx)
-    while True:
-        try:
-            await run_once(ctx, channel)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("PLO message worker failed; retrying")
-        await asyncio.sleep(ctx.settings.plo_poll_seconds)
-
-
-def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
-    if not ctx.settings.plo_worker_enabled:
-        return {}
-    return {"plo-messages": lambda: run(ctx)}

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 from prometheus_client import Counter, Histogram
 
@@ -39,6 +38,7 @@ from hjemflyt.notifications.webhooks import rules as webhook_rules
 from hjemflyt.notifications.webhooks.repository import WebhookRepository
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.db import unit_of_work
+from hjemflyt.shared.platform.periodic import listen
 
 log = logging.getLogger(__name__)
 
@@ -201,27 +201,11 @@ class DeliveryWorker:
 
     # --- the loop ----------------------------------------------------------------------
 
-    async def _listen(self) -> None:
-        while True:
-            conn: asyncpg.Connection[Any] | None = None
-            try:
-                conn = await asyncpg.connect(self.ctx.raw_dsn)
-                closed = asyncio.Event()
-                conn.add_termination_listener(lambda *_, closed=closed: closed.set())
-                await conn.add_listener(DELIVERY_CHANNEL, lambda *_: self._wake.set())
-                self._wake.set()  # anything enqueued while not listening
-                await closed.wait()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.debug("delivery listener reconnecting: %s", exc)
-                await asyncio.sleep(1)
-            finally:
-                if conn is not None and not conn.is_closed():
-                    await conn.close()
-
     async def run(self) -> None:
-        listener = asyncio.create_task(self._listen(), name="webhook-delivery-listen")
+        listener = asyncio.create_task(
+            listen(self.ctx.raw_dsn, DELIVERY_CHANNEL, self._wake, name="webhook delivery"),
+            name="webhook-delivery-listen",
+        )
         in_flight: set[asyncio.Task[None]] = set()
         limits = httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=self.concurrency)
         failures = 0

@@ -4,14 +4,9 @@ work with SKIP LOCKED; `escalated_at` makes it once."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-
 from hjemflyt.notifications.messages.service import escalate_overdue
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.db import unit_of_work
-
-log = logging.getLogger(__name__)
 
 BATCH = 100
 
@@ -24,16 +19,3 @@ async def sweep_once(ctx: ServiceContext) -> int:
         total += count
         if count < BATCH:
             return total
-
-
-async def run(ctx: ServiceContext) -> None:
-    while True:
-        try:
-            escalated = await sweep_once(ctx)
-            if escalated:
-                log.info("escalated %d unacknowledged messages", escalated)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            log.warning("acknowledgement sweep failed: %s", exc)
-        await asyncio.sleep(ctx.settings.ack_sweep_seconds)

@@ -4,10 +4,7 @@ urgent requests past their response deadline. One short transaction per kind and
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,8 +12,6 @@ from hjemflyt.notifications.clarifications import service as clarifications
 from hjemflyt.notifications.urgent import service as urgent
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.db import unit_of_work
-
-log = logging.getLogger(__name__)
 
 # Urgent requests are answered within minutes: sweep often (an indexed query on a partial index).
 SWEEP_SECONDS = 5.0
@@ -38,18 +33,3 @@ async def sweep_once(ctx: ServiceContext) -> dict[str, int]:
                 break
         done[name] = total
     return done
-
-
-async def run(ctx: ServiceContext) -> None:
-    while True:
-        try:
-            await sweep_once(ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("report deadline sweep failed; retrying")
-        await asyncio.sleep(SWEEP_SECONDS)
-
-
-def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
-    return {"report-deadlines": lambda: run(ctx)}

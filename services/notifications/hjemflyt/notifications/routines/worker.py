@@ -1,17 +1,11 @@
-"""The reminder sweep: a background loop of the notifications service."""
+"""The reminder sweep of the notifications service: one round (`sweep_reminders`); main.py
+runs it every `HJEMFLYT_ROUTINE_SWEEP_SECONDS`."""
 
 from __future__ import annotations
-
-import asyncio
-import logging
-from collections.abc import Callable, Coroutine
-from typing import Any
 
 from hjemflyt.notifications.routines.service import send_due_reminders
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.db import unit_of_work
-
-log = logging.getLogger(__name__)
 
 
 async def sweep_reminders(ctx: ServiceContext) -> int:
@@ -24,17 +18,3 @@ async def sweep_reminders(ctx: ServiceContext) -> int:
         total += sent
         if sent == 0:
             return total
-
-
-def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
-    async def reminders() -> None:
-        while True:
-            try:
-                await sweep_reminders(ctx)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("routine reminder sweep failed; retrying")
-            await asyncio.sleep(ctx.settings.routine_sweep_seconds)
-
-    return {"routine-reminders": reminders}

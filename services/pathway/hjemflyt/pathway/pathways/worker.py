@@ -1,19 +1,14 @@
-"""The deadline sweep: a background loop of the pathway service on the injectable clock."""
+"""The deadline sweep of the pathway service on the injectable clock: one round (`sweep_once`);
+main.py runs it every `SWEEP_SECONDS`."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import uuid
-from collections.abc import Callable, Coroutine
 from datetime import date
-from typing import Any
 
 from hjemflyt.pathway.pathways.service import sweep_batch
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.db import unit_of_work
-
-log = logging.getLogger(__name__)
 
 # Deadlines are dates; a minute's delay is nothing, but tests that move the clock should
 # not wait long. Each batch locks its rows (SKIP LOCKED), so replicas never open a task twice.
@@ -30,19 +25,3 @@ async def sweep_once(ctx: ServiceContext) -> int:
         total += opened
         if after is None:
             return total
-
-
-def workers(ctx: ServiceContext) -> dict[str, Callable[[], Coroutine[Any, Any, None]]]:
-    async def deadlines() -> None:
-        while True:
-            try:
-                opened = await sweep_once(ctx)
-                if opened:
-                    log.info("opened %d pathway deadline tasks", opened)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("pathway deadline sweep failed; retrying")
-            await asyncio.sleep(SWEEP_SECONDS)
-
-    return {"pathway-deadlines": deadlines}
