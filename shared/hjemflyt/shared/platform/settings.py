@@ -2,8 +2,8 @@
 
 One class for all services keeps the names identical everywhere (compose, Kubernetes,
 the dev stack); each service reads the fields it needs. Defaults suit a developer's
-machine; outside development and test the `_refuse_dev_secrets` validator refuses development
-secrets at start-up.
+machine; in production (`HJEMFLYT_ENV=production`) the `_refuse_dev_secrets` validator
+refuses development secrets and the development clock at start-up.
 """
 
 from __future__ import annotations
