@@ -16,6 +16,7 @@ from hjemflyt.shared.platform.access import LogReader, readable_person
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Scope
 from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, SessionDep
+from hjemflyt.shared.platform.negotiation import preferred
 from hjemflyt.shared.platform.pagination import MAX_LIMIT
 
 router = APIRouter(tags=["access log"])
@@ -66,7 +67,9 @@ async def access_log(
         cursor=cursor,
         flagged=flagged,
     )
-    if format == "fhir" or (format is None and accept is not None and FHIR_JSON in accept):
+    if format == "fhir" or (
+        format is None and preferred(accept, ("application/json", FHIR_JSON)) == FHIR_JSON
+    ):
         next_url = None
         if log.next_cursor:
             next_url = str(request.url.include_query_params(cursor=log.next_cursor, format="fhir"))

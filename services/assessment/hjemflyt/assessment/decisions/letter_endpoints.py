@@ -15,6 +15,7 @@ from hjemflyt.assessment.decisions import letter
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import Problem
+from hjemflyt.shared.platform.negotiation import preferred
 
 router = APIRouter(tags=["decisions"])
 
@@ -42,46 +43,15 @@ class NotAcceptable(Problem):
     status, slug, title = 406, "not-acceptable", "Not acceptable"
 
 
-def _ranges(accept: str) -> list[tuple[str, float]]:
-    found = []
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        if not media:
-            continue
-        q = 1.0
-        for param in params:
-            key, _, value = param.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
-        found.append((media.lower(), min(max(q, 0.0), 1.0)))
-    return found
-
-
 def negotiate(accept: str | None) -> str:
-    """The offered media type the client prefers (RFC 9110 § 12.5.1: the most specific range
-    that matches decides its quality); HTML when the client does not say."""
-    if accept is None or not accept.strip():
-        return HTML
-    ranges = _ranges(accept)
-    best: tuple[float, str] | None = None
-    for offered in OFFERED:
-        main = offered.split("/")[0]
-        quality = None
-        for pattern in (offered, f"{main}/*", "*/*"):  # most specific first
-            matching = [q for media, q in ranges if media == pattern]
-            if matching:
-                quality = max(matching)
-                break
-        if quality and (best is None or quality > best[0]):
-            best = (quality, offered)
-    if best is None:
+    """The offered media type the client prefers (platform `negotiation`); HTML when the
+    client does not say, 406 when it accepts neither."""
+    chosen = preferred(accept, OFFERED)
+    if chosen is None:
         raise NotAcceptable(
             "The letter is available as text/html or application/pdf.", available=list(OFFERED)
         )
-    return best[1]
+    return chosen
 
 
 @router.get(

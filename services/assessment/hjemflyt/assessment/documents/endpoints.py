@@ -14,6 +14,7 @@ from hjemflyt.assessment.documents import service
 from hjemflyt.assessment.documents.schemas import DocumentOut, DocumentSummary
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.negotiation import preferred
 
 router = APIRouter(tags=["documents"])
 
@@ -25,6 +26,7 @@ Purpose = Annotated[
     ),
 ]
 XML = "application/xml"
+JSON = "application/json"
 
 
 @router.get(
@@ -66,13 +68,10 @@ async def get_document(
     accept: Annotated[str | None, Header()] = None,
     purpose: Purpose = service.PURPOSE,
 ) -> DocumentOut | Response:
-    wants_xml = format == "xml" or (format is None and accept is not None and _prefers_xml(accept))
+    wants_xml = format == "xml" or (
+        format is None and preferred(accept, (JSON, XML, "text/xml")) in (XML, "text/xml")
+    )
     if wants_xml:
         body = await service.original(ctx, session, principal, document_id, purpose)
         return Response(content=body, media_type=XML)
     return await service.get(ctx, session, principal, document_id, purpose)
-
-
-def _prefers_xml(accept: str) -> bool:
-    kinds = [part.split(";", 1)[0].strip().lower() for part in accept.split(",")]
-    return bool(kinds) and kinds[0] in (XML, "text/xml")

@@ -19,6 +19,8 @@ matplotlib.use("Agg")  # headless, whatever MPLBACKEND says
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
+from hjemflyt.shared.platform.negotiation import preferred
+
 Format = Literal["svg", "png"]
 CONTENT_TYPES: dict[str, str] = {"svg": "image/svg+xml", "png": "image/png"}
 _STYLE: dict[Any, Any] = {"svg.fonttype": "none", "font.size": 9, "svg.hashsalt": "hjemflyt"}
@@ -110,27 +112,9 @@ def cliff_exposure(edges: Sequence[tuple[str, int, int, int]], fmt: Format, titl
 
 
 def negotiate(fmt: str | None, accept: str | None) -> Format | None:
-    """The format asked for: `?format=` wins, else the Accept header (image/* and */* get
-    SVG); None when Accept admits neither (406)."""
+    """The format asked for: `?format=` wins, else the Accept header (platform `negotiation`;
+    image/* and */* get SVG); None when Accept admits neither (406)."""
     if fmt in ("svg", "png"):
         return fmt  # type: ignore[return-value]
-    if not accept:
-        return "svg"
-    ranked: list[tuple[float, int, str]] = []
-    for i, item in enumerate(accept.split(",")):
-        media, *params = (p.strip() for p in item.split(";"))
-        q = 1.0
-        for p in params:
-            if p.startswith("q="):
-                try:
-                    q = float(p[2:])
-                except ValueError:
-                    q = 0.0
-        if q > 0:
-            ranked.append((-q, i, media.lower()))
-    for _, _, media in sorted(ranked):
-        if media == "image/svg+xml" or media in ("image/*", "*/*"):
-            return "svg"
-        if media == "image/png":
-            return "png"
-    return None
+    chosen = preferred(accept, ("image/svg+xml", "image/png"))
+    return None if chosen is None else "svg" if chosen == "image/svg+xml" else "png"
