@@ -14,20 +14,24 @@ import inspect
 import logging
 import re
 import time
+import types
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hjemflyt.shared.contracts.bounds import breaches
@@ -46,6 +50,7 @@ from hjemflyt.shared.platform.errors import (
     bounds_problem,
     document_problems,
     install_problem_handlers,
+    validation_problem,
 )
 from hjemflyt.shared.platform.logs import configure_logging
 from hjemflyt.shared.platform.outbox import Outbox, OutboxRelay
@@ -175,7 +180,8 @@ class _Edge:
         finally:
             reset_requested_purpose(purpose)
             route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            # The documented template (`{person_id}`), not the routed one (`{person_id:uuid}`).
+            template = getattr(route, "path_format", None) or getattr(route, "path", "unmatched")
             method = scope.get("method", "")
             REQUESTS.labels(self.service, method, template, str(status)).inc()
             LATENCY.labels(self.service, method, template).observe(time.perf_counter() - start)
@@ -297,6 +303,7 @@ def create_service_app(
         for route in router.routes:
             if isinstance(route, APIRoute):
                 _guard_inputs(route)
+                _route_uuids(route)
         app.include_router(router)
     _install_operations(app, spec.name, settings, clock)
     generate_openapi = app.openapi
@@ -311,12 +318,105 @@ def create_service_app(
     return app
 
 
+def _route_uuids(route: APIRoute) -> None:
+    """Route a path parameter the endpoint declares a UUID only when the segment is one
+    (Starlette's `uuid` convertor), once here for every operation. A literal path beside a
+    template (`POST /persons/lookup`, `GET /persons/{person_id}`) then answers an undeclared
+    method of the literal one with 405 and its `Allow`, rather than routing `GET
+    /persons/lookup` to the template and refusing `lookup` as a person id. The OpenAPI path
+    stays `{person_id}` (FastAPI documents `path_format`). A segment that is no UUID
+    matches no route: errors.install_problem_handlers answers it, as before, with 422
+    `validation-error` naming the parameter. Idempotent: the routers are shared by every
+    app created from them."""
+    kinds: dict[str, set[Any]] = {}
+    dependants: list[Dependant] = [route.dependant]
+    while dependants:  # the endpoint's own parameters and its dependencies'
+        dependant = dependants.pop()
+        for param in dependant.path_params:
+            kinds.setdefault(param.alias, set()).add(param.field_info.annotation)
+        dependants.extend(dependant.dependencies)
+    uuids = {name for name, declared in kinds.items() if declared == {uuid.UUID}}
+    path = re.sub(
+        r"\{([A-Za-z_][A-Za-z0-9_]*)\}",
+        lambda m: f"{{{m[1]}:uuid}}" if m[1] in uuids else m[0],
+        route.path,
+    )
+    if path != route.path:
+        route.path = path
+        route.path_regex, route.path_format, route.param_convertors = compile_path(path)
+
+
+_TextForm = tuple[re.Pattern[str], str, str]
+# The text forms a query parameter or header of these types must have: what the OpenAPI
+# document states (`format: date`, `format: date-time`, `type: boolean`). Pydantic's lax mode
+# also reads `since=0.5` as a Unix time, `1700000000` as a date and `yes`/`1`/`on` as true;
+# a client that relied on that would be relying on what its documentation does not say.
+# Time-zone offset and seconds stay optional in a date-time, as pydantic reads them.
+_TEXT_FORMS: dict[type, _TextForm] = {
+    datetime: (
+        re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?)?"),
+        "Input should be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00+01:00",
+        "datetime_parsing",
+    ),
+    date: (
+        re.compile(r"\d{4}-\d{2}-\d{2}"),
+        "Input should be an ISO 8601 date, e.g. 2026-01-31",
+        "date_parsing",
+    ),
+    bool: (re.compile(r"true|false", re.IGNORECASE), "Input should be true or false", "bool_parsing"),
+}
+
+
+def _text_form(annotation: Any) -> _TextForm | None:
+    """The text form of a parameter's type (through Annotated, Optional and list)."""
+    while True:
+        origin, args = get_origin(annotation), get_args(annotation)
+        if origin is Annotated or origin is list:
+            annotation = args[0]
+        elif (
+            origin in (Union, types.UnionType) and len(kinds := [a for a in args if a is not type(None)]) == 1
+        ):
+            annotation = kinds[0]
+        else:
+            return _TEXT_FORMS.get(annotation) if isinstance(annotation, type) else None
+
+
+def _text_breaches(request: Request, forms: list[tuple[str, str, _TextForm]]) -> list[dict[str, Any]]:
+    found = []
+    for where, alias, (pattern, message, code) in forms:
+        sent = request.query_params.getlist(alias) if where == "query" else request.headers.getlist(alias)
+        if any(not pattern.fullmatch(value) for value in sent):
+            found.append({"location": [where, alias], "message": message, "code": code})
+    return found
+
+
+def _embedded(info: Any) -> bool:
+    return bool(getattr(info, "embed", False))
+
+
+async def _strict_body(request: Request, adapter: TypeAdapter[Any]) -> list[dict[str, Any]]:
+    """The body's errors in strict JSON mode (FastAPI has read and cached it)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    data = await request.body()
+    if not data or (media and media != "application/json" and not media.endswith("+json")):
+        return []
+    try:
+        adapter.validate_json(data, strict=True)
+    except ValidationError as exc:
+        return [
+            {"location": ["body", *e["loc"]], "message": e["msg"], "code": e["type"]}
+            for e in exc.errors(include_url=False)
+        ]
+    return []
+
+
 def _guard_inputs(route: APIRoute) -> None:
     """Refuse what breaks `contracts.bounds` in the values the schema has validated (path,
     query, headers, cookies, body) with 422 problem+json, before the endpoint runs: once
-    here for every operation rather than in each endpoint or model. The route's endpoint
-    is wrapped before the router is included (an included route builds its handler from
-    the endpoint); once, however many apps are created from the same routers."""
+    here for every operation rather than in each endpoint or model. So too a date, date-time
+    or boolean query parameter or header not written as the schema says (`_TEXT_FORMS`).
+    The route's endpoint is wrapped before the router is included (an included route builds
+    its handler from the endpoint); once, however many apps are created from the same routers."""
     dependant = route.dependant
     call = route.endpoint
     # Locations as FastAPI's own validation errors give them: a lone body is ("body", field...).
@@ -334,9 +434,28 @@ def _guard_inputs(route: APIRoute) -> None:
     ]
     if getattr(call, "_bounds_guarded", False) or not params or not inspect.iscoroutinefunction(call):
         return
+    forms = [
+        (where, param.alias, form)
+        for where, group in (("query", dependant.query_params), ("header", dependant.header_params))
+        for param in group
+        if (form := _text_form(param.field_info.annotation)) is not None
+    ]
+    # The JSON body once more, in pydantic's strict mode: what the schema states and no more.
+    # FastAPI validates the parsed JSON in lax mode, which takes `0` for a date, `"1"` or
+    # `false` for an integer and `1` for true; strict JSON mode takes dates, times, UUIDs and
+    # enums as their strings still. Only for a lone body that is the whole JSON document.
+    body = dependant.body_params[0] if lone_body else None
+    annotation = body.field_info.annotation if body and not _embedded(body.field_info) else None
+    strict: TypeAdapter[Any] | None = TypeAdapter(annotation) if annotation is not None else None
 
     @functools.wraps(call)
-    async def guarded(**values: Any) -> Any:
+    async def guarded(*, _hjemflyt_request: Request | None = None, **values: Any) -> Any:
+        if _hjemflyt_request is not None:
+            malformed = _text_breaches(_hjemflyt_request, forms) if forms else []
+            if strict is not None and not malformed:
+                malformed = await _strict_body(_hjemflyt_request, strict)
+            if malformed:
+                raise validation_problem(malformed)
         found = [
             breach for where, name, alias in params for breach in breaches(values.get(name), (where, *alias))
         ]
@@ -344,6 +463,13 @@ def _guard_inputs(route: APIRoute) -> None:
             raise bounds_problem(found)
         return await call(**values)
 
+    if forms or strict is not None:
+        # The raw request too (FastAPI passes it by its type): the parameters' text, the body.
+        signature = inspect.signature(call)
+        extra = inspect.Parameter("_hjemflyt_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+        guarded.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*signature.parameters.values(), extra]
+        )
     guarded._bounds_guarded = True  # type: ignore[attr-defined]
     route.endpoint = guarded
     # A route used directly (not through include_router) keeps the handler it built.
