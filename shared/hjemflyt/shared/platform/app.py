@@ -447,13 +447,15 @@ def _guard_inputs(route: APIRoute) -> None:
     body = dependant.body_params[0] if lone_body else None
     annotation = body.field_info.annotation if body and not _embedded(body.field_info) else None
     strict: TypeAdapter[Any] | None = TypeAdapter(annotation) if annotation is not None else None
+    own = dependant.request_param_name
 
     @functools.wraps(call)
     async def guarded(*, _hjemflyt_request: Request | None = None, **values: Any) -> Any:
-        if _hjemflyt_request is not None:
-            malformed = _text_breaches(_hjemflyt_request, forms) if forms else []
+        request = values.get(own) if own else _hjemflyt_request
+        if isinstance(request, Request):
+            malformed = _text_breaches(request, forms) if forms else []
             if strict is not None and not malformed:
-                malformed = await _strict_body(_hjemflyt_request, strict)
+                malformed = await _strict_body(request, strict)
             if malformed:
                 raise validation_problem(malformed)
         found = [
@@ -463,8 +465,9 @@ def _guard_inputs(route: APIRoute) -> None:
             raise bounds_problem(found)
         return await call(**values)
 
-    if forms or strict is not None:
-        # The raw request too (FastAPI passes it by its type): the parameters' text, the body.
+    if (forms or strict is not None) and not own:
+        # The raw request too (FastAPI passes it by its type, to one parameter only: the
+        # endpoint's own if it has one): the parameters' text, the body.
         signature = inspect.signature(call)
         extra = inspect.Parameter("_hjemflyt_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)
         guarded.__signature__ = signature.replace(  # type: ignore[attr-defined]
