@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import hashlib
 import inspect
 import logging
 import re
@@ -30,6 +31,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -180,7 +182,7 @@ class _Edge:
         finally:
             reset_requested_purpose(purpose)
             route = scope.get("route")
-            # The documented template (`{person_id}`), not the routed one (`{person_id:uuid}`).
+            # The documented template (`{person_id}`), not the routed one (`{person_id:besides_...}`).
             template = getattr(route, "path_format", None) or getattr(route, "path", "unmatched")
             method = scope.get("method", "")
             REQUESTS.labels(self.service, method, template, str(status)).inc()
@@ -299,11 +301,12 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(_Edge, service=spec.name, root_path=settings.root_path, body_limits=spec.body_limits)
     # Every service answers for its own access log (auditors; assessment gathers them).
-    for router in [*spec.routers, access_router]:
+    routers = [*spec.routers, access_router]
+    _route_beside_literals([r for router in routers for r in router.routes if isinstance(r, APIRoute)])
+    for router in routers:
         for route in router.routes:
             if isinstance(route, APIRoute):
                 _guard_inputs(route)
-                _route_uuids(route)
         app.include_router(router)
     _install_operations(app, spec.name, settings, clock)
     generate_openapi = app.openapi
@@ -318,30 +321,63 @@ def create_service_app(
     return app
 
 
-def _route_uuids(route: APIRoute) -> None:
-    """Route a path parameter the endpoint declares a UUID only when the segment is one
-    (Starlette's `uuid` convertor), once here for every operation. A literal path beside a
-    template (`POST /persons/lookup`, `GET /persons/{person_id}`) then answers an undeclared
-    method of the literal one with 405 and its `Allow`, rather than routing `GET
-    /persons/lookup` to the template and refusing `lookup` as a person id. The OpenAPI path
-    stays `{person_id}` (FastAPI documents `path_format`). A segment that is no UUID
-    matches no route: errors.install_problem_handlers answers it, as before, with 422
-    `validation-error` naming the parameter. Idempotent: the routers are shared by every
-    app created from them."""
+class _Besides(Convertor[str]):
+    """A path segment but the literal ones beside it (see `_route_beside_literals`)."""
+
+    def __init__(self, literals: frozenset[str]) -> None:
+        alternatives = "|".join(re.escape(literal) for literal in sorted(literals))
+        # Any segment that is not one of the literals (followed by `/` or the end).
+        self.regex = f"(?!(?:{alternatives})(?:/|$))[^/]+"  # type: ignore[misc]
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+def _uuid_params(route: APIRoute) -> set[str]:
+    """The path parameters the endpoint (and its dependencies) declare as UUIDs only."""
     kinds: dict[str, set[Any]] = {}
     dependants: list[Dependant] = [route.dependant]
-    while dependants:  # the endpoint's own parameters and its dependencies'
+    while dependants:
         dependant = dependants.pop()
         for param in dependant.path_params:
             kinds.setdefault(param.alias, set()).add(param.field_info.annotation)
         dependants.extend(dependant.dependencies)
-    uuids = {name for name, declared in kinds.items() if declared == {uuid.UUID}}
-    path = re.sub(
-        r"\{([A-Za-z_][A-Za-z0-9_]*)\}",
-        lambda m: f"{{{m[1]}:uuid}}" if m[1] in uuids else m[0],
-        route.path,
-    )
-    if path != route.path:
+    return {name for name, declared in kinds.items() if declared == {uuid.UUID}}
+
+
+def _route_beside_literals(routes: Sequence[APIRoute]) -> None:
+    """A UUID path parameter does not take the literal segment of a path beside it: where
+    `POST /persons/lookup` stands beside `GET /persons/{person_id}`, `{person_id}` is routed
+    as any segment but `lookup`. `GET /persons/lookup` is then answered 405 with the literal
+    path's `Allow`, rather than routed to the template and refused as a malformed person id
+    (no id is `lookup`). Everything else is routed as before: a malformed id still meets
+    authentication first and then a 422 naming it. The OpenAPI path stays `{person_id}`
+    (FastAPI documents `path_format`). Idempotent: the routers are shared by every app
+    created from them."""
+    shapes = [route.path_format.split("/") for route in routes]
+    for route, shape in zip(routes, shapes, strict=True):
+        uuids = _uuid_params(route)
+        besides: dict[str, set[str]] = {}
+        for other in shapes:
+            if len(other) != len(shape) or other == shape:
+                continue
+            differ = [i for i, (mine, theirs) in enumerate(zip(shape, other, strict=True)) if mine != theirs]
+            if len(differ) != 1:
+                continue
+            mine, theirs = shape[differ[0]], other[differ[0]]
+            name = mine[1:-1] if mine.startswith("{") and mine.endswith("}") else None
+            if name in uuids and not theirs.startswith("{"):
+                besides.setdefault(name, set()).add(theirs)
+        if not besides:
+            continue
+        path = route.path_format
+        for name, literals in besides.items():
+            key = "besides_" + hashlib.sha256("/".join(sorted(literals)).encode()).hexdigest()[:12]
+            register_url_convertor(key, _Besides(frozenset(literals)))
+            path = path.replace("{" + name + "}", "{" + name + ":" + key + "}")
         route.path = path
         route.path_regex, route.path_format, route.param_convertors = compile_path(path)
 

@@ -17,7 +17,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
-from starlette._utils import get_route_path
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hjemflyt.shared.contracts.bounds import Breach
@@ -233,43 +232,6 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(m.upper() for m in item if m in _METHODS))
 
 
-_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
-
-
-def _malformed_ids(request: Request) -> list[dict[str, Any]]:
-    """For a path no route matched: the UUID path parameters that fail, where the path has
-    the shape of a documented operation of this method (`GET /v1/persons/not-a-uuid`). Such
-    a parameter is routed only when it is a UUID (platform.app), so the router answered
-    404; the caller is told, as FastAPI told it before, which parameter is malformed."""
-    path, method = get_route_path(request.scope), request.method.lower()
-    for template, item in request.app.openapi().get("paths", {}).items():
-        operation = item.get(method)
-        names = re.findall(r"\{([^/]*?)\}", template)
-        if operation is None or not names:
-            continue
-        pattern = re.sub(r"\\\{[^/]*?\\\}", "([^/]+)", re.escape(template))
-        match = re.fullmatch(pattern, path)
-        if match is None:
-            continue
-        formats = {
-            p["name"]: p.get("schema", {}).get("format")
-            for p in operation.get("parameters", [])
-            if p.get("in") == "path"
-        }
-        errors = [
-            {
-                "location": ["path", name],
-                "message": "Input should be a valid UUID, e.g. 3fa85f64-5717-4562-b3fc-2c963f66afa6",
-                "code": "uuid_parsing",
-            }
-            for name, value in zip(names, match.groups(), strict=True)
-            if formats.get(name) == "uuid" and not _UUID.fullmatch(value)
-        ]
-        if errors:
-            return errors
-    return []
-
-
 def validation_problem(errors: list[dict[str, Any]]) -> Problem:
     return Problem(
         "The request does not match the schema; see `errors`.",
@@ -295,12 +257,6 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if (
-            exc.status_code == 404
-            and "endpoint" not in request.scope
-            and (malformed := _malformed_ids(request))
-        ):
-            return problem_response(validation_problem(malformed), request)
         slug, title = _STATUS_SLUGS.get(exc.status_code, ("http-error", "HTTP error"))
         detail = exc.detail if isinstance(exc.detail, str) else title
         problem = Problem(detail, status=exc.status_code, slug=slug, title=title)
