@@ -80,3 +80,24 @@ async def test_notifications_position_beyond_64_bits(settings, issuer):
     async with running_service(notifications_app, settings) as client:
         r = await client.get("/v1/inbox?after=9223372036854775808", headers=provider)
         refused(r, 422, "number-out-of-range", ["query", "after"])
+
+
+async def test_what_the_schema_states_and_no_more(settings, issuer):
+    """What schemathesis's `unsupported_method` and `negative_data_rejection` checks ask:
+    a literal path beside a template answers an undeclared method with 405 and `Allow`, an
+    id that is no UUID is named, and no lax reading of what the schema does not allow."""
+    integration = auth(issuer, Role.integration)
+    async with running_service(assessment_app, settings) as client:
+        r = await client.get("/v1/persons/lookup", headers=integration)
+        refused(r, 405, "method-not-allowed")
+        assert r.headers["allow"] == "POST"
+        r = await client.get("/v1/persons/not-a-uuid", headers=integration)
+        refused(r, 422, "validation-error", ["path", "person_id"])
+        body = {"person_id": str(uuid.uuid4()), "start_date": 0}
+        r = await client.post("/v1/decisions", json=body, headers=integration)
+        refused(r, 422, "validation-error", ["body", "start_date"])
+    async with running_service(notifications_app, settings) as client:
+        r = await client.get("/v1/adjustments?since=0.5", headers=integration)
+        refused(r, 422, "validation-error", ["query", "since"])
+        r = await client.get("/v1/adjustments?since=2026-01-31T12:00:00%2B01:00", headers=integration)
+        assert r.status_code == 200, r.text

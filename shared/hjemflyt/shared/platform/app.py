@@ -10,24 +10,30 @@ from __future__ import annotations
 import asyncio
 import functools
 import gc
+import hashlib
 import inspect
 import logging
 import re
 import time
+import types
+import uuid
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hjemflyt.shared.contracts.bounds import breaches
@@ -46,6 +52,7 @@ from hjemflyt.shared.platform.errors import (
     bounds_problem,
     document_problems,
     install_problem_handlers,
+    validation_problem,
 )
 from hjemflyt.shared.platform.logs import configure_logging
 from hjemflyt.shared.platform.outbox import Outbox, OutboxRelay
@@ -175,7 +182,8 @@ class _Edge:
         finally:
             reset_requested_purpose(purpose)
             route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
+            # The documented template (`{person_id}`), not the routed one (`{person_id:besides_...}`).
+            template = getattr(route, "path_format", None) or getattr(route, "path", "unmatched")
             method = scope.get("method", "")
             REQUESTS.labels(self.service, method, template, str(status)).inc()
             LATENCY.labels(self.service, method, template).observe(time.perf_counter() - start)
@@ -293,7 +301,9 @@ def create_service_app(
     install_problem_handlers(app)
     app.add_middleware(_Edge, service=spec.name, root_path=settings.root_path, body_limits=spec.body_limits)
     # Every service answers for its own access log (auditors; assessment gathers them).
-    for router in [*spec.routers, access_router]:
+    routers = [*spec.routers, access_router]
+    _route_beside_literals([r for router in routers for r in router.routes if isinstance(r, APIRoute)])
+    for router in routers:
         for route in router.routes:
             if isinstance(route, APIRoute):
                 _guard_inputs(route)
@@ -311,12 +321,138 @@ def create_service_app(
     return app
 
 
+class _Besides(Convertor[str]):
+    """A path segment but the literal ones beside it (see `_route_beside_literals`)."""
+
+    def __init__(self, literals: frozenset[str]) -> None:
+        alternatives = "|".join(re.escape(literal) for literal in sorted(literals))
+        # Any segment that is not one of the literals (followed by `/` or the end).
+        self.regex = f"(?!(?:{alternatives})(?:/|$))[^/]+"  # type: ignore[misc]
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return str(value)
+
+
+def _uuid_params(route: APIRoute) -> set[str]:
+    """The path parameters the endpoint (and its dependencies) declare as UUIDs only."""
+    kinds: dict[str, set[Any]] = {}
+    dependants: list[Dependant] = [route.dependant]
+    while dependants:
+        dependant = dependants.pop()
+        for param in dependant.path_params:
+            kinds.setdefault(param.alias, set()).add(param.field_info.annotation)
+        dependants.extend(dependant.dependencies)
+    return {name for name, declared in kinds.items() if declared == {uuid.UUID}}
+
+
+def _route_beside_literals(routes: Sequence[APIRoute]) -> None:
+    """A UUID path parameter does not take the literal segment of a path beside it: where
+    `POST /persons/lookup` stands beside `GET /persons/{person_id}`, `{person_id}` is routed
+    as any segment but `lookup`. `GET /persons/lookup` is then answered 405 with the literal
+    path's `Allow`, rather than routed to the template and refused as a malformed person id
+    (no id is `lookup`). Everything else is routed as before: a malformed id still meets
+    authentication first and then a 422 naming it. The OpenAPI path stays `{person_id}`
+    (FastAPI documents `path_format`). Idempotent: the routers are shared by every app
+    created from them."""
+    shapes = [route.path_format.split("/") for route in routes]
+    for route, shape in zip(routes, shapes, strict=True):
+        uuids = _uuid_params(route)
+        besides: dict[str, set[str]] = {}
+        for other in shapes:
+            if len(other) != len(shape) or other == shape:
+                continue
+            differ = [i for i, (mine, theirs) in enumerate(zip(shape, other, strict=True)) if mine != theirs]
+            if len(differ) != 1:
+                continue
+            mine, theirs = shape[differ[0]], other[differ[0]]
+            name = mine[1:-1] if mine.startswith("{") and mine.endswith("}") else None
+            if name in uuids and not theirs.startswith("{"):
+                besides.setdefault(name, set()).add(theirs)
+        if not besides:
+            continue
+        path = route.path_format
+        for name, literals in besides.items():
+            key = "besides_" + hashlib.sha256("/".join(sorted(literals)).encode()).hexdigest()[:12]
+            register_url_convertor(key, _Besides(frozenset(literals)))
+            path = path.replace("{" + name + "}", "{" + name + ":" + key + "}")
+        route.path = path
+        route.path_regex, route.path_format, route.param_convertors = compile_path(path)
+
+
+_TextForm = tuple[re.Pattern[str], str, str]
+# The text forms a query parameter or header of these types must have: what the OpenAPI
+# document states (`format: date`, `format: date-time`, `type: boolean`). Pydantic's lax mode
+# also reads `since=0.5` as a Unix time, `1700000000` as a date and `yes`/`1`/`on` as true;
+# a client that relied on that would be relying on what its documentation does not say.
+# Time-zone offset and seconds stay optional in a date-time, as pydantic reads them.
+_TEXT_FORMS: dict[type, _TextForm] = {
+    datetime: (
+        re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}(:?\d{2})?)?)?"),
+        "Input should be an ISO 8601 date-time, e.g. 2026-01-31T12:00:00+01:00",
+        "datetime_parsing",
+    ),
+    date: (
+        re.compile(r"\d{4}-\d{2}-\d{2}"),
+        "Input should be an ISO 8601 date, e.g. 2026-01-31",
+        "date_parsing",
+    ),
+    bool: (re.compile(r"true|false", re.IGNORECASE), "Input should be true or false", "bool_parsing"),
+}
+
+
+def _text_form(annotation: Any) -> _TextForm | None:
+    """The text form of a parameter's type (through Annotated, Optional and list)."""
+    while True:
+        origin, args = get_origin(annotation), get_args(annotation)
+        if origin is Annotated or origin is list:
+            annotation = args[0]
+        elif (
+            origin in (Union, types.UnionType) and len(kinds := [a for a in args if a is not type(None)]) == 1
+        ):
+            annotation = kinds[0]
+        else:
+            return _TEXT_FORMS.get(annotation) if isinstance(annotation, type) else None
+
+
+def _text_breaches(request: Request, forms: list[tuple[str, str, _TextForm]]) -> list[dict[str, Any]]:
+    found = []
+    for where, alias, (pattern, message, code) in forms:
+        sent = request.query_params.getlist(alias) if where == "query" else request.headers.getlist(alias)
+        if any(not pattern.fullmatch(value) for value in sent):
+            found.append({"location": [where, alias], "message": message, "code": code})
+    return found
+
+
+def _embedded(info: Any) -> bool:
+    return bool(getattr(info, "embed", False))
+
+
+async def _strict_body(request: Request, adapter: TypeAdapter[Any]) -> list[dict[str, Any]]:
+    """The body's errors in strict JSON mode (FastAPI has read and cached it)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    data = await request.body()
+    if not data or (media and media != "application/json" and not media.endswith("+json")):
+        return []
+    try:
+        adapter.validate_json(data, strict=True)
+    except ValidationError as exc:
+        return [
+            {"location": ["body", *e["loc"]], "message": e["msg"], "code": e["type"]}
+            for e in exc.errors(include_url=False)
+        ]
+    return []
+
+
 def _guard_inputs(route: APIRoute) -> None:
     """Refuse what breaks `contracts.bounds` in the values the schema has validated (path,
     query, headers, cookies, body) with 422 problem+json, before the endpoint runs: once
-    here for every operation rather than in each endpoint or model. The route's endpoint
-    is wrapped before the router is included (an included route builds its handler from
-    the endpoint); once, however many apps are created from the same routers."""
+    here for every operation rather than in each endpoint or model. So too a date, date-time
+    or boolean query parameter or header not written as the schema says (`_TEXT_FORMS`).
+    The route's endpoint is wrapped before the router is included (an included route builds
+    its handler from the endpoint); once, however many apps are created from the same routers."""
     dependant = route.dependant
     call = route.endpoint
     # Locations as FastAPI's own validation errors give them: a lone body is ("body", field...).
@@ -334,9 +470,30 @@ def _guard_inputs(route: APIRoute) -> None:
     ]
     if getattr(call, "_bounds_guarded", False) or not params or not inspect.iscoroutinefunction(call):
         return
+    forms = [
+        (where, param.alias, form)
+        for where, group in (("query", dependant.query_params), ("header", dependant.header_params))
+        for param in group
+        if (form := _text_form(param.field_info.annotation)) is not None
+    ]
+    # The JSON body once more, in pydantic's strict mode: what the schema states and no more.
+    # FastAPI validates the parsed JSON in lax mode, which takes `0` for a date, `"1"` or
+    # `false` for an integer and `1` for true; strict JSON mode takes dates, times, UUIDs and
+    # enums as their strings still. Only for a lone body that is the whole JSON document.
+    body = dependant.body_params[0] if lone_body else None
+    annotation = body.field_info.annotation if body and not _embedded(body.field_info) else None
+    strict: TypeAdapter[Any] | None = TypeAdapter(annotation) if annotation is not None else None
+    own = dependant.request_param_name
 
     @functools.wraps(call)
-    async def guarded(**values: Any) -> Any:
+    async def guarded(*, _hjemflyt_request: Request | None = None, **values: Any) -> Any:
+        request = values.get(own) if own else _hjemflyt_request
+        if isinstance(request, Request):
+            malformed = _text_breaches(request, forms) if forms else []
+            if strict is not None and not malformed:
+                malformed = await _strict_body(request, strict)
+            if malformed:
+                raise validation_problem(malformed)
         found = [
             breach for where, name, alias in params for breach in breaches(values.get(name), (where, *alias))
         ]
@@ -344,6 +501,14 @@ def _guard_inputs(route: APIRoute) -> None:
             raise bounds_problem(found)
         return await call(**values)
 
+    if (forms or strict is not None) and not own:
+        # The raw request too (FastAPI passes it by its type, to one parameter only: the
+        # endpoint's own if it has one): the parameters' text, the body.
+        signature = inspect.signature(call)
+        extra = inspect.Parameter("_hjemflyt_request", inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+        guarded.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*signature.parameters.values(), extra]
+        )
     guarded._bounds_guarded = True  # type: ignore[attr-defined]
     route.endpoint = guarded
     # A route used directly (not through include_router) keeps the handler it built.

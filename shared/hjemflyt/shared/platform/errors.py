@@ -232,6 +232,16 @@ def _allowed_methods(request: Request) -> str:
     return ", ".join(sorted(m.upper() for m in item if m in _METHODS))
 
 
+def validation_problem(errors: list[dict[str, Any]]) -> Problem:
+    return Problem(
+        "The request does not match the schema; see `errors`.",
+        status=422,
+        slug="validation-error",
+        title="Invalid request",
+        errors=errors,
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
@@ -243,14 +253,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             {"location": list(e.get("loc", ())), "message": e.get("msg", ""), "code": e.get("type", "")}
             for e in exc.errors()
         ]
-        problem = Problem(
-            "The request does not match the schema; see `errors`.",
-            status=422,
-            slug="validation-error",
-            title="Invalid request",
-            errors=errors,
-        )
-        return problem_response(problem, request)
+        return problem_response(validation_problem(errors), request)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

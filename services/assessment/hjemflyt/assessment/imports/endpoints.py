@@ -67,7 +67,9 @@ async def _items(request: Request) -> list[Any]:
         chunks.append(chunk)
     data = b"".join(chunks)
     try:
-        return list(ImportBatchIn.model_validate_json(data).items)
+        # Strict: what the schema states (no `0` for a date, no `"1"` for a number), as the
+        # platform holds every other JSON body to (platform.app._guard_inputs).
+        return list(ImportBatchIn.model_validate_json(data, strict=True).items)
     except ValidationError:
         pass  # some item is malformed (or the batch is): look closer
     try:

@@ -39,6 +39,7 @@ from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 
+import pydantic_core
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -759,7 +760,12 @@ async def import_persons(
     decision_keys: set[tuple[str, str]] = set()
     for i, raw in enumerate(raw_items):
         try:
-            body = raw if isinstance(raw, PersonImportIn) else PersonImportIn.model_validate(raw)
+            # As JSON in strict mode, as the endpoint reads a whole batch: what the schema states.
+            body = (
+                raw
+                if isinstance(raw, PersonImportIn)
+                else PersonImportIn.model_validate_json(pydantic_core.to_json(raw), strict=True)
+            )
         except ValidationError as exc:
             reject(i, _schema_problem(exc), *_key_of(raw))
             continue

@@ -68,7 +68,9 @@ def _row_problem(slug: str, status: int, detail: str, rows: list[dict[str, Any]]
 def parse(data: bytes) -> list[VisitIn]:
     """The batch's visits, or a 422 naming the malformed rows by index (413 if too many)."""
     try:
-        return BATCH.validate_json(data).visits
+        # Strict: what the schema states (no `0` for a date, no `"30"` for minutes), as the
+        # platform holds every other JSON body to (platform.app._guard_inputs).
+        return BATCH.validate_json(data, strict=True).visits
     except ValidationError as exc:
         errors = exc.errors(include_url=False, include_input=False)
     by_row: dict[int, list[dict[str, Any]]] = {}
