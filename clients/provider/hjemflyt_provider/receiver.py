@@ -131,7 +131,8 @@ async def _read_body(receive: Receive) -> bytes | None:
     body = b""
     while True:
         event = await receive()
-        body += event.get("body", b"")
+        chunk: bytes = event.get("body", b"")
+        body += chunk
         if len(body) > MAX_BODY:
             return None
         if not event.get("more_body"):
