@@ -63,27 +63,20 @@ class WebhookReceiver:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                event = await receive()
-                if event["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif event["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await _lifespan(receive, send)
         if scope["type"] != "http":
             return
         if scope["method"] != "POST":
             await _answer(send, 405)
             return
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if len(body) > MAX_BODY:
-                await _answer(send, 413)
-                return
-            if not event.get("more_body"):
-                break
+        body = await _read_body(receive)
+        if body is None:
+            await _answer(send, 413)
+            return
+        await _answer(send, await self._receive(body, scope))
+
+    async def _receive(self, body: bytes, scope: Scope) -> int:
+        """The status to answer for one POST body: verify, parse, drop duplicates, handle."""
         headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
         try:
             verify(
@@ -95,27 +88,23 @@ class WebhookReceiver:
             )
         except InvalidSignature:
             self.rejected += 1
-            await _answer(send, 401)
-            return
+            return 401
         try:
             message = json.loads(body)
             message_id = str(message["id"])
         except (ValueError, KeyError, TypeError):
-            await _answer(send, 400)
-            return
+            return 400
         if self.store.seen(message_id):
             self.deliveries.append(Delivery(message, duplicate=True))
-            await _answer(send, 204)
-            return
+            return 204
         try:
             await self.handler(message)
         except Exception:
-            await _answer(send, 500)
-            return
+            return 500
         self.store.add(message_id)
         self._track_sequence(message)
         self.deliveries.append(Delivery(message, duplicate=False))
-        await _answer(send, 204)
+        return 204
 
     def _track_sequence(self, message: dict[str, Any]) -> None:
         key, sequence = message.get("ordering_key"), message.get("sequence")
@@ -125,6 +114,29 @@ class WebhookReceiver:
         if sequence != last + 1:
             self.gaps.append((key, last, sequence))
         self.last_sequence[key] = max(last, sequence)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        event = await receive()
+        if event["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif event["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None once it grows past MAX_BODY."""
+    body = b""
+    while True:
+        event = await receive()
+        chunk: bytes = event.get("body", b"")
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+        if not event.get("more_body"):
+            return body
 
 
 async def _answer(send: Send, status: int) -> None:

@@ -68,6 +68,27 @@ def create_portal(settings: Settings | None = None) -> FastAPI:
 
         return JSONResponse(asyncapi_document())
 
+    _add_dev_routes(app, settings, upstreams)
+
+    @app.api_route(
+        "/{path:path}",
+        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+        include_in_schema=False,
+    )
+    async def not_found(path: str, request: Request) -> JSONResponse:
+        body = Problem(
+            "No such page: the services are under /assessment, /pathway, /budget and /notifications.",
+            status=404,
+            slug="not-found",
+            title="Not found",
+        ).body(request.url.path)
+        return JSONResponse(body, status_code=404, media_type=PROBLEM_MEDIA_TYPE)
+
+    return app
+
+
+def _add_dev_routes(app: FastAPI, settings: Settings, upstreams: dict[str, str]) -> None:
+    """The development helpers, present only when the settings ask for them."""
     if settings.jwt_jwks_file is not None:
         jwks: Path = settings.jwt_jwks_file
 
@@ -91,19 +112,3 @@ def create_portal(settings: Settings | None = None) -> FastAPI:
             if failed:
                 return JSONResponse({"moved": False, "failed": failed}, status_code=502)
             return JSONResponse({n: r.json() for n, r in replies.items()})
-
-    @app.api_route(
-        "/{path:path}",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-        include_in_schema=False,
-    )
-    async def not_found(path: str, request: Request) -> JSONResponse:
-        body = Problem(
-            "No such page: the services are under /assessment, /pathway, /budget and /notifications.",
-            status=404,
-            slug="not-found",
-            title="Not found",
-        ).body(request.url.path)
-        return JSONResponse(body, status_code=404, media_type=PROBLEM_MEDIA_TYPE)
-
-    return app

@@ -92,37 +92,63 @@ def _breaches(value: Any, location: tuple[str | int, ...]) -> Iterator[Breach]:
     """Every value in `value` (a model, list, mapping or scalar) that breaks a bound."""
     if value is None or isinstance(value, bool | uuid.UUID | time | Enum | bytes):
         return
+    if isinstance(value, BaseModel | dict | list | tuple | set | frozenset):
+        for item, where in _parts(value, location):
+            yield from _breaches(item, where)
+        return
+    breach = _scalar_breach(value, location)
+    if breach is not None:
+        yield breach
+
+
+def _parts(value: Any, location: tuple[str | int, ...]) -> Iterator[tuple[Any, tuple[str | int, ...]]]:
+    """The values inside a model, mapping (its keys too) or collection, each with its location."""
+    if isinstance(value, BaseModel):
+        for field, info in type(value).model_fields.items():
+            yield getattr(value, field), (*location, info.alias or field)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key, (*location, str(key))
+            yield item, (*location, str(key))
+    else:
+        for index, item in enumerate(value):
+            yield item, (*location, index)
+
+
+def _scalar_breach(value: Any, location: tuple[str | int, ...]) -> Breach | None:
     if isinstance(value, str):
         if _CONTROL.search(value):
-            yield Breach(location, "control-character", "Text may not hold control characters.")
+            return Breach(location, "control-character", "Text may not hold control characters.")
     elif isinstance(value, datetime | date):
         day = value.date() if isinstance(value, datetime) else value
         if not EARLIEST <= day <= LATEST:
-            yield Breach(location, "date-out-of-range", f"A date lies in {EARLIEST}..{LATEST}.")
+            return Breach(location, "date-out-of-range", f"A date lies in {EARLIEST}..{LATEST}.")
     elif isinstance(value, int):
-        name = _name(location)
-        if name == "year" or name.endswith("_year"):
-            if not EARLIEST.year <= value <= LATEST.year:
-                yield Breach(location, "date-out-of-range", f"A year lies in {EARLIEST.year}..{LATEST.year}.")
-        elif name.endswith("_ore"):
-            if abs(value) > MAX_AMOUNT:
-                yield Breach(location, "amount-out-of-range", f"An amount lies within ±{MAX_AMOUNT} øre.")
-        elif abs(value) > MAX_INT:
-            yield Breach(location, "number-out-of-range", f"An integer lies within ±{MAX_INT}.")
+        return _int_breach(value, location)
     elif isinstance(value, float | Decimal):
-        try:
-            number = float(value)
-        except ValueError:  # a signalling NaN
-            number = math.nan
-        if not (math.isfinite(number) and abs(number) <= MAX_AMOUNT):
-            yield Breach(location, "number-out-of-range", f"A number is finite and within ±{MAX_AMOUNT}.")
-    elif isinstance(value, BaseModel):
-        for field, info in type(value).model_fields.items():
-            yield from _breaches(getattr(value, field), (*location, info.alias or field))
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            yield from _breaches(key, (*location, str(key)))
-            yield from _breaches(item, (*location, str(key)))
-    elif isinstance(value, list | tuple | set | frozenset):
-        for index, item in enumerate(value):
-            yield from _breaches(item, (*location, index))
+        return _number_breach(value, location)
+    return None
+
+
+def _int_breach(value: int, location: tuple[str | int, ...]) -> Breach | None:
+    """Which bound an integer keeps follows from its field's name: a year, an amount, or any."""
+    name = _name(location)
+    if name == "year" or name.endswith("_year"):
+        if not EARLIEST.year <= value <= LATEST.year:
+            return Breach(location, "date-out-of-range", f"A year lies in {EARLIEST.year}..{LATEST.year}.")
+    elif name.endswith("_ore"):
+        if abs(value) > MAX_AMOUNT:
+            return Breach(location, "amount-out-of-range", f"An amount lies within ±{MAX_AMOUNT} øre.")
+    elif abs(value) > MAX_INT:
+        return Breach(location, "number-out-of-range", f"An integer lies within ±{MAX_INT}.")
+    return None
+
+
+def _number_breach(value: float | Decimal, location: tuple[str | int, ...]) -> Breach | None:
+    try:
+        number = float(value)
+    except ValueError:  # a signalling NaN
+        number = math.nan
+    if not (math.isfinite(number) and abs(number) <= MAX_AMOUNT):
+        return Breach(location, "number-out-of-range", f"A number is finite and within ±{MAX_AMOUNT}.")
+    return None

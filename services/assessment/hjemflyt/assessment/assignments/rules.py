@@ -86,21 +86,7 @@ def check(a: AssignmentFacts, catalogue: CatalogueFacts, today: date) -> list[Vi
     def broken(rule: str, message: str, where: str | None = None) -> None:
         problems.append(Violation(rule, message, where))
 
-    if a.start_date < today - timedelta(days=MAX_DAYS_BACK):
-        broken(
-            "start-too-far-back",
-            f"An assignment starts at most {MAX_DAYS_BACK} days back; what ran before needs a decision.",
-            "start_date",
-        )
-    if a.end_date < a.start_date:
-        broken("end-before-start", "The end date is before the start date.", "end_date")
-    elif a.end_date > last_allowed_day(a.start_date):
-        broken(
-            "assignment-too-long",
-            f"Without a decision measures run at most {MAX_DAYS} days (to {last_allowed_day(a.start_date)}); "
-            "longer needs a decision.",
-            "end_date",
-        )
+    problems.extend(_period_problems(a, today))
     if not a.services:
         broken("no-services", "An assignment names at least one service.", "services")
     provider = catalogue.providers.get(a.provider_org)
@@ -129,27 +115,62 @@ def check(a: AssignmentFacts, catalogue: CatalogueFacts, today: date) -> list[Vi
             )
         if not service.measures:
             broken("measures-missing", "Say what is to be done: at least one measure.", where)
-        for j, m in enumerate(service.measures):
-            if not m.description.strip() or m.times < 1 or m.per not in PER_MONTH:
-                broken(
-                    "measure-incomplete",
-                    "Each measure needs a description and a frequency.",
-                    f"{where}.measures[{j}]",
-                )
-            if m.code is None:
-                continue
-            if m.code not in catalogue.measures:
-                broken(
+        problems.extend(_measure_problems(service, where, catalogue))
+    return problems
+
+
+def _period_problems(a: AssignmentFacts, today: date) -> list[Violation]:
+    """The start not too far back; the end after the start and within MAX_DAYS."""
+    problems: list[Violation] = []
+    if a.start_date < today - timedelta(days=MAX_DAYS_BACK):
+        problems.append(
+            Violation(
+                "start-too-far-back",
+                f"An assignment starts at most {MAX_DAYS_BACK} days back; what ran before needs a decision.",
+                "start_date",
+            )
+        )
+    if a.end_date < a.start_date:
+        problems.append(Violation("end-before-start", "The end date is before the start date.", "end_date"))
+    elif a.end_date > last_allowed_day(a.start_date):
+        problems.append(
+            Violation(
+                "assignment-too-long",
+                f"Without a decision measures run at most {MAX_DAYS} days "
+                f"(to {last_allowed_day(a.start_date)}); longer needs a decision.",
+                "end_date",
+            )
+        )
+    return problems
+
+
+def _measure_problems(service: ServiceFacts, where: str, catalogue: CatalogueFacts) -> list[Violation]:
+    """Each measure of one service: complete, and a code from the catalogue that fits the service."""
+    problems: list[Violation] = []
+    for j, m in enumerate(service.measures):
+        at = f"{where}.measures[{j}]"
+        if not m.description.strip() or m.times < 1 or m.per not in PER_MONTH:
+            problems.append(
+                Violation("measure-incomplete", "Each measure needs a description and a frequency.", at)
+            )
+        if m.code is None:
+            continue
+        if m.code not in catalogue.measures:
+            problems.append(
+                Violation(
                     "unknown-measure-code",
                     f"{m.code!r} is not an active code of the measure catalogue.",
-                    f"{where}.measures[{j}].code",
+                    f"{at}.code",
                 )
-            elif (belongs := catalogue.measures[m.code]) not in (None, service.service_type):
-                broken(
+            )
+        elif (belongs := catalogue.measures[m.code]) not in (None, service.service_type):
+            problems.append(
+                Violation(
                     "measure-not-for-service",
                     f"The measure {m.code!r} belongs to {belongs}, not {service.service_type}.",
-                    f"{where}.measures[{j}].code",
+                    f"{at}.code",
                 )
+            )
     return problems
 
 

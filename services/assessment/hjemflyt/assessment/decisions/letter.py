@@ -333,6 +333,25 @@ class _Pdf(FPDF):
         self.set_font("Helvetica", size=8)
         self.cell(0, 10, pdf_text(f"{self.footer_text} - side {self.page_no()}/{{nb}}"), align="C")
 
+    def paragraph(
+        self, value: str, *, size: float = 10.5, style: str = "", gap: float = 1.5, indent: float = 0
+    ) -> None:
+        self.set_font("Helvetica", style=style, size=size)
+        self.set_x(self.l_margin + indent)
+        self.multi_cell(
+            self.epw - indent, size * 0.5, pdf_text(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+        )
+        if gap:
+            self.ln(gap)
+
+    def headline(self, value: str, size: float = 12.5) -> None:
+        self.ln(2)
+        self.paragraph(value, size=size, style="B", gap=1)
+
+    def paragraphs(self, value: list[list[str]]) -> None:
+        for block in value:
+            self.paragraph("\n".join(block))
+
 
 def render_pdf(letter: Letter, *, created_at: datetime | None = None, compress: bool = True) -> bytes:
     pdf = _Pdf(format="A4")
@@ -348,88 +367,88 @@ def render_pdf(letter: Letter, *, created_at: datetime | None = None, compress: 
     pdf.alias_nb_pages()
     pdf.add_page()
 
-    def text(value: str, *, size: float = 10.5, style: str = "", gap: float = 1.5, indent: float = 0) -> None:
-        pdf.set_font("Helvetica", style=style, size=size)
-        pdf.set_x(pdf.l_margin + indent)
-        pdf.multi_cell(
-            pdf.epw - indent, size * 0.5, pdf_text(value), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
-        if gap:
-            pdf.ln(gap)
+    pdf.paragraph(letter.municipality, style="B", gap=0)
+    pdf.paragraph(letter.contact.name, gap=6)
+    pdf.paragraph(letter.person_name, gap=0)
+    pdf.paragraph(letter.address, gap=6)
+    pdf.paragraph(f"Dato: {letter.decision_date}", gap=0)
+    pdf.paragraph(f"Vår referanse: {letter.decision_id}", size=9, gap=4)
 
-    def heading(value: str, size: float = 12.5) -> None:
-        pdf.ln(2)
-        text(value, size=size, style="B", gap=1)
-
-    def blocks(value: list[list[str]]) -> None:
-        for block in value:
-            text("\n".join(block))
-
-    text(letter.municipality, style="B", gap=0)
-    text(letter.contact.name, gap=6)
-    text(letter.person_name, gap=0)
-    text(letter.address, gap=6)
-    text(f"Dato: {letter.decision_date}", gap=0)
-    text(f"Vår referanse: {letter.decision_id}", size=9, gap=4)
-
-    heading(letter.heading, size=16)
+    pdf.headline(letter.heading, size=16)
     intro = "Vi har behandlet saken din og gjort dette vedtaket."
     if letter.supersedes:
         intro += " Det erstatter vedtaket du hadde fra før."
-    text(intro)
-
+    pdf.paragraph(intro)
     for s in letter.services:
-        heading(f"{s.name}: {s.outcome}")
-        if s.refusal_reason:
-            text(("Dette har vi avslått, og hvorfor: " if not s.refused else "Hvorfor: ") + s.refusal_reason)
-        if s.measures:
-            text("For deg betyr dette:", style="B", gap=0.5)
-            for measure in s.measures:
-                text(f"- {measure}", indent=4, gap=0.5)
-            pdf.ln(1)
-        if s.scope:
-            text(f"Omfang: {s.scope}")
-        if s.provider:
-            text(f"Utfører: {s.provider}")
-
-    heading("Begrunnelse")
-    blocks(letter.justification)
-    if letter.purpose:
-        heading("Formålet med tjenestene")
-        blocks(letter.purpose)
-    if letter.goal:
-        heading("Ditt mål")
-        text(letter.goal)
-    heading("Lovgrunnlag")
-    text("Vedtaket er gjort etter " + "; ".join(letter.legal_basis) + ".")
-    heading("Når gjelder vedtaket")
-    if letter.start:
-        text(f"Fra: {letter.start}", gap=0.5)
-    text(f"Til: {letter.end}", gap=0.5)
-    if letter.evaluation:
-        text(f"Vi vurderer hjelpen sammen med deg på nytt innen {letter.evaluation}.", gap=1.5)
+        _render_service(pdf, s)
+    _render_grounds(pdf, letter)
+    _render_period(pdf, letter)
     if letter.copayments:
-        heading("Egenbetaling")
+        pdf.headline("Egenbetaling")
         for name, statement in letter.copayments:
-            text(f"{name}: {statement}", gap=0.5)
+            pdf.paragraph(f"{name}: {statement}", gap=0.5)
         pdf.ln(1)
-    heading("Du kan klage")
-    blocks(letter.appeal_text)
-    text(letter.appeal_deadline)
-    heading("Du har rett til innsyn")
-    text(letter.right_to_see)
-    heading("Kontakt oss")
-    contact = letter.contact.name
-    if letter.contact.phone:
-        contact += f", telefon {letter.contact.phone}"
-    if letter.contact.email:
-        contact += f", e-post {letter.contact.email}"
-    text(contact + ".")
+    pdf.headline("Du kan klage")
+    pdf.paragraphs(letter.appeal_text)
+    pdf.paragraph(letter.appeal_deadline)
+    pdf.headline("Du har rett til innsyn")
+    pdf.paragraph(letter.right_to_see)
+    pdf.headline("Kontakt oss")
+    pdf.paragraph(_contact_line(letter.contact) + ".")
     pdf.ln(4)
-    text("Med vennlig hilsen", gap=0)
-    text(letter.contact.name)
-    text(letter.no_signature, size=9)
+    pdf.paragraph("Med vennlig hilsen", gap=0)
+    pdf.paragraph(letter.contact.name)
+    pdf.paragraph(letter.no_signature, size=9)
     return bytes(pdf.output())
+
+
+def _render_service(pdf: _Pdf, s: LetterService) -> None:
+    pdf.headline(f"{s.name}: {s.outcome}")
+    if s.refusal_reason:
+        pdf.paragraph(
+            ("Dette har vi avslått, og hvorfor: " if not s.refused else "Hvorfor: ") + s.refusal_reason
+        )
+    if s.measures:
+        pdf.paragraph("For deg betyr dette:", style="B", gap=0.5)
+        for measure in s.measures:
+            pdf.paragraph(f"- {measure}", indent=4, gap=0.5)
+        pdf.ln(1)
+    if s.scope:
+        pdf.paragraph(f"Omfang: {s.scope}")
+    if s.provider:
+        pdf.paragraph(f"Utfører: {s.provider}")
+
+
+def _render_grounds(pdf: _Pdf, letter: Letter) -> None:
+    """Why: the justification, the purpose and the person's goal, and the law."""
+    pdf.headline("Begrunnelse")
+    pdf.paragraphs(letter.justification)
+    if letter.purpose:
+        pdf.headline("Formålet med tjenestene")
+        pdf.paragraphs(letter.purpose)
+    if letter.goal:
+        pdf.headline("Ditt mål")
+        pdf.paragraph(letter.goal)
+    pdf.headline("Lovgrunnlag")
+    pdf.paragraph("Vedtaket er gjort etter " + "; ".join(letter.legal_basis) + ".")
+
+
+def _render_period(pdf: _Pdf, letter: Letter) -> None:
+    pdf.headline("Når gjelder vedtaket")
+    if letter.start:
+        pdf.paragraph(f"Fra: {letter.start}", gap=0.5)
+    pdf.paragraph(f"Til: {letter.end}", gap=0.5)
+    if letter.evaluation:
+        pdf.paragraph(f"Vi vurderer hjelpen sammen med deg på nytt innen {letter.evaluation}.", gap=1.5)
+
+
+def _contact_line(contact: Contact) -> str:
+    line = contact.name
+    if contact.phone:
+        line += f", telefon {contact.phone}"
+    if contact.email:
+        line += f", e-post {contact.email}"
+    return line
 
 
 # --- reading ----------------------------------------------------------------------------

@@ -195,124 +195,195 @@ def _hours_ok(value: Decimal | None) -> bool:
 
 def check_complete(decision: DecisionFacts, catalogue: CatalogueFacts) -> list[Violation]:
     """Everything a decision must hold before it is made (DOMAIN § 4)."""
-    problems: list[Violation] = []
-
-    def missing(rule: str, message: str, where: str | None = None) -> None:
-        problems.append(Violation(rule, message, where))
-
-    if not decision.services:
-        missing("no-services", "A decision answers at least one service.", "services")
-    granting = [s for s in decision.services if s.outcome != Outcome.refused]
-    if not (decision.justification or "").strip():
-        missing(
-            "justification-missing",
-            "The individual justification (rules, facts, considerations) is missing.",
-            "justification",
-        )
-    if not (decision.purpose or "").strip():
-        missing("purpose-missing", "The purpose of the service is missing.", "purpose")
-    if granting and not (decision.user_goal or "").strip():
-        missing("user-goal-missing", "The person's own goal is missing.", "user_goal")
-    if not decision.legal_basis:
-        missing("legal-basis-missing", "At least one legal basis is needed.", "legal_basis")
-    for code in decision.legal_basis:
-        if code not in catalogue.legal_basis:
-            missing("unknown-legal-basis", f"Unknown legal basis {code!r}.", "legal_basis")
-    if decision.start_date is None:
-        missing("start-date-missing", "The start date is missing.", "start_date")
-    if decision.start_date and decision.end_date and decision.end_date < decision.start_date:
-        missing("end-before-start", "The end date is before the start date.", "end_date")
-    if granting and decision.evaluation_date is None:
-        missing("evaluation-date-missing", "A granted service needs an evaluation date.", "evaluation_date")
-    if decision.evaluation_date and decision.start_date and decision.evaluation_date < decision.start_date:
-        missing("evaluation-before-start", "The evaluation date is before the start.", "evaluation_date")
-    if decision.evaluation_date and decision.end_date and decision.evaluation_date > decision.end_date:
-        missing("evaluation-after-end", "The evaluation date is after the end.", "evaluation_date")
-
+    granting = any(s.outcome != Outcome.refused for s in decision.services)
+    problems = [*_content_problems(decision, catalogue, granting), *_date_problems(decision, granting)]
     allowed_scopes = SCOPES_FOR_MODEL.get(decision.organisation_model, frozenset(ScopeKind))
     seen: set[str] = set()
     for i, service in enumerate(decision.services):
         where = f"services[{i}]"
         if service.service_type in seen:
-            missing("duplicate-service", f"{service.service_type} is answered twice.", where)
+            problems.append(
+                Violation("duplicate-service", f"{service.service_type} is answered twice.", where)
+            )
         seen.add(service.service_type)
-        iplos = catalogue.service_types.get(service.service_type)
-        if iplos is None:
-            missing("unknown-service", f"{service.service_type!r} is not in the service catalogue.", where)
-        if service.outcome != Outcome.granted and not (service.refusal_reason or "").strip():
-            missing("refusal-reason-missing", "What is refused, and why, must be stated.", where)
-        if service.outcome == Outcome.refused:
-            if service.measures or service.hours_per_month:
-                missing("refused-with-scope", "A refused service has no measures or hours.", where)
-            continue
-        if service.scope_kind not in allowed_scopes:
-            kinds = ", ".join(sorted(allowed_scopes))
-            missing(
+        problems.extend(_service_problems(decision, service, catalogue, allowed_scopes, where))
+    return problems
+
+
+def _content_problems(decision: DecisionFacts, catalogue: CatalogueFacts, granting: bool) -> list[Violation]:
+    """What the decision says: its services, justification, purpose, the person's goal, the law."""
+    out: list[Violation] = []
+    if not decision.services:
+        out.append(Violation("no-services", "A decision answers at least one service.", "services"))
+    if not (decision.justification or "").strip():
+        out.append(
+            Violation(
+                "justification-missing",
+                "The individual justification (rules, facts, considerations) is missing.",
+                "justification",
+            )
+        )
+    if not (decision.purpose or "").strip():
+        out.append(Violation("purpose-missing", "The purpose of the service is missing.", "purpose"))
+    if granting and not (decision.user_goal or "").strip():
+        out.append(Violation("user-goal-missing", "The person's own goal is missing.", "user_goal"))
+    if not decision.legal_basis:
+        out.append(Violation("legal-basis-missing", "At least one legal basis is needed.", "legal_basis"))
+    out.extend(
+        Violation("unknown-legal-basis", f"Unknown legal basis {code!r}.", "legal_basis")
+        for code in decision.legal_basis
+        if code not in catalogue.legal_basis
+    )
+    return out
+
+
+def _date_problems(decision: DecisionFacts, granting: bool) -> list[Violation]:
+    """A start; an end after it; for a grant, an evaluation between the two."""
+    start, end, evaluation = decision.start_date, decision.end_date, decision.evaluation_date
+    out: list[Violation] = []
+    if start is None:
+        out.append(Violation("start-date-missing", "The start date is missing.", "start_date"))
+    if start and end and end < start:
+        out.append(Violation("end-before-start", "The end date is before the start date.", "end_date"))
+    if granting and evaluation is None:
+        out.append(
+            Violation(
+                "evaluation-date-missing", "A granted service needs an evaluation date.", "evaluation_date"
+            )
+        )
+    if evaluation and start and evaluation < start:
+        out.append(
+            Violation(
+                "evaluation-before-start", "The evaluation date is before the start.", "evaluation_date"
+            )
+        )
+    if evaluation and end and evaluation > end:
+        out.append(
+            Violation("evaluation-after-end", "The evaluation date is after the end.", "evaluation_date")
+        )
+    return out
+
+
+def _service_problems(
+    decision: DecisionFacts,
+    service: ServiceFacts,
+    catalogue: CatalogueFacts,
+    allowed_scopes: frozenset[ScopeKind],
+    where: str,
+) -> list[Violation]:
+    """One answered service: known, a refusal explained and empty, a grant with measures,
+    a scope its district writes and a provider that may deliver it."""
+    out: list[Violation] = []
+    iplos = catalogue.service_types.get(service.service_type)
+    if iplos is None:
+        out.append(
+            Violation("unknown-service", f"{service.service_type!r} is not in the service catalogue.", where)
+        )
+    if service.outcome != Outcome.granted and not (service.refusal_reason or "").strip():
+        out.append(Violation("refusal-reason-missing", "What is refused, and why, must be stated.", where))
+    if service.outcome == Outcome.refused:
+        if service.measures or service.hours_per_month:
+            out.append(Violation("refused-with-scope", "A refused service has no measures or hours.", where))
+        return out
+    if service.scope_kind not in allowed_scopes:
+        kinds = ", ".join(sorted(allowed_scopes))
+        out.append(
+            Violation(
                 "scope-kind-not-for-district",
                 f"District organised as {decision.organisation_model} writes scope as {kinds}.",
                 where,
             )
-        if not service.measures:
-            missing(
+        )
+    if not service.measures:
+        out.append(
+            Violation(
                 "measures-missing", "Say what the service means for the person: at least one measure.", where
             )
-        for j, measure in enumerate(service.measures):
-            if not measure.description.strip() or measure.times < 1 or measure.per not in PER_MONTH:
-                missing(
-                    "measure-incomplete",
-                    "Each measure needs a description and a frequency.",
-                    f"{where}.measures[{j}]",
+        )
+    for j, measure in enumerate(service.measures):
+        out.extend(_measure_problems(service, measure, catalogue, f"{where}.measures[{j}]"))
+    out.extend(_scope_problems(service, where))
+    if service.provider_org is not None:
+        out.extend(_provider_problems(service, service.provider_org, iplos, catalogue, where))
+    return out
+
+
+def _measure_problems(
+    service: ServiceFacts, measure: MeasureFacts, catalogue: CatalogueFacts, where: str
+) -> list[Violation]:
+    out: list[Violation] = []
+    if not measure.description.strip() or measure.times < 1 or measure.per not in PER_MONTH:
+        out.append(
+            Violation("measure-incomplete", "Each measure needs a description and a frequency.", where)
+        )
+    if measure.code is not None:
+        if measure.code not in catalogue.measures:
+            out.append(
+                Violation(
+                    "unknown-measure-code",
+                    f"{measure.code!r} is not an active code of the measure catalogue.",
+                    f"{where}.code",
                 )
-            if measure.code is not None:
-                if measure.code not in catalogue.measures:
-                    missing(
-                        "unknown-measure-code",
-                        f"{measure.code!r} is not an active code of the measure catalogue.",
-                        f"{where}.measures[{j}].code",
-                    )
-                elif (belongs := catalogue.measures[measure.code]) not in (None, service.service_type):
-                    missing(
-                        "measure-not-for-service",
-                        f"The measure {measure.code!r} belongs to {belongs}, not {service.service_type}.",
-                        f"{where}.measures[{j}].code",
-                    )
-            if service.scope_kind == ScopeKind.minutes_per_measure and not measure.minutes:
-                missing(
-                    "minutes-missing",
-                    "Purchaser-provider scope gives minutes for each measure.",
-                    f"{where}.measures[{j}]",
+            )
+        elif (belongs := catalogue.measures[measure.code]) not in (None, service.service_type):
+            out.append(
+                Violation(
+                    "measure-not-for-service",
+                    f"The measure {measure.code!r} belongs to {belongs}, not {service.service_type}.",
+                    f"{where}.code",
                 )
-        if service.scope_kind == ScopeKind.hours_per_month and not _hours_ok(service.hours_per_month):
-            missing("hours-out-of-range", "Hours per month must be above 0 and at most 744.", where)
-        if service.scope_kind == ScopeKind.frame and not (
-            _hours_ok(service.frame_min_hours)
-            and _hours_ok(service.frame_max_hours)
-            and (service.frame_min_hours or 0) <= (service.frame_max_hours or 0)
-        ):
-            missing("frame-invalid", "A frame needs 0 < minimum ≤ maximum ≤ 744 hours per month.", where)
-        if service.scope_kind == ScopeKind.minutes_per_measure and not (
-            Decimal(0) < measure_hours_per_month(service.measures) <= MAX_HOURS_PER_MONTH
-        ):
-            missing("hours-out-of-range", "The measures add up to more than a month holds.", where)
-        if service.provider_org is not None:
-            provider = catalogue.providers.get(service.provider_org)
-            if provider is None:
-                missing("unknown-provider", f"Provider {service.provider_org} is not approved.", where)
-            else:
-                codes, districts = provider
-                if iplos is not None and iplos not in codes:
-                    missing(
-                        "provider-not-approved-for-service",
-                        f"Provider {service.provider_org} may not deliver {service.service_type}.",
-                        where,
-                    )
-                if catalogue.district not in districts:
-                    missing(
-                        "provider-not-approved-for-district",
-                        f"Provider {service.provider_org} does not serve {catalogue.district}.",
-                        where,
-                    )
-    return problems
+            )
+    if service.scope_kind == ScopeKind.minutes_per_measure and not measure.minutes:
+        out.append(
+            Violation("minutes-missing", "Purchaser-provider scope gives minutes for each measure.", where)
+        )
+    return out
+
+
+def _scope_problems(service: ServiceFacts, where: str) -> list[Violation]:
+    """The granted hours within what a month holds, in the way the scope kind writes them."""
+    if service.scope_kind == ScopeKind.hours_per_month and not _hours_ok(service.hours_per_month):
+        return [Violation("hours-out-of-range", "Hours per month must be above 0 and at most 744.", where)]
+    if service.scope_kind == ScopeKind.frame and not (
+        _hours_ok(service.frame_min_hours)
+        and _hours_ok(service.frame_max_hours)
+        and (service.frame_min_hours or 0) <= (service.frame_max_hours or 0)
+    ):
+        return [
+            Violation("frame-invalid", "A frame needs 0 < minimum ≤ maximum ≤ 744 hours per month.", where)
+        ]
+    if service.scope_kind == ScopeKind.minutes_per_measure and not (
+        Decimal(0) < measure_hours_per_month(service.measures) <= MAX_HOURS_PER_MONTH
+    ):
+        return [Violation("hours-out-of-range", "The measures add up to more than a month holds.", where)]
+    return []
+
+
+def _provider_problems(
+    service: ServiceFacts, provider_org: str, iplos: str | None, catalogue: CatalogueFacts, where: str
+) -> list[Violation]:
+    provider = catalogue.providers.get(provider_org)
+    if provider is None:
+        return [Violation("unknown-provider", f"Provider {provider_org} is not approved.", where)]
+    codes, districts = provider
+    out: list[Violation] = []
+    if iplos is not None and iplos not in codes:
+        out.append(
+            Violation(
+                "provider-not-approved-for-service",
+                f"Provider {provider_org} may not deliver {service.service_type}.",
+                where,
+            )
+        )
+    if catalogue.district not in districts:
+        out.append(
+            Violation(
+                "provider-not-approved-for-district",
+                f"Provider {provider_org} does not serve {catalogue.district}.",
+                where,
+            )
+        )
+    return out
 
 
 _OUTCOME_RANK = {Outcome.refused: 0, Outcome.partly_granted: 1, Outcome.granted: 2}

@@ -268,27 +268,10 @@ def _lines(element: Element) -> Iterator[str]:
     name = _local(element.tag)
     children = _elements(element)
     if name == "Journaltekst":
-        heading = _child(element, "Overskriftskode")
-        heading_text = _value(heading) if heading is not None else ""
-        for part in ("Notat", "Merknad"):
-            if text := _child_text(element, part):
-                yield f"{heading_text}: {text}" if heading_text and part == "Notat" else text
+        yield from _journal_lines(element)
         return
     if name == "Forskrivningsinfo":
-        what = " ".join(
-            v
-            for v in (
-                _child_text(element, "Navn"),
-                _leaf(element, "Styrke"),
-                _leaf(element, "Legemiddelform"),
-            )
-            if v
-        )
-        details = [v for v in (_child_text(element, "DosVeiledEnkel"), _leaf(element, "Bruk")) if v]
-        start, end = _leaf(element, "DoseringStarttidspunkt"), _leaf(element, "DoseringSluttidspunkt")
-        if start or end:
-            details.append(f"fra {start or '?'}" + (f" til {end}" if end else ""))
-        yield (what or "Legemiddel") + (f": {'; '.join(details)}" if details else "")
+        yield _prescription(element)
         return
     if _child(element, "FamilyName") is not None or _child(element, "GivenName") is not None:
         rest = [
@@ -314,6 +297,33 @@ def _lines(element: Element) -> Iterator[str]:
         return
     for child in children:
         yield from _lines(child)
+
+
+def _journal_lines(element: Element) -> Iterator[str]:
+    """A journal note: its note under its heading, then any remark on its own."""
+    heading = _child(element, "Overskriftskode")
+    heading_text = _value(heading) if heading is not None else ""
+    for part in ("Notat", "Merknad"):
+        if text := _child_text(element, part):
+            yield f"{heading_text}: {text}" if heading_text and part == "Notat" else text
+
+
+def _prescription(element: Element) -> str:
+    """A prescription on one line: the drug, strength and form, then dosage and period."""
+    what = " ".join(
+        v
+        for v in (
+            _child_text(element, "Navn"),
+            _leaf(element, "Styrke"),
+            _leaf(element, "Legemiddelform"),
+        )
+        if v
+    )
+    details = [v for v in (_child_text(element, "DosVeiledEnkel"), _leaf(element, "Bruk")) if v]
+    start, end = _leaf(element, "DoseringStarttidspunkt"), _leaf(element, "DoseringSluttidspunkt")
+    if start or end:
+        details.append(f"fra {start or '?'}" + (f" til {end}" if end else ""))
+    return (what or "Legemiddel") + (f": {'; '.join(details)}" if details else "")
 
 
 def _labelled(element: Element) -> str:

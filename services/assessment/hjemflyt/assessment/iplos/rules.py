@@ -315,9 +315,6 @@ def build_report(
 
     `register_codes` maps a function variable key to the register's fnFunkType; by default
     the code list's own (None today, so no FUNKSJON is written and the report says so)."""
-    first, last = date(year, 1, 1), date(year, 12, 31)
-    problems: list[Problem] = []
-
     by_person_assessments: dict[uuid.UUID, list[AssessmentFacts]] = {}
     for a in assessments:
         by_person_assessments.setdefault(a.person_id, []).append(a)
@@ -328,170 +325,233 @@ def build_report(
     for ap in sorted(appeals, key=lambda x: x.received_date):
         appeal_of[ap.decision_id] = ap  # the latest appeal of a decision
 
-    # fnFunkType per code list version and variable, looked up once, not per score
-    version_codes: dict[str, dict[str, int | None]] = {
-        name: {v.key: (register_codes.get(v.key) if register_codes is not None else v.register_code)
-               for v in version.variables}
-        for name, version in codes.VERSIONS.items()
-    }  # fmt: skip
-    current_codes = version_codes[codes.CURRENT_VERSION]
-
-    def code_of(key: str, version: str) -> int | None:
-        if register_codes is not None and key in register_codes:
-            return register_codes[key]
-        return version_codes.get(version, current_codes).get(key)
-
-    missing_codes: set[str] = set()
+    report = _ReportYear(
+        date(year, 1, 1), date(year, 12, 31), sender, district_numbers, _CodeLookup(register_codes), appeal_of
+    )
     records: list[PersonRecord] = []
-    decision_keys: dict[uuid.UUID, int] = {}
-
     for person in sorted(persons, key=lambda p: p.person_id):
-        own = sorted(
+        record = report.person(
+            person,
             by_person_decisions.get(person.person_id, []),
-            key=lambda d: (d.decision_date or d.start_date or first, str(d.decision_id)),
+            by_person_assessments.get(person.person_id, []),
+            key=len(records) + 1,
         )
-        reported = [d for d in own if in_force_during(d, first, last)]
-        granted = [(d, s) for d in reported for s in d.services if s.outcome in REPORTED_OUTCOMES]
-        if not granted:
-            continue  # not a recipient of services this year
-        pid = person.person_id
+        if record is not None:
+            records.append(record)
 
-        def problem(rule: Rule, message: str, pid: uuid.UUID = pid, **kw: object) -> None:
-            problems.append(Problem(rule, pid, message, **kw))  # type: ignore[arg-type]
-
-        # Person
-        person_ok = True
-        try:
-            parsed = parse_identity_number(person.identity_number)
-        except InvalidIdentityNumber:
-            problem(Rule.identity_invalid, "The identity number is not valid.")
-            continue
-        gender = _gender(parsed)
-        if gender is None:
-            problem(Rule.gender_unknown, "The identity number carries no gender (2032 rules).")
-            person_ok = False
-        if parsed.birth_date is None:
-            problem(Rule.identity_invalid, "No birth date can be read from the identity number.")
-            person_ok = False
-        district_number = district_numbers.get(person.district)
-        if district_number is None:
-            problem(
-                Rule.district_without_number,
-                f"The district {person.district!r} has no register district number.",
-            )
-            person_ok = False
-
-        # Services
-        series = {d.decision_id: i for i, d in enumerate(own, start=1)}
-        services: list[ServiceRecord] = []
-        for d, s in granted:
-            if d.decision_date is None:
-                problem(
-                    Rule.decision_without_date,
-                    "The decision has no decision date.",
-                    decision_id=d.decision_id,
-                )
-                continue
-            try:
-                code = int(s.service_code)
-            except ValueError:
-                problem(
-                    Rule.service_code_invalid,
-                    f"The service {s.service_type!r} has no numeric IPLOS code ({s.service_code!r}).",
-                    decision_id=d.decision_id,
-                    service_type=s.service_type,
-                )
-                continue
-            weekly: Decimal | None = None
-            if s.hours_per_month is not None and s.hours_per_month > 0:
-                weekly = hours_per_week(s.hours_per_month)
-                if weekly > MAX_HOURS_PER_WEEK:
-                    problem(
-                        Rule.hours_over_limit,
-                        f"{weekly} hours per week for {s.service_type!r} exceeds 168.",
-                        decision_id=d.decision_id,
-                        service_type=s.service_type,
-                    )
-                    continue
-            elif code in HOUR_BASED_SERVICE_CODES:
-                problem(
-                    Rule.service_without_hours,
-                    f"The service {s.service_type!r} (IPLOS {code}) has no decided hours.",
-                    decision_id=d.decision_id,
-                    service_type=s.service_type,
-                )
-            appeal = appeal_of.get(d.decision_id)
-            key = decision_keys.setdefault(d.decision_id, len(decision_keys) + 1)
-            services.append(
-                ServiceRecord(
-                    service_id=len(services) + 1,
-                    decision_key=key,
-                    decision_number=series[d.decision_id],
-                    decision_id=d.decision_id,
-                    service_type=s.service_type,
-                    service_code=code,
-                    application_date=d.application_date,
-                    decision_date=d.decision_date,
-                    hours_per_week=weekly,
-                    from_date=d.start_date,
-                    to_date=_decision_end(d),
-                    appeal_received=appeal.received_date if appeal and appeal.received_date <= last else None,
-                    appeal_answered=appeal.answered_date
-                    if appeal and appeal.answered_date and appeal.answered_date <= last
-                    else None,
-                )
-            )
-
-        # Function scores
-        functions: list[FunctionRecord] = []
-        periods = function_periods(by_person_assessments.get(pid, []), first, last)
-        if not periods:
-            problem(Rule.person_without_scores, "No completed function assessment in force during the year.")
-        for a, start, to in periods:
-            version = codes.VERSIONS.get(a.iplos_version)
-            if version is not None and (missing := codes.unscored(a.scores, version)):
-                problem(
-                    Rule.incomplete_scores,
-                    f"The assessment of {a.scored_on.isoformat()} lacks scores for: {', '.join(missing)}.",
-                )
-            for key_, score in a.scores.items():
-                rc = code_of(key_, a.iplos_version)
-                if rc is None:
-                    missing_codes.add(key_)
-                    continue
-                functions.append(FunctionRecord(key_, rc, int(score), start, to))
-
-        if not person_ok or parsed.birth_date is None or gender is None or district_number is None:
-            continue
-        starts = [s.from_date or s.decision_date for s in services]
-        changes = [s.decision_date for s in services] + [a.scored_on for a, _, _ in periods]
-        if person.died_on is not None and person.died_on <= last:
-            changes.append(person.died_on)
-        changed = max((c for c in changes if c <= last), default=first)
-        records.append(
-            PersonRecord(
-                key=len(records) + 1,
-                person_id=pid,
-                identity_number=parsed.value,
-                age=age_on(parsed.birth_date, last),
-                gender=gender,
-                municipality=sender.municipality,
-                district_number=district_number,
-                from_date=min(starts) if starts else first,
-                died_on=person.died_on if person.died_on is not None and person.died_on <= last else None,
-                changed_on=changed,
-                functions=tuple(functions),
-                services=tuple(services),
-            )
-        )
-
-    if missing_codes:
-        problems.append(
+    if report.missing_codes:
+        report.problems.append(
             Problem(
                 Rule.function_codes_missing,
                 None,
                 "No register code (fnFunkType) for the function variables "
-                f"{', '.join(sorted(missing_codes))}: their scores are not written.",
+                f"{', '.join(sorted(report.missing_codes))}: their scores are not written.",
             )
         )
-    return Report(year, sender.municipality, tuple(records), tuple(problems))
+    return Report(year, sender.municipality, tuple(records), tuple(report.problems))
+
+
+class _CodeLookup:
+    """fnFunkType per code list version and variable, looked up once, not per score."""
+
+    def __init__(self, register_codes: Mapping[str, int] | None) -> None:
+        self.register_codes = register_codes
+        self.version_codes: dict[str, dict[str, int | None]] = {
+            name: {v.key: (register_codes.get(v.key) if register_codes is not None else v.register_code)
+                   for v in version.variables}
+            for name, version in codes.VERSIONS.items()
+        }  # fmt: skip
+        self.current_codes = self.version_codes[codes.CURRENT_VERSION]
+
+    def __call__(self, key: str, version: str) -> int | None:
+        if self.register_codes is not None and key in self.register_codes:
+            return self.register_codes[key]
+        return self.version_codes.get(version, self.current_codes).get(key)
+
+
+@dataclass
+class _ReportYear:
+    """One year's report while it is built: what holds across persons (the problems, the
+    decisions' keys, the variables without a register code)."""
+
+    first: date
+    last: date
+    sender: Sender
+    district_numbers: Mapping[str, str]
+    code_of: _CodeLookup
+    appeal_of: Mapping[uuid.UUID, AppealFacts]
+    problems: list[Problem] = field(default_factory=list)
+    decision_keys: dict[uuid.UUID, int] = field(default_factory=dict)
+    missing_codes: set[str] = field(default_factory=set)
+
+    def problem(
+        self,
+        rule: Rule,
+        pid: uuid.UUID,
+        message: str,
+        *,
+        decision_id: uuid.UUID | None = None,
+        service_type: str | None = None,
+    ) -> None:
+        self.problems.append(Problem(rule, pid, message, decision_id, service_type))
+
+    def person(
+        self,
+        person: PersonFacts,
+        decisions: Sequence[DecisionFacts],
+        assessments: Sequence[AssessmentFacts],
+        key: int,
+    ) -> PersonRecord | None:
+        """A recipient's record, or None if they are not one this year or their record cannot
+        be written; the problems found on the way are kept either way."""
+        own = sorted(
+            decisions, key=lambda d: (d.decision_date or d.start_date or self.first, str(d.decision_id))
+        )
+        reported = [d for d in own if in_force_during(d, self.first, self.last)]
+        granted = [(d, s) for d in reported for s in d.services if s.outcome in REPORTED_OUTCOMES]
+        if not granted:
+            return None  # not a recipient of services this year
+        pid = person.person_id
+        try:
+            parsed = parse_identity_number(person.identity_number)
+        except InvalidIdentityNumber:
+            self.problem(Rule.identity_invalid, pid, "The identity number is not valid.")
+            return None
+        gender = _gender(parsed)
+        district_number = self.district_numbers.get(person.district)
+        self._check_identity(person, parsed, gender, district_number)
+
+        series = {d.decision_id: i for i, d in enumerate(own, start=1)}
+        services: list[ServiceRecord] = []
+        for d, s in granted:
+            record = self._service(pid, d, s, series[d.decision_id], len(services) + 1)
+            if record is not None:
+                services.append(record)
+
+        periods = function_periods(assessments, self.first, self.last)
+        functions = self._functions(pid, periods)
+
+        if parsed.birth_date is None or gender is None or district_number is None:
+            return None
+        starts = [s.from_date or s.decision_date for s in services]
+        changes = [s.decision_date for s in services] + [a.scored_on for a, _, _ in periods]
+        died_on = person.died_on if person.died_on is not None and person.died_on <= self.last else None
+        if died_on is not None:
+            changes.append(died_on)
+        return PersonRecord(
+            key=key,
+            person_id=pid,
+            identity_number=parsed.value,
+            age=age_on(parsed.birth_date, self.last),
+            gender=gender,
+            municipality=self.sender.municipality,
+            district_number=district_number,
+            from_date=min(starts) if starts else self.first,
+            died_on=died_on,
+            changed_on=max((c for c in changes if c <= self.last), default=self.first),
+            functions=tuple(functions),
+            services=tuple(services),
+        )
+
+    def _check_identity(
+        self, person: PersonFacts, parsed: IdentityNumber, gender: str | None, district_number: str | None
+    ) -> None:
+        pid = person.person_id
+        if gender is None:
+            self.problem(Rule.gender_unknown, pid, "The identity number carries no gender (2032 rules).")
+        if parsed.birth_date is None:
+            self.problem(Rule.identity_invalid, pid, "No birth date can be read from the identity number.")
+        if district_number is None:
+            self.problem(
+                Rule.district_without_number,
+                pid,
+                f"The district {person.district!r} has no register district number.",
+            )
+
+    def _service(
+        self, pid: uuid.UUID, d: DecisionFacts, s: ServiceFacts, number: int, service_id: int
+    ) -> ServiceRecord | None:
+        """One granted service's record; None (and a problem) if the register cannot take it."""
+        if d.decision_date is None:
+            self.problem(
+                Rule.decision_without_date,
+                pid,
+                "The decision has no decision date.",
+                decision_id=d.decision_id,
+            )
+            return None
+        try:
+            code = int(s.service_code)
+        except ValueError:
+            self.problem(
+                Rule.service_code_invalid,
+                pid,
+                f"The service {s.service_type!r} has no numeric IPLOS code ({s.service_code!r}).",
+                decision_id=d.decision_id,
+                service_type=s.service_type,
+            )
+            return None
+        weekly: Decimal | None = None
+        if s.hours_per_month is not None and s.hours_per_month > 0:
+            weekly = hours_per_week(s.hours_per_month)
+            if weekly > MAX_HOURS_PER_WEEK:
+                self.problem(
+                    Rule.hours_over_limit,
+                    pid,
+                    f"{weekly} hours per week for {s.service_type!r} exceeds 168.",
+                    decision_id=d.decision_id,
+                    service_type=s.service_type,
+                )
+                return None
+        elif code in HOUR_BASED_SERVICE_CODES:
+            self.problem(
+                Rule.service_without_hours,
+                pid,
+                f"The service {s.service_type!r} (IPLOS {code}) has no decided hours.",
+                decision_id=d.decision_id,
+                service_type=s.service_type,
+            )
+        appeal = self.appeal_of.get(d.decision_id)
+        return ServiceRecord(
+            service_id=service_id,
+            decision_key=self.decision_keys.setdefault(d.decision_id, len(self.decision_keys) + 1),
+            decision_number=number,
+            decision_id=d.decision_id,
+            service_type=s.service_type,
+            service_code=code,
+            application_date=d.application_date,
+            decision_date=d.decision_date,
+            hours_per_week=weekly,
+            from_date=d.start_date,
+            to_date=_decision_end(d),
+            appeal_received=appeal.received_date if appeal and appeal.received_date <= self.last else None,
+            appeal_answered=appeal.answered_date
+            if appeal and appeal.answered_date and appeal.answered_date <= self.last
+            else None,
+        )
+
+    def _functions(
+        self, pid: uuid.UUID, periods: Sequence[tuple[AssessmentFacts, date, date]]
+    ) -> list[FunctionRecord]:
+        """The scores in force during the year, each with its period; a variable without a
+        register code is left out and remembered for the delivery's problem."""
+        if not periods:
+            self.problem(
+                Rule.person_without_scores, pid, "No completed function assessment in force during the year."
+            )
+        functions: list[FunctionRecord] = []
+        for a, start, to in periods:
+            version = codes.VERSIONS.get(a.iplos_version)
+            if version is not None and (missing := codes.unscored(a.scores, version)):
+                self.problem(
+                    Rule.incomplete_scores,
+                    pid,
+                    f"The assessment of {a.scored_on.isoformat()} lacks scores for: {', '.join(missing)}.",
+                )
+            for key, score in a.scores.items():
+                rc = self.code_of(key, a.iplos_version)
+                if rc is None:
+                    self.missing_codes.add(key)
+                    continue
+                functions.append(FunctionRecord(key, rc, int(score), start, to))
+        return functions

@@ -34,6 +34,7 @@ from hjemflyt.budget.financing.rules import (
     FrameModel,
     HourlyModel,
     LevelsModel,
+    Part,
     RuleSetBody,
     activity_ore,
     annual_ore,
@@ -125,38 +126,7 @@ def needs(
     def unit(org: str, kind: str) -> UnitNeed:
         found = out.get(org)
         if found is None:
-            part = body.part_for(org, kind)
-            model = "none" if part is None else part.financing.model
-            found = out[org] = UnitNeed(org, kind, model)
-            if part is None:
-                found.notes.append("no part of the rule set applies to this unit: nothing allocated")
-            elif isinstance(part.financing, LevelsModel):
-                found.persons_per_level = {b.level: 0 for b in part.financing.bands}
-            elif isinstance(part.financing, FrameModel):
-                found.need_ore = part.financing.frames_ore.get(org, 0)
-                if org not in part.financing.frames_ore:
-                    found.notes.append("frame model, but no frame is set for this unit")
-            elif isinstance(part.financing, HourlyModel) and part.financing.basis == "delivered":
-                found.notes.append(
-                    "hourly purchase is paid on delivered hours (settlement); allocated here from "
-                    "decided hours * 12 * price"
-                )
-            elif isinstance(part.financing, ActivityModel) and part.financing.basis == "ordered":
-                wanted = ordered.get(org, {})
-                found.need_ore = activity_ore(part.financing, wanted)
-                found.notes.append(
-                    "activity model on ordered measures: the coded measures the running decisions "
-                    "order for the 12 months from the date (frequency * norm minutes * rate)"
-                    + ("" if wanted else "; none are ordered, so nothing is allocated")
-                )
-            elif isinstance(part.financing, ActivityModel):
-                done = measures.get(org, {})
-                found.need_ore = activity_ore(part.financing, done)
-                found.notes.append(
-                    "activity model: estimated from the measures delivered in the 12 months before "
-                    "the date, at the time norms"
-                    + ("" if done else "; none were delivered, so nothing is allocated")
-                )
+            found = out[org] = _new_unit(org, kind, body.part_for(org, kind), measures, ordered)
         return found
 
     for org, kind in sorted((units or {}).items()):
@@ -169,23 +139,11 @@ def needs(
         if at is None:
             part = body.part_for(org, person.kind)
             financing = None if part is None else part.financing
-            b = None
-            if isinstance(financing, LevelsModel):
-                b = bands.get(id(financing))
-                if b is None:
-                    b = bands[id(financing)] = _Bands(financing)
-            at = seen[org] = (unit(org, person.kind), financing, b)
+            at = seen[org] = (unit(org, person.kind), financing, _bands_of(financing, bands))
         u, financing, b = at
         u.persons += 1
         if b is not None:
-            weights = b.model.skill_mix_weights
-            by_code = person.hours_by_code
-            hours = weighted_hours(by_code, weights) if weights else sum(by_code.values(), ZERO)
-            i = b.index(hours)
-            u.persons_per_level[b.levels[i]] += 1
-            u.need_ore += b.amounts[i]
-            if hours > b.model.focus_threshold_hours:
-                u.focus_persons += 1
+            _count_on_levels(u, b, person)
         elif isinstance(financing, HourlyModel):
             per_code = hourly_hours.setdefault(org, {})
             for code, h in person.hours_by_code.items():
@@ -195,16 +153,85 @@ def needs(
         part = body.part_for(org, u.kind)
         assert part is not None
         assert isinstance(part.financing, HourlyModel)
-        total = Decimal(0)
-        for code, h in sorted(per_code.items()):
-            price = part.financing.prices_ore_per_hour.get(code, prices.get(org, {}).get(code))
-            if price is None:
-                u.notes.append(f"no price per hour for service {code}: its {h} h/month are not funded")
-                continue
-            total += h * price
-        # Decided hours per month * 12: a year's purchase (delivered hours are settled monthly).
-        u.need_ore = ore(total * MONTHS)
+        _price_hours(u, part.financing, prices.get(org, {}), per_code)
     return out
+
+
+def _new_unit(
+    org: str,
+    kind: str,
+    part: Part | None,
+    measures: Mapping[str, Mapping[str, int]],
+    ordered: Mapping[str, Mapping[str, Decimal]],
+) -> UnitNeed:
+    """A unit's line before its persons are counted: what its financing model gives at once."""
+    found = UnitNeed(org, kind, "none" if part is None else part.financing.model)
+    if part is None:
+        found.notes.append("no part of the rule set applies to this unit: nothing allocated")
+    elif isinstance(part.financing, LevelsModel):
+        found.persons_per_level = {b.level: 0 for b in part.financing.bands}
+    elif isinstance(part.financing, FrameModel):
+        found.need_ore = part.financing.frames_ore.get(org, 0)
+        if org not in part.financing.frames_ore:
+            found.notes.append("frame model, but no frame is set for this unit")
+    elif isinstance(part.financing, HourlyModel) and part.financing.basis == "delivered":
+        found.notes.append(
+            "hourly purchase is paid on delivered hours (settlement); allocated here from "
+            "decided hours * 12 * price"
+        )
+    elif isinstance(part.financing, ActivityModel) and part.financing.basis == "ordered":
+        wanted = ordered.get(org, {})
+        found.need_ore = activity_ore(part.financing, wanted)
+        found.notes.append(
+            "activity model on ordered measures: the coded measures the running decisions "
+            "order for the 12 months from the date (frequency * norm minutes * rate)"
+            + ("" if wanted else "; none are ordered, so nothing is allocated")
+        )
+    elif isinstance(part.financing, ActivityModel):
+        done = measures.get(org, {})
+        found.need_ore = activity_ore(part.financing, done)
+        found.notes.append(
+            "activity model: estimated from the measures delivered in the 12 months before "
+            "the date, at the time norms" + ("" if done else "; none were delivered, so nothing is allocated")
+        )
+    return found
+
+
+def _bands_of(financing: FinancingModel | None, bands: dict[int, _Bands]) -> _Bands | None:
+    """The band lookup of a levels model, built once per model; None for other models."""
+    if not isinstance(financing, LevelsModel):
+        return None
+    b = bands.get(id(financing))
+    if b is None:
+        b = bands[id(financing)] = _Bands(financing)
+    return b
+
+
+def _count_on_levels(u: UnitNeed, b: _Bands, person: PersonAtUnit) -> None:
+    """One person on a levels unit: their band's amount, and whether they are a focus user."""
+    weights = b.model.skill_mix_weights
+    by_code = person.hours_by_code
+    hours = weighted_hours(by_code, weights) if weights else sum(by_code.values(), ZERO)
+    i = b.index(hours)
+    u.persons_per_level[b.levels[i]] += 1
+    u.need_ore += b.amounts[i]
+    if hours > b.model.focus_threshold_hours:
+        u.focus_persons += 1
+
+
+def _price_hours(
+    u: UnitNeed, model: HourlyModel, org_prices: Mapping[str, int], per_code: dict[str, Decimal]
+) -> None:
+    """An hourly unit's need: its decided hours per month at its prices, for a year."""
+    total = Decimal(0)
+    for code, h in sorted(per_code.items()):
+        price = model.prices_ore_per_hour.get(code, org_prices.get(code))
+        if price is None:
+            u.notes.append(f"no price per hour for service {code}: its {h} h/month are not funded")
+            continue
+        total += h * price
+    # Decided hours per month * 12: a year's purchase (delivered hours are settled monthly).
+    u.need_ore = ore(total * MONTHS)
 
 
 # --- the allocation at the budgeting date ------------------------------------------------

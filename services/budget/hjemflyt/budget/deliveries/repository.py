@@ -217,6 +217,12 @@ class DeliveryRepository(Repository):
             if before is not None and settled_month is None:
                 removed.append(v.visit_id)  # not settled yet: it moves into a closed month
             await self._correct(provider_org, v, f, reported_at, settled_month or f.month, pending)
+        await self._write(provider_org, upserts, removed, dropped)
+
+    async def _write(
+        self, provider_org: str, upserts: list[dict[str, Any]], removed: list[str], dropped: list[uuid.UUID]
+    ) -> None:
+        """Store what record_visits decided: drop stale corrections, remove moved visits, upsert the rest."""
         if dropped:
             await self.session.execute(delete(VisitCorrection).where(VisitCorrection.id.in_(dropped)))
         if removed:

@@ -155,13 +155,7 @@ def fund(
             engine = levels.get(id(part))
             if engine is None:
                 engine = levels[id(part)] = _Levels(model)
-            edges, fundings = engine.edges, engine.fundings
-            if unweighted is not None and not engine.weights:
-                for i in rows:
-                    out[i] = fundings[bisect_right(edges, unweighted[i])]
-            else:
-                for i in rows:
-                    out[i] = engine.fund(population[i])
+            _fund_on_levels(engine, rows, population, unweighted, out)
         elif isinstance(model, HourlyModel):
             for i in rows:
                 out[i] = _hourly(model, population[i], prices)
@@ -171,6 +165,35 @@ def fund(
             assert isinstance(model, ActivityModel)
             for i in rows:
                 out[i] = Funding("activity", 0, note=ACTIVITY)
+    _fund_frames(body, framed, population, out)
+    assert all(f is not None for f in out)
+    return out  # type: ignore[return-value]
+
+
+def _fund_on_levels(
+    engine: _Levels,
+    rows: list[int],
+    population: Sequence[PersonAtUnit],
+    unweighted: Sequence[Decimal] | None,
+    out: list[Funding | None],
+) -> None:
+    """The persons `rows` of one levels part: by their plain hours when the part weighs no skill mix."""
+    if unweighted is not None and not engine.weights:
+        edges, fundings = engine.edges, engine.fundings
+        for i in rows:
+            out[i] = fundings[bisect_right(edges, unweighted[i])]
+    else:
+        for i in rows:
+            out[i] = engine.fund(population[i])
+
+
+def _fund_frames(
+    body: RuleSetBody,
+    framed: dict[tuple[int, str], list[int]],
+    population: Sequence[PersonAtUnit],
+    out: list[Funding | None],
+) -> None:
+    """Each framed unit's frame shared among its persons by their hours (none set: 0 each)."""
     by_id = {id(p): p for p in body.parts}
     for (part_id, org), members in framed.items():
         frame_model = by_id[part_id].financing
@@ -183,8 +206,6 @@ def fund(
         shares = apportion(frame, {i: population[i].hours for i in members})
         for i in members:
             out[i] = Funding("frame", shares[i])
-    assert all(f is not None for f in out)
-    return out  # type: ignore[return-value]
 
 
 # --- simulation -------------------------------------------------------------------------

@@ -33,11 +33,15 @@ closing acts only on open pathways; an event dated before a later pathway of the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.pathway.pathways import service
+from hjemflyt.pathway.pathways.models import Pathway
 from hjemflyt.pathway.pathways.repository import PathwayRepository
 from hjemflyt.pathway.pathways.rules import Kind, Source
 from hjemflyt.shared.contracts.assignments import (
@@ -85,9 +89,7 @@ def assessment(ctx: ServiceContext) -> list[Subscription[Any]]:
         referral = await repo.referral(data.referral_id)
         assert referral is not None
         open_now = await repo.open_for_person(data.person_id, lock=True)
-        for pathway in open_now:
-            if pathway.referral_id is None and received_on <= pathway.opened_on:
-                pathway.referral_id, pathway.referral_on = referral.referral_id, received_on
+        _link_referral(open_now, referral.referral_id, received_on)
         if data.source != HOSPITAL or open_now or await repo.opened_after(data.person_id, received_on):
             return
         await service.open_pathway(
@@ -153,6 +155,13 @@ def assessment(ctx: ServiceContext) -> list[Subscription[Any]]:
         Subscription(ASSIGNMENT_ISSUED, on_assignment),
         Subscription(ASSIGNMENT_ENDED, on_assignment),
     ]
+
+
+def _link_referral(open_now: Sequence[Pathway], referral_id: UUID, received_on: date) -> None:
+    """A referral arriving late belongs to the open pathways opened without one on or after its day."""
+    for pathway in open_now:
+        if pathway.referral_id is None and received_on <= pathway.opened_on:
+            pathway.referral_id, pathway.referral_on = referral_id, received_on
 
 
 def notifications(ctx: ServiceContext) -> list[Subscription[Any]]:
