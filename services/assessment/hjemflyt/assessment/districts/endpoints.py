@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
-from hjemflyt.assessment.districts.repository import DistrictRepository
+from hjemflyt.assessment.districts import service
 from hjemflyt.assessment.districts.schemas import DistrictIn, DistrictOut
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import SessionDep, requires
@@ -23,12 +23,11 @@ async def put_district(
     session: SessionDep,
     _: Annotated[Principal, Depends(requires(Scope.config_write))],
 ) -> DistrictOut:
-    district = await DistrictRepository(session).upsert(code, body.model_dump(mode="json"))
-    return DistrictOut.model_validate(district)
+    return DistrictOut.model_validate(await service.configure(session, code, body))
 
 
 @router.get("", summary="All districts")
 async def list_districts(
     session: SessionDep, _: Annotated[Principal, Depends(requires(Scope.persons_read))]
 ) -> list[DistrictOut]:
-    return [DistrictOut.model_validate(d) for d in await DistrictRepository(session).list()]
+    return [DistrictOut.model_validate(d) for d in await service.list_all(session)]

@@ -9,9 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 
 from hjemflyt.assessment.messaging import service
-from hjemflyt.assessment.messaging.repository import MessageRepository
 from hjemflyt.assessment.messaging.schemas import MessageOut, TaskOut
-from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import Conflict
@@ -24,33 +22,25 @@ Writer = Annotated[Principal, Depends(requires(Scope.decisions_write))]
 
 @router.get("/messages", summary="PLO messages and their state (access-logged)")
 async def list_messages(
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     person_id: uuid.UUID | None = None,
     decision_id: uuid.UUID | None = None,
     status: str | None = None,
     direction: Literal["out", "in"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[MessageOut]:
-    rows = await MessageRepository(session).messages(
+    rows = await service.messages(
+        session,
         principal,
+        log_read,
         person_id=person_id,
         decision_id=decision_id,
         status=status,
         direction=direction,
         limit=limit,
     )
-    persons = sorted({r.person_id for r in rows if r.person_id is not None})
-    if persons:
-        await ctx.access_log.record(
-            session,
-            principal,
-            action=Action.read,
-            resource="plo-message-list",
-            person_ids=persons,
-            purpose="case handling",
-        )
     return [MessageOut.model_validate(r) for r in rows]
 
 
@@ -62,8 +52,7 @@ async def list_tasks(
     open_only: bool = True,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[TaskOut]:
-    rows = await MessageRepository(session).tasks(principal, open_only=open_only, limit=limit)
-    await log_read.rows("plo-task-list", rows)
+    rows = await service.tasks(session, principal, log_read, open_only=open_only, limit=limit)
     return [TaskOut.model_validate(r) for r in rows]
 
 

@@ -35,6 +35,7 @@ from hjemflyt.assessment.messaging.repository import MessageRepository
 from hjemflyt.assessment.messaging.rules import Direction, State, TaskKind
 from hjemflyt.assessment.messaging.transport.base import Transport
 from hjemflyt.assessment.persons import service as persons
+from hjemflyt.shared.platform.audit import LoggedRead
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Conflict, NotFound
@@ -346,3 +347,36 @@ async def resolve_task(
         task.resolved_at = ctx.clock.now()
         await session.flush()
     return task
+
+
+async def messages(
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    person_id: uuid.UUID | None,
+    decision_id: uuid.UUID | None,
+    status: str | None,
+    direction: str | None,
+    limit: int,
+) -> Sequence[PloMessage]:
+    """PLO messages and their state; the persons they are about logged."""
+    rows = await MessageRepository(session).messages(
+        principal,
+        person_id=person_id,
+        decision_id=decision_id,
+        status=status,
+        direction=direction,
+        limit=limit,
+    )
+    await log_read("plo-message-list", sorted({r.person_id for r in rows if r.person_id is not None}))
+    return rows
+
+
+async def tasks(
+    session: AsyncSession, principal: Principal, log_read: LoggedRead, *, open_only: bool, limit: int
+) -> Sequence[PloTask]:
+    """Tasks raised by messages; the persons they are about logged."""
+    rows = await MessageRepository(session).tasks(principal, open_only=open_only, limit=limit)
+    await log_read.rows("plo-task-list", rows)
+    return rows

@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict
 
-from hjemflyt.assessment.providers.repository import ProviderRepository
+from hjemflyt.assessment.providers import service
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import SessionDep, requires
 
@@ -26,4 +26,4 @@ class ApprovedProviderOut(BaseModel):
 async def list_providers(
     session: SessionDep, _: Annotated[Principal, Depends(requires(Scope.providers_read))]
 ) -> list[ApprovedProviderOut]:
-    return [ApprovedProviderOut.model_validate(p) for p in await ProviderRepository(session).list()]
+    return [ApprovedProviderOut.model_validate(p) for p in await service.list_all(session)]

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Query, status
 
 from hjemflyt.budget.allocations import rules, service
 from hjemflyt.budget.allocations.models import Allocation, AllocationUnit, Redistribution
-from hjemflyt.budget.allocations.repository import AllocationRepository
 from hjemflyt.budget.allocations.schemas import (
     AllocationIn,
     AllocationOut,
@@ -58,7 +57,7 @@ def out(allocation: Allocation, lines: Sequence[AllocationUnit]) -> AllocationOu
 
 
 async def _out(session: SessionDep, allocation: Allocation) -> AllocationOut:
-    return out(allocation, await AllocationRepository(session).lines(allocation.id))
+    return out(allocation, await service.lines(session, allocation.id))
 
 
 @router.post(
@@ -85,10 +84,7 @@ async def create(
 async def list_(
     session: SessionDep, _: Reader, year: Annotated[int | None, Query()] = None
 ) -> list[AllocationOut]:
-    repo = AllocationRepository(session)
-    found = await repo.list(year)
-    lines = await repo.lines_of([a.id for a in found])
-    return [out(a, lines[a.id]) for a in found]
+    return [out(a, lines) for a, lines in await service.list_with_lines(session, year)]
 
 
 @router.get("/allocations/{allocation_id}", summary="One allocation: its lines as they stand")
@@ -131,8 +127,7 @@ async def recompute(
 
 @router.get("/allocations/{allocation_id}/buffer", summary="The buffer's ledger and balance")
 async def buffer(allocation_id: uuid.UUID, session: SessionDep, _: Reader) -> BufferOut:
-    allocation = await service.get(session, allocation_id)
-    entries = await AllocationRepository(session).buffer(allocation.id)
+    allocation, entries = await service.buffer(session, allocation_id)
     return BufferOut(
         allocation_id=allocation.id,
         balance_ore=allocation.buffer_ore,
@@ -142,8 +137,7 @@ async def buffer(allocation_id: uuid.UUID, session: SessionDep, _: Reader) -> Bu
 
 @router.get("/allocations/{allocation_id}/changes", summary="Every change to the allocation, with its reason")
 async def changes(allocation_id: uuid.UUID, session: SessionDep, _: Reader) -> list[ChangeOut]:
-    allocation = await service.get(session, allocation_id)
-    return [ChangeOut.model_validate(c) for c in await AllocationRepository(session).changes(allocation.id)]
+    return [ChangeOut.model_validate(c) for c in await service.changes(session, allocation_id)]
 
 
 def redistribution_out(found: Redistribution) -> RedistributionOut:
@@ -165,8 +159,7 @@ async def propose(
 async def redistributions(
     allocation_id: uuid.UUID, session: SessionDep, _: Reader
 ) -> list[RedistributionOut]:
-    allocation = await service.get(session, allocation_id)
-    return [redistribution_out(r) for r in await AllocationRepository(session).redistributions(allocation.id)]
+    return [redistribution_out(r) for r in await service.redistributions(session, allocation_id)]
 
 
 @router.get("/redistributions/{redistribution_id}", summary="One redistribution")

@@ -5,6 +5,7 @@ reason, and the buffer moves only through its ledger. Flushes, never commits."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -231,6 +232,35 @@ async def get(session: AsyncSession, allocation_id: uuid.UUID) -> Allocation:
     if found is None:
         raise NotFound("No such allocation.")
     return found
+
+
+async def lines(session: AsyncSession, allocation_id: uuid.UUID) -> Sequence[AllocationUnit]:
+    return await AllocationRepository(session).lines(allocation_id)
+
+
+async def list_with_lines(
+    session: AsyncSession, year: int | None
+) -> list[tuple[Allocation, Sequence[AllocationUnit]]]:
+    """Allocations, the latest year first, each with its lines as they stand."""
+    repo = AllocationRepository(session)
+    found = await repo.list(year)
+    lines = await repo.lines_of([a.id for a in found])
+    return [(a, lines[a.id]) for a in found]
+
+
+async def buffer(session: AsyncSession, allocation_id: uuid.UUID) -> tuple[Allocation, Sequence[BufferEntry]]:
+    allocation = await get(session, allocation_id)
+    return allocation, await AllocationRepository(session).buffer(allocation.id)
+
+
+async def changes(session: AsyncSession, allocation_id: uuid.UUID) -> Sequence[AllocationChange]:
+    allocation = await get(session, allocation_id)
+    return await AllocationRepository(session).changes(allocation.id)
+
+
+async def redistributions(session: AsyncSession, allocation_id: uuid.UUID) -> Sequence[Redistribution]:
+    allocation = await get(session, allocation_id)
+    return await AllocationRepository(session).redistributions(allocation.id)
 
 
 async def _locked(session: AsyncSession, allocation_id: uuid.UUID) -> Allocation:

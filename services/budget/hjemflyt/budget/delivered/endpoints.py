@@ -9,12 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from hjemflyt.budget.delivered import service
-from hjemflyt.budget.delivered.rules import PersonMonth
 from hjemflyt.budget.delivered.schemas import DecidedVsDelivered
 from hjemflyt.budget.settlements.schemas import MONTH
-from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, PrincipalDep, SessionDep
+from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, PrincipalDep, SessionDep
 from hjemflyt.shared.platform.errors import Forbidden, NotFound
 
 router = APIRouter(prefix="/v1", tags=["decided-vs-delivered"])
@@ -58,18 +56,20 @@ async def decided_vs_delivered(
     ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     month: Month,
     provider_org: Annotated[str | None, Query(pattern=r"^\d{9}$")] = None,
     district: str | None = None,
 ) -> list[DecidedVsDelivered]:
-    rows = await service.person_months(
+    rows = await service.read_person_months(
         session,
+        log_read,
         month,
         ctx.clock.today(),
         provider_org=provider_org,
         districts=_districts(principal, district),
+        resource_id=f"{month}/{provider_org or '*'}/{district or '*'}",
     )
-    await _log(ctx, session, principal, rows, f"{month}/{provider_org or '*'}/{district or '*'}")
     return [DecidedVsDelivered.of(r) for r in rows]
 
 
@@ -79,25 +79,20 @@ async def decided_vs_delivered(
     description=_DESCRIPTION,
 )
 async def person_decided_vs_delivered(
-    person_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader, month: Month
+    person_id: uuid.UUID,
+    ctx: ContextDep,
+    session: SessionDep,
+    principal: Reader,
+    log_read: LoggedReadDep,
+    month: Month,
 ) -> list[DecidedVsDelivered]:
-    rows = await service.person_months(
-        session, month, ctx.clock.today(), districts=_districts(principal, None), person_id=person_id
-    )
-    await _log(ctx, session, principal, rows, f"{person_id}/{month}")
-    return [DecidedVsDelivered.of(r) for r in rows]
-
-
-async def _log(
-    ctx: ContextDep, session: SessionDep, principal: Principal, rows: list[PersonMonth], resource_id: str
-) -> None:
-    # Per person what was decided and delivered: case handling data, so each read is logged.
-    await ctx.access_log.record(
+    rows = await service.read_person_months(
         session,
-        principal,
-        action=Action.read,
-        resource="decided-vs-delivered",
-        resource_id=resource_id,
-        person_ids=list(dict.fromkeys(r.person_id for r in rows)),
-        purpose="follow-up of delivery against the decision",
+        log_read,
+        month,
+        ctx.clock.today(),
+        districts=_districts(principal, None),
+        person_id=person_id,
+        resource_id=f"{person_id}/{month}",
     )
+    return [DecidedVsDelivered.of(r) for r in rows]

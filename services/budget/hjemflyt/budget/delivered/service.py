@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from hjemflyt.budget.delivered import rules
 from hjemflyt.budget.delivered.repository import Delivered, DeliveredRepository
 from hjemflyt.budget.deliveries.rules import hours, month_key, parse_month
 from hjemflyt.shared.contracts.budget import DELIVERY_FLAGGED, DeliveryFlagged
+from hjemflyt.shared.platform.audit import LoggedRead
 from hjemflyt.shared.platform.context import ServiceContext
 
 # Providers report visits in batches, at the latest weekly; five days after a month's end a
@@ -37,6 +39,31 @@ STATEMENT_ISSUED, MONTH_END_SWEEP = "statement-issued", "month-end-sweep"
 
 def month_over(month: str, today: date) -> bool:
     return month < month_key(today)
+
+
+# Per person what was decided and delivered: case handling data, so each read is logged.
+READ_PURPOSE = "follow-up of delivery against the decision"
+
+
+async def read_person_months(
+    session: AsyncSession,
+    log_read: LoggedRead,
+    month: str,
+    today: date,
+    *,
+    resource_id: str,
+    provider_org: str | None = None,
+    districts: Collection[str] | None = None,
+    person_id: uuid.UUID | None = None,
+) -> list[rules.PersonMonth]:
+    """`person_months` as a reader sees it: every person shown is logged."""
+    rows = await person_months(
+        session, month, today, provider_org=provider_org, districts=districts, person_id=person_id
+    )
+    await replace(log_read, purpose=READ_PURPOSE)(
+        "decided-vs-delivered", [r.person_id for r in rows], resource_id=resource_id
+    )
+    return rows
 
 
 async def person_months(

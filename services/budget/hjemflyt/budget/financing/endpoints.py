@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, status
 
 from hjemflyt.budget.financing import rules, service
 from hjemflyt.budget.financing.models import RuleSet
-from hjemflyt.budget.financing.repository import RuleSetRepository
 from hjemflyt.budget.financing.rules import RuleSetBody
 from hjemflyt.budget.financing.schemas import Cliff, RuleSetIn, RuleSetOut
 from hjemflyt.shared.platform.auth import Principal, Scope
@@ -51,7 +50,7 @@ async def create_default(key: str, session: SessionDep, ctx: ContextDep, princip
 
 @router.get("", summary="Every version of every rule set")
 async def list_(session: SessionDep, _: Reader, key: str | None = None) -> list[RuleSetOut]:
-    return [out(r) for r in await RuleSetRepository(session).list(key)]
+    return [out(r) for r in await service.versions(session, key)]
 
 
 @router.get("/in-force", summary="The adopted rule set in force on a date")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +40,11 @@ async def save_default(ctx: ServiceContext, session: AsyncSession, principal: Pr
     if body is None:
         raise NotFound(f"No default rule set {key!r}; there are {', '.join(sorted(DEFAULTS))}.")
     return await save(ctx, session, principal, key, body)
+
+
+async def versions(session: AsyncSession, key: str | None) -> Sequence[RuleSet]:
+    """Every version of every rule set (or of one `key`)."""
+    return await RuleSetRepository(session).list(key)
 
 
 async def get(session: AsyncSession, rule_set_id: uuid.UUID) -> RuleSet:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from hjemflyt.budget.hours.repository import HoursRepository
+from hjemflyt.budget.hours import service
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import LoggedReadDep, SessionDep, requires
 
@@ -55,7 +55,7 @@ class PersonHours(BaseModel):
 
 @router.get("/providers/hours", summary="Decided hours per month per provider unit")
 async def hours_per_provider(session: SessionDep, _: Reader) -> list[ProviderHours]:
-    rows = await HoursRepository(session).per_provider()
+    rows = await service.per_provider(session)
     return [
         ProviderHours(provider_org=org, name=name, kind=kind, persons=persons, hours_per_month=hours)
         for org, name, kind, persons, hours in rows
@@ -64,7 +64,7 @@ async def hours_per_provider(session: SessionDep, _: Reader) -> list[ProviderHou
 
 @router.get("/districts/hours", summary="Decided hours per month and persons per district")
 async def hours_per_district(session: SessionDep, principal: Reader) -> list[DistrictHours]:
-    rows = await HoursRepository(session).per_district(principal)
+    rows = await service.per_district(session, principal)
     return [
         DistrictHours(district=district, persons=persons, hours_per_month=hours)
         for district, persons, hours in rows
@@ -75,7 +75,4 @@ async def hours_per_district(session: SessionDep, principal: Reader) -> list[Dis
 async def hours_for_person(
     person_id: uuid.UUID, session: SessionDep, _: Reader, log_read: LoggedReadDep
 ) -> list[PersonHours]:
-    found = await HoursRepository(session).for_person(person_id)
-    if found:
-        await log_read("person-hours", [person_id], resource_id=str(person_id))
-    return [PersonHours.model_validate(h) for h in found]
+    return [PersonHours.model_validate(h) for h in await service.for_person(session, person_id, log_read)]

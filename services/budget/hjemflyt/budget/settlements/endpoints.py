@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from hjemflyt.budget.settlements import service
 from hjemflyt.budget.settlements.models import Dispute
-from hjemflyt.budget.settlements.repository import SettlementRepository
 from hjemflyt.budget.settlements.schemas import (
     MONTH,
     AnswerIn,
@@ -31,8 +30,6 @@ router = APIRouter(prefix="/v1/settlements", tags=["settlements"])
 Reader = Annotated[Principal, Depends(requires(Scope.settlements_read))]
 Writer = Annotated[Principal, Depends(requires(Scope.settlements_write))]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
-
-_BAD_CURSOR = "The cursor is not one this API gave out."
 
 
 def _dispute_out(d: Dispute, line_no: int) -> DisputeOut:
@@ -82,9 +79,9 @@ async def list_(
         try:
             after = (str(values["month"]), str(values["provider_org"]))
         except KeyError as exc:
-            raise Problem(_BAD_CURSOR, slug="invalid-cursor", status=400) from exc
-    found = await SettlementRepository(session).list_settlements(
-        principal, provider_org=provider_org, month=month, status=status_, limit=limit, after=after
+            raise Problem(service.BAD_CURSOR, slug="invalid-cursor", status=400) from exc
+    found = await service.list_settlements(
+        session, principal, provider_org=provider_org, month=month, status=status_, limit=limit, after=after
     )
     next_cursor = None
     if len(found) == limit:
@@ -108,16 +105,7 @@ async def lines(
     limit: Limit = 500,
     cursor: str | None = None,
 ) -> Page[LineOut]:
-    settlement = await service.get(session, principal, settlement_id)
-    after = None
-    values = decode_cursor(cursor)
-    if values is not None:
-        try:
-            after = int(values["line_no"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise Problem(_BAD_CURSOR, slug="invalid-cursor", status=400) from exc
-    found = await SettlementRepository(session).lines(settlement.id, limit=limit, after=after)
-    await log_read.rows("settlement-lines", found, resource_id=str(settlement.id))
+    found = await service.lines(session, principal, settlement_id, log_read, limit=limit, cursor=cursor)
     next_cursor = encode_cursor({"line_no": found[-1].line_no}) if len(found) == limit else None
     return Page[LineOut](items=[LineOut.of(line) for line in found], next_cursor=next_cursor)
 
@@ -188,20 +176,14 @@ async def dispute(
 
 @router.get("/{settlement_id}/disputes", summary="The disputes of a statement")
 async def disputes(settlement_id: uuid.UUID, session: SessionDep, principal: Reader) -> list[DisputeOut]:
-    await service.get(session, principal, settlement_id)
-    return [
-        _dispute_out(d, n) for d, n in await SettlementRepository(session).disputes(principal, settlement_id)
-    ]
+    return [_dispute_out(d, n) for d, n in await service.disputes(session, principal, settlement_id)]
 
 
 @router.get("/{settlement_id}/disputes/{dispute_id}", summary="One dispute and its answer")
 async def get_dispute(
     settlement_id: uuid.UUID, dispute_id: uuid.UUID, session: SessionDep, principal: Reader
 ) -> DisputeOut:
-    found = await SettlementRepository(session).dispute(principal, settlement_id, dispute_id)
-    if found is None:
-        raise Problem("No such dispute.", status=404, slug="not-found", title="Not found")
-    return _dispute_out(*found)
+    return _dispute_out(*await service.get_dispute(session, principal, settlement_id, dispute_id))
 
 
 @router.post(

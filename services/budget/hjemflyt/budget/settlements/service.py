@@ -4,20 +4,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.budget.delivered import service as delivered
 from hjemflyt.budget.deliveries.repository import lock_provider
 from hjemflyt.budget.settlements import rules
-from hjemflyt.budget.settlements.models import Dispute, Settlement
+from hjemflyt.budget.settlements.models import Dispute, Settlement, SettlementLine
 from hjemflyt.budget.settlements.repository import ACCEPTED, DRAFT, ISSUED, OPEN, SettlementRepository
 from hjemflyt.budget.settlements.schemas import AnswerIn, DisputeIn
 from hjemflyt.shared.contracts.budget import SETTLEMENT_ISSUED, SettlementIssued
 from hjemflyt.shared.contracts.events import ProviderKind
+from hjemflyt.shared.platform.audit import LoggedRead
 from hjemflyt.shared.platform.auth import Principal, Role
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import Conflict, Forbidden, NotFound, RuleViolation
+from hjemflyt.shared.platform.errors import Conflict, Forbidden, NotFound, Problem, RuleViolation
+from hjemflyt.shared.platform.pagination import decode_cursor
+
+BAD_CURSOR = "The cursor is not one this API gave out."
 
 
 def _manager(principal: Principal) -> None:
@@ -114,6 +119,62 @@ async def get(
     found = await SettlementRepository(session).get(principal, settlement_id, for_update=for_update)
     if found is None:
         raise NotFound("No such statement.")
+    return found
+
+
+async def list_settlements(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    provider_org: str | None,
+    month: str | None,
+    status: str | None,
+    limit: int,
+    after: tuple[str, str] | None,
+) -> Sequence[Settlement]:
+    """Statements, newest month first (a provider: its own issued ones)."""
+    return await SettlementRepository(session).list_settlements(
+        principal, provider_org=provider_org, month=month, status=status, limit=limit, after=after
+    )
+
+
+async def lines(
+    session: AsyncSession,
+    principal: Principal,
+    settlement_id: uuid.UUID,
+    log_read: LoggedRead,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Sequence[SettlementLine]:
+    """A statement's lines in order; each person on them logged (an unknown statement 404s
+    before a bad cursor 400s)."""
+    settlement = await get(session, principal, settlement_id)
+    after = None
+    values = decode_cursor(cursor)
+    if values is not None:
+        try:
+            after = int(values["line_no"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Problem(BAD_CURSOR, slug="invalid-cursor", status=400) from exc
+    found = await SettlementRepository(session).lines(settlement.id, limit=limit, after=after)
+    await log_read.rows("settlement-lines", found, resource_id=str(settlement.id))
+    return found
+
+
+async def disputes(
+    session: AsyncSession, principal: Principal, settlement_id: uuid.UUID
+) -> list[tuple[Dispute, int]]:
+    await get(session, principal, settlement_id)
+    return await SettlementRepository(session).disputes(principal, settlement_id)
+
+
+async def get_dispute(
+    session: AsyncSession, principal: Principal, settlement_id: uuid.UUID, dispute_id: uuid.UUID
+) -> tuple[Dispute, int]:
+    found = await SettlementRepository(session).dispute(principal, settlement_id, dispute_id)
+    if found is None:
+        raise Problem("No such dispute.", status=404, slug="not-found", title="Not found")
     return found
 
 

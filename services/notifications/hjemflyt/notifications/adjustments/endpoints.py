@@ -11,14 +11,11 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from hjemflyt.notifications.adjustments import service
-from hjemflyt.notifications.adjustments.repository import AdjustmentRepository
 from hjemflyt.notifications.adjustments.rules import Status
 from hjemflyt.notifications.adjustments.schemas import AdjustmentIn, AdjustmentOut, OverruleIn
-from hjemflyt.notifications.reports.scoping import logged_page, logged_read
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position
+from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, LoggedReadDep, SessionDep, requires
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page
 
 router = APIRouter(prefix="/v1", tags=["adjustments"])
 Adjuster = Annotated[Principal, Depends(requires(Scope.orders_write))]
@@ -76,13 +73,13 @@ async def log_adjustment(
 )
 async def order_adjustments(
     order_id: uuid.UUID,
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Page[AdjustmentOut]:
-    return await _page(ctx, session, principal, limit=limit, cursor=cursor, order_id=order_id)
+    return await service.page(session, principal, log_read, limit=limit, cursor=cursor, order_id=order_id)
 
 
 @router.get(
@@ -92,9 +89,9 @@ async def order_adjustments(
     "its worklist); a provider its own.",
 )
 async def list_adjustments(
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     person_id: uuid.UUID | None = None,
     decision_id: uuid.UUID | None = None,
     order_id: uuid.UUID | None = None,
@@ -104,10 +101,10 @@ async def list_adjustments(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Page[AdjustmentOut]:
-    return await _page(
-        ctx,
+    return await service.page(
         session,
         principal,
+        log_read,
         limit=limit,
         cursor=cursor,
         order_id=order_id,
@@ -119,36 +116,11 @@ async def list_adjustments(
     )
 
 
-async def _page(
-    ctx: ContextDep,
-    session: SessionDep,
-    principal: Principal,
-    *,
-    limit: int,
-    cursor: str | None,
-    **filters: object,
-) -> Page[AdjustmentOut]:
-    rows = await AdjustmentRepository(session).page(
-        principal,
-        limit=limit,
-        after=decode_position(cursor),
-        **filters,  # type: ignore[arg-type]
-    )
-    next_cursor = await logged_page(
-        ctx, session, principal, "adjustment-list", rows, limit=limit, at="adjusted_at"
-    )
-    return Page[AdjustmentOut](items=[service.to_out(r) for r in rows], next_cursor=next_cursor)
-
-
 @router.get("/adjustments/{adjustment_id}", summary="One adjustment")
 async def get_adjustment(
-    adjustment_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    adjustment_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> AdjustmentOut:
-    row = await AdjustmentRepository(session).get(principal, adjustment_id)
-    if row is None:
-        raise NotFound("No such adjustment.")
-    await logged_read(ctx, session, principal, "adjustment", row)
-    return service.to_out(row)
+    return await service.get(session, principal, adjustment_id, log_read)
 
 
 @router.post(

@@ -22,7 +22,7 @@ from hjemflyt.notifications.adjustments.schemas import AdjustmentIn, AdjustmentO
 from hjemflyt.notifications.messages.service import enqueue
 from hjemflyt.notifications.orders.rules import OrderStatus
 from hjemflyt.notifications.reports.orders import ref
-from hjemflyt.notifications.reports.scoping import provider_only
+from hjemflyt.notifications.reports.scoping import logged_page, logged_read, provider_only
 from hjemflyt.shared.contracts.orders import (
     ADJUSTMENT_OVERRULED,
     ORDER_ADJUSTED,
@@ -30,10 +30,11 @@ from hjemflyt.shared.contracts.orders import (
     MeasureChange,
     OrderAdjusted,
 )
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.audit import Action, LoggedRead
 from hjemflyt.shared.platform.auth import Principal, Role
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Conflict, Forbidden, NotFound, RuleViolation
+from hjemflyt.shared.platform.pagination import Page, decode_position
 
 MESSAGE_KIND = "adjustment.overruled"
 # Who may overrule: the case office of the district (decision authority sits there).
@@ -352,4 +353,31 @@ async def overrule(
         purpose="case handling",
         resource_id=str(row.id),
     )
+    return to_out(row)
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    limit: int,
+    cursor: str | None,
+    **filters: Any,
+) -> Page[AdjustmentOut]:
+    """Adjustments the principal sees, oldest first, each person on the page logged."""
+    rows = await AdjustmentRepository(session).page(
+        principal, limit=limit, after=decode_position(cursor), **filters
+    )
+    next_cursor = await logged_page(log_read, "adjustment-list", rows, limit=limit, at="adjusted_at")
+    return Page[AdjustmentOut](items=[to_out(r) for r in rows], next_cursor=next_cursor)
+
+
+async def get(
+    session: AsyncSession, principal: Principal, adjustment_id: uuid.UUID, log_read: LoggedRead
+) -> AdjustmentOut:
+    row = await AdjustmentRepository(session).get(principal, adjustment_id)
+    if row is None:
+        raise NotFound("No such adjustment.")
+    await logged_read(log_read, "adjustment", row)
     return to_out(row)

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from hjemflyt.notifications.clarifications import service
-from hjemflyt.notifications.clarifications.repository import ClarificationRepository
 from hjemflyt.notifications.clarifications.schemas import (
     CaseOfficeClarificationIn,
     ClarificationAnswerIn,
@@ -17,11 +16,16 @@ from hjemflyt.notifications.clarifications.schemas import (
     Direction,
     ProviderClarificationIn,
 )
-from hjemflyt.notifications.reports.scoping import logged_page, logged_read
 from hjemflyt.shared.platform.auth import Principal, Role, Scope
-from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, PrincipalDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position
+from hjemflyt.shared.platform.deps import (
+    ContextDep,
+    IdempotencyDep,
+    LoggedReadDep,
+    PrincipalDep,
+    SessionDep,
+    requires,
+)
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page
 
 router = APIRouter(prefix="/v1", tags=["clarifications"])
 Provider = Annotated[Principal, Depends(requires(Scope.orders_write))]
@@ -107,33 +111,27 @@ async def answer(
     "/clarifications", summary="Clarification requests: yours (provider) or your districts' (case office)"
 )
 async def list_clarifications(
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     status: Literal["open", "answered"] | None = None,
     direction: Direction | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Page[ClarificationOut]:
-    rows = await ClarificationRepository(session).page(
+    return await service.page(
+        session,
         principal,
+        log_read,
         status=status,
         direction=direction.value if direction else None,
         limit=limit,
-        after=decode_position(cursor),
+        cursor=cursor,
     )
-    next_cursor = await logged_page(
-        ctx, session, principal, "clarification-list", rows, limit=limit, at="asked_at"
-    )
-    return Page[ClarificationOut](items=[service.to_out(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/clarifications/{clarification_id}", summary="One clarification request")
 async def get_clarification(
-    clarification_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    clarification_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> ClarificationOut:
-    row = await ClarificationRepository(session).get(principal, clarification_id)
-    if row is None:
-        raise NotFound("No such clarification request.")
-    await logged_read(ctx, session, principal, "clarification", row)
-    return service.to_out(row)
+    return await service.get(session, principal, clarification_id, log_read)

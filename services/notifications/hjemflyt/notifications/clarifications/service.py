@@ -25,7 +25,7 @@ from hjemflyt.notifications.clarifications.schemas import (
 )
 from hjemflyt.notifications.messages.service import enqueue
 from hjemflyt.notifications.reports.orders import OrderRef, readable_order
-from hjemflyt.notifications.reports.scoping import provider_only
+from hjemflyt.notifications.reports.scoping import logged_page, logged_read, provider_only
 from hjemflyt.notifications.tasks.rules import TaskKind
 from hjemflyt.notifications.tasks.service import close_for_reference, open_task
 from hjemflyt.shared.contracts.reports import (
@@ -36,10 +36,11 @@ from hjemflyt.shared.contracts.reports import (
     ClarificationOverdue,
     ClarificationRequested,
 )
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.audit import Action, LoggedRead
 from hjemflyt.shared.platform.auth import Principal, Role
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Conflict, Forbidden, NotFound, RuleViolation
+from hjemflyt.shared.platform.pagination import Page, decode_position
 
 OPEN, ANSWERED = "open", "answered"
 SWEEP_BATCH = 200
@@ -283,3 +284,30 @@ async def sweep(ctx: ServiceContext, session: AsyncSession) -> int:
         flagged += 1
     await session.flush()
     return flagged
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    status: str | None,
+    direction: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ClarificationOut]:
+    rows = await ClarificationRepository(session).page(
+        principal, status=status, direction=direction, limit=limit, after=decode_position(cursor)
+    )
+    next_cursor = await logged_page(log_read, "clarification-list", rows, limit=limit, at="asked_at")
+    return Page[ClarificationOut](items=[to_out(r) for r in rows], next_cursor=next_cursor)
+
+
+async def get(
+    session: AsyncSession, principal: Principal, clarification_id: uuid.UUID, log_read: LoggedRead
+) -> ClarificationOut:
+    row = await ClarificationRepository(session).get(principal, clarification_id)
+    if row is None:
+        raise NotFound("No such clarification request.")
+    await logged_read(log_read, "clarification", row)
+    return to_out(row)

@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
 from hjemflyt.notifications.messages import service
-from hjemflyt.notifications.messages.repository import MessageRepository
-from hjemflyt.notifications.messages.rules import wire
 from hjemflyt.notifications.messages.schemas import AckIn, InboxPage, MessageOut, message_out
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.audit import LoggedRead
 from hjemflyt.shared.platform.auth import Principal, Role, Scope
 from hjemflyt.shared.platform.db import unit_of_work
-from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import Forbidden, NotFound
+from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, SessionDep, requires
+from hjemflyt.shared.platform.errors import Forbidden
 from hjemflyt.shared.platform.pagination import MAX_LIMIT
 
 router = APIRouter(prefix="/v1", tags=["messages"])
@@ -38,6 +36,7 @@ def provider_only(principal: Principal) -> str:
 @router.get("/inbox", summary="Your organisation's messages after a position (provider token)")
 async def inbox(
     ctx: ContextDep,
+    request: Request,
     principal: Reader,
     after: Annotated[int, Query(ge=0, description="The last position you have; 0 for all")] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
@@ -49,46 +48,25 @@ async def inbox(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait
     while True:
+        # Each look is its own unit of work (and its own logged read), so the wait holds no
+        # connection: the request's `LoggedReadDep` would hold one for the whole wait.
         async with unit_of_work(ctx.sessionmaker) as session:
-            repo = MessageRepository(session)
-            messages = await repo.inbox(org, after=after, limit=limit)
-            if messages or loop.time() >= deadline:
-                now = ctx.clock.now()
-                await repo.mark_fetched([m.id for m in messages if m.fetched_at is None], now)
-                for m in messages:
-                    m.fetched_at = m.fetched_at or now
-                await ctx.access_log.record(
-                    session,
-                    principal,
-                    action=Action.read,
-                    resource="message-list",
-                    person_ids=sorted({m.person_id for m in messages if m.person_id}),
-                    purpose="service delivery",
-                )
-                items: list[Any] = [wire(m) for m in messages]
-                next_cursor = messages[-1].position if messages else after
-        if messages or loop.time() >= deadline:
-            return InboxPage.model_validate({"items": items, "next_cursor": next_cursor})
+            log_read = LoggedRead(
+                ctx.access_log, session, principal, trace_id=request.headers.get("traceparent")
+            )
+            page = await service.fetch_inbox(
+                ctx, session, org, log_read, after=after, limit=limit, last_look=loop.time() >= deadline
+            )
+        if page is not None:
+            return page
         await asyncio.sleep(min(INBOX_POLL_SECONDS, max(0.0, deadline - loop.time())))
 
 
 @router.get("/messages/{message_id}", summary="A message with its delivery and acknowledgement state")
 async def get_message(
-    message_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    message_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> MessageOut:
-    message = await MessageRepository(session).get(principal, message_id)
-    if message is None:
-        raise NotFound("No such message.")
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="message",
-        person_ids=[message.person_id],
-        purpose="service delivery" if principal.role == Role.provider else "case handling",
-        resource_id=str(message.id),
-    )
-    return message_out(message)
+    return message_out(await service.get(session, principal, message_id, log_read))
 
 
 @router.post(
@@ -106,21 +84,12 @@ async def acknowledge(
     ctx: ContextDep,
     session: SessionDep,
     principal: Annotated[Principal, Depends(requires(Scope.orders_write))],
+    log_read: LoggedReadDep,
 ) -> JSONResponse:
     provider_only(principal)
-    message, changed = await service.acknowledge(
-        ctx, session, principal, message_id, accepted=body.accepted, reason=body.reason
+    message, changed = await service.answer(
+        ctx, session, principal, message_id, log_read, accepted=body.accepted, reason=body.reason
     )
-    if changed:
-        await ctx.access_log.record(
-            session,
-            principal,
-            action=Action.update,
-            resource="message",
-            person_ids=[message.person_id],
-            purpose="service delivery",
-            resource_id=str(message.id),
-        )
     return JSONResponse(message_out(message).model_dump(mode="json"), status_code=201 if changed else 200)
 
 

@@ -16,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.notifications.messages import acks
 from hjemflyt.notifications.messages.models import Message
 from hjemflyt.notifications.messages.repository import INBOX_KEY, NO_PERSON_KEY, MessageRepository
-from hjemflyt.notifications.messages.rules import AckStatus, DeliveryState, same_answer
+from hjemflyt.notifications.messages.rules import AckStatus, DeliveryState, same_answer, wire
+from hjemflyt.notifications.messages.schemas import InboxPage
+from hjemflyt.notifications.reports.scoping import reading
 from hjemflyt.notifications.webhooks.repository import provider_has_webhook
+from hjemflyt.shared.platform.audit import Action, LoggedRead
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Conflict, NotFound, RuleViolation
@@ -157,3 +160,61 @@ async def redeliver(
     await session.flush()
     await repo.wake_delivery()
     return message
+
+
+async def fetch_inbox(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    provider_org: str,
+    log_read: LoggedRead,
+    *,
+    after: int,
+    limit: int,
+    last_look: bool,
+) -> InboxPage | None:
+    """One look into the provider's inbox: the messages after `after`, marked fetched and
+    logged; None when there is nothing yet and the caller may wait (not `last_look`)."""
+    repo = MessageRepository(session)
+    messages = await repo.inbox(provider_org, after=after, limit=limit)
+    if not messages and not last_look:
+        return None
+    now = ctx.clock.now()
+    await repo.mark_fetched([m.id for m in messages if m.fetched_at is None], now)
+    for m in messages:
+        m.fetched_at = m.fetched_at or now
+    await reading(log_read)("message-list", sorted({m.person_id for m in messages if m.person_id}))
+    items: list[Any] = [wire(m) for m in messages]
+    next_cursor = messages[-1].position if messages else after
+    return InboxPage.model_validate({"items": items, "next_cursor": next_cursor})
+
+
+async def get(
+    session: AsyncSession, principal: Principal, message_id: uuid.UUID, log_read: LoggedRead
+) -> Message:
+    message = await MessageRepository(session).get(principal, message_id)
+    if message is None:
+        raise NotFound("No such message.")
+    await reading(log_read)("message", [message.person_id], resource_id=str(message.id))
+    return message
+
+
+async def answer(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    message_id: uuid.UUID,
+    log_read: LoggedRead,
+    *,
+    accepted: bool,
+    reason: str | None,
+) -> tuple[Message, bool]:
+    """The provider's acknowledgement over the API: `acknowledge`, and a changed answer
+    logged as an update of the message."""
+    message, changed = await acknowledge(
+        ctx, session, principal, message_id, accepted=accepted, reason=reason
+    )
+    if changed:
+        await reading(log_read)(
+            "message", [message.person_id], resource_id=str(message.id), action=Action.update
+        )
+    return message, changed

@@ -10,13 +10,10 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from hjemflyt.notifications.needs import service
-from hjemflyt.notifications.needs.repository import ChangeOfNeedRepository
 from hjemflyt.notifications.needs.schemas import ChangeOfNeedAnswerIn, ChangeOfNeedIn, ChangeOfNeedOut
-from hjemflyt.notifications.reports.scoping import logged_page, logged_read
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position
+from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, LoggedReadDep, SessionDep, requires
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page
 
 router = APIRouter(prefix="/v1", tags=["change of need"])
 Reporter = Annotated[Principal, Depends(requires(Scope.orders_write))]
@@ -77,31 +74,21 @@ async def answer(
     summary="Change-of-need reports: yours (provider) or your districts' (case office), oldest first",
 )
 async def list_reports(
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     status: Literal["awaiting", "answered"] | None = None,
     order_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Page[ChangeOfNeedOut]:
-    rows = await ChangeOfNeedRepository(session).page(
-        principal, status=status, order_id=order_id, limit=limit, after=decode_position(cursor)
-    )
-    next_cursor = await logged_page(
-        ctx, session, principal, "change-of-need-list", rows, limit=limit, at="reported_at"
-    )
-    return Page[ChangeOfNeedOut](
-        items=[ChangeOfNeedOut.model_validate(r) for r in rows], next_cursor=next_cursor
+    return await service.page(
+        session, principal, log_read, status=status, order_id=order_id, limit=limit, cursor=cursor
     )
 
 
 @router.get("/change-of-need/{report_id}", summary="One change-of-need report")
 async def get_report(
-    report_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    report_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> ChangeOfNeedOut:
-    row = await ChangeOfNeedRepository(session).get(principal, report_id)
-    if row is None:
-        raise NotFound("No such change-of-need report.")
-    await logged_read(ctx, session, principal, "change-of-need", row)
-    return ChangeOfNeedOut.model_validate(row)
+    return await service.get(session, principal, report_id, log_read)

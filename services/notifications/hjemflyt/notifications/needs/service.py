@@ -12,7 +12,7 @@ from hjemflyt.notifications.needs.models import ChangeOfNeed
 from hjemflyt.notifications.needs.repository import ChangeOfNeedRepository
 from hjemflyt.notifications.needs.schemas import ChangeOfNeedAnswerIn, ChangeOfNeedIn, ChangeOfNeedOut
 from hjemflyt.notifications.reports.orders import readable_order
-from hjemflyt.notifications.reports.scoping import provider_only
+from hjemflyt.notifications.reports.scoping import logged_page, logged_read, provider_only
 from hjemflyt.notifications.reports.service import require_not_ended
 from hjemflyt.notifications.tasks.rules import TaskKind
 from hjemflyt.notifications.tasks.service import close_for_reference, open_task
@@ -22,10 +22,11 @@ from hjemflyt.shared.contracts.reports import (
     ChangeOfNeedAnswered,
     ChangeOfNeedReported,
 )
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.audit import Action, LoggedRead
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Conflict, NotFound
+from hjemflyt.shared.platform.pagination import Page, decode_position
 
 AWAITING, ANSWERED = "awaiting", "answered"
 MESSAGE_KIND = "change_of_need.answered"
@@ -172,4 +173,33 @@ async def answer(
         purpose="case handling",
         resource_id=str(row.id),
     )
+    return ChangeOfNeedOut.model_validate(row)
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    status: str | None,
+    order_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ChangeOfNeedOut]:
+    rows = await ChangeOfNeedRepository(session).page(
+        principal, status=status, order_id=order_id, limit=limit, after=decode_position(cursor)
+    )
+    next_cursor = await logged_page(log_read, "change-of-need-list", rows, limit=limit, at="reported_at")
+    return Page[ChangeOfNeedOut](
+        items=[ChangeOfNeedOut.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+async def get(
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID, log_read: LoggedRead
+) -> ChangeOfNeedOut:
+    row = await ChangeOfNeedRepository(session).get(principal, report_id)
+    if row is None:
+        raise NotFound("No such change-of-need report.")
+    await logged_read(log_read, "change-of-need", row)
     return ChangeOfNeedOut.model_validate(row)

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.notifications.messages import acks
 from hjemflyt.notifications.messages.models import Message
 from hjemflyt.notifications.messages.repository import MessageRepository
+from hjemflyt.notifications.messages.schemas import MessageOut, ack_out, delivery_out, message_out
 from hjemflyt.notifications.messages.service import enqueue
 from hjemflyt.notifications.orders.models import Order
 from hjemflyt.notifications.orders.repository import OrderRepository
@@ -30,8 +31,10 @@ from hjemflyt.notifications.orders.rules import (
     changes,
     message_kind,
 )
+from hjemflyt.notifications.orders.schemas import OrderOut
 from hjemflyt.notifications.pathways.service import pathway_reference
 from hjemflyt.notifications.providers.repository import ProviderRepository
+from hjemflyt.notifications.reports.scoping import reading
 from hjemflyt.notifications.routines.service import routines_reference
 from hjemflyt.notifications.tasks.rules import TaskKind
 from hjemflyt.notifications.tasks.service import close_for_reference, open_task
@@ -55,7 +58,11 @@ from hjemflyt.shared.contracts.orders import (
     OrderPaused,
     OrderResumed,
 )
+from hjemflyt.shared.platform.audit import LoggedRead
+from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.errors import NotFound
+from hjemflyt.shared.platform.pagination import Page, decode_position, encode_position
 
 
 class UnknownProvider(Exception):
@@ -428,3 +435,87 @@ async def on_overdue(ctx: ServiceContext, session: AsyncSession, message: Messag
 
 
 acks.register("order.", acks.AckHandlers(accepted=on_accepted, rejected=on_rejected, overdue=on_overdue))
+
+
+def to_out(order: Order, latest: Message | None = None, latest_ack: Message | None = None) -> OrderOut:
+    return OrderOut.model_validate(
+        {
+            "id": order.id,
+            "kind": order.kind,
+            "status": order.status,
+            "decision_id": order.decision_id,
+            "decision_version": order.decision_version,
+            "provider_org": order.provider_org,
+            "person_id": order.person_id,
+            "district": order.district,
+            "created_at": order.created_at,
+            "updated_at": order.updated_at,
+            "routines": None,
+            **order.content,
+            "ack": ack_out(latest_ack) if latest_ack else None,
+            "delivery": delivery_out(latest) if latest else None,
+        }
+    )
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    limit: int,
+    cursor: str | None,
+    status: str | None,
+    district: str | None,
+    person_id: uuid.UUID | None,
+    provider_org: str | None,
+    decision_id: uuid.UUID | None,
+) -> Page[OrderOut]:
+    """Orders the principal sees, each with its latest message and acknowledgement."""
+    orders = await OrderRepository(session).page(
+        principal,
+        limit=limit,
+        after=decode_position(cursor),
+        status=status,
+        district=district,
+        person_id=person_id,
+        provider_org=provider_org,
+        decision_id=decision_id,
+    )
+    ids = [o.id for o in orders]
+    messages = MessageRepository(session)
+    latest = await messages.latest_for_orders(ids)
+    latest_ack = await messages.latest_ack_for_orders(ids)
+    await reading(log_read)("order-list", sorted({o.person_id for o in orders}))
+    next_cursor = encode_position(orders[-1].created_at, orders[-1].id) if len(orders) == limit else None
+    return Page[OrderOut](
+        items=[to_out(o, latest.get(o.id), latest_ack.get(o.id)) for o in orders], next_cursor=next_cursor
+    )
+
+
+async def _readable(session: AsyncSession, principal: Principal, order_id: uuid.UUID) -> Order:
+    order = await OrderRepository(session).get(principal, order_id)
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+async def get(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, log_read: LoggedRead
+) -> OrderOut:
+    order = await _readable(session, principal, order_id)
+    messages = MessageRepository(session)
+    latest = (await messages.latest_for_orders([order.id])).get(order.id)
+    latest_ack = (await messages.latest_ack_for_orders([order.id])).get(order.id)
+    await reading(log_read)("order", [order.person_id], resource_id=str(order.id))
+    return to_out(order, latest, latest_ack)
+
+
+async def order_messages(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, log_read: LoggedRead
+) -> list[MessageOut]:
+    """Every message about the order, with its delivery and acknowledgement state."""
+    order = await _readable(session, principal, order_id)
+    found = await MessageRepository(session).for_order(order.id)
+    await reading(log_read)("order-messages", [order.person_id], resource_id=str(order.id))
+    return [message_out(m) for m in found]

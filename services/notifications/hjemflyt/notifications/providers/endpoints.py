@@ -8,12 +8,9 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
 from hjemflyt.notifications.providers import service
-from hjemflyt.notifications.providers.repository import ProviderRepository
 from hjemflyt.notifications.providers.schemas import ProviderIn, ProviderOut
-from hjemflyt.shared.identity import InvalidOrganisationNumber, parse_organisation_number
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, PrincipalDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import NotFound
 
 router = APIRouter(prefix="/v1/providers", tags=["providers"])
 OrgPath = Annotated[str, Path(max_length=20, description="organisasjonsnummer")]
@@ -40,7 +37,7 @@ async def put_provider(
 async def list_providers(
     session: SessionDep, _: Annotated[Principal, Depends(requires(Scope.providers_read))]
 ) -> list[ProviderOut]:
-    return [service.to_out(p) for p in await ProviderRepository(session).list()]
+    return await service.list_all(session)
 
 
 @router.get(
@@ -48,11 +45,4 @@ async def list_providers(
     summary="One provider (providers:read, or a provider's token for its own entry; others 404)",
 )
 async def get_provider(provider_org: OrgPath, session: SessionDep, principal: PrincipalDep) -> ProviderOut:
-    try:
-        org = parse_organisation_number(provider_org)
-    except InvalidOrganisationNumber as exc:
-        raise NotFound("No such provider.") from exc
-    provider = await ProviderRepository(session).readable(principal, org)
-    if provider is None:
-        raise NotFound("No such provider.")
-    return service.to_out(provider)
+    return await service.get(session, principal, provider_org)

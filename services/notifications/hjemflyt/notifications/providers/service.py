@@ -12,8 +12,9 @@ from hjemflyt.notifications.providers.rules import agreement_problems
 from hjemflyt.notifications.providers.schemas import ProviderIn, ProviderOut
 from hjemflyt.shared.contracts.events import PROVIDER_REGISTERED, ProviderKind, ProviderRegistered
 from hjemflyt.shared.identity import InvalidOrganisationNumber, parse_organisation_number
+from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import RuleViolation
+from hjemflyt.shared.platform.errors import NotFound, RuleViolation
 
 
 def organisation_number(value: str) -> str:
@@ -113,3 +114,20 @@ async def put(
         await session.flush()
     await ctx.outbox.add(session, PROVIDER_REGISTERED, announcement(provider), subject=org)
     return to_out(provider), created
+
+
+async def list_all(session: AsyncSession) -> list[ProviderOut]:
+    return [to_out(p) for p in await ProviderRepository(session).list()]
+
+
+async def get(session: AsyncSession, principal: Principal, provider_org: str) -> ProviderOut:
+    """One provider: providers:read sees any, a provider its own entry; others (and a
+    malformed number) 404."""
+    try:
+        org = parse_organisation_number(provider_org)
+    except InvalidOrganisationNumber as exc:
+        raise NotFound("No such provider.") from exc
+    provider = await ProviderRepository(session).readable(principal, org)
+    if provider is None:
+        raise NotFound("No such provider.")
+    return to_out(provider)

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
 from hjemflyt.notifications.reports import service
-from hjemflyt.notifications.reports.repository import ReportRepository
 from hjemflyt.notifications.reports.schemas import (
     DeviationIn,
     DeviationOut,
@@ -20,12 +19,9 @@ from hjemflyt.notifications.reports.schemas import (
     StartIn,
     StartOut,
 )
-from hjemflyt.notifications.reports.scoping import logged_page, logged_read, purpose
-from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position, encode_position
+from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, LoggedReadDep, SessionDep, requires
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 Writer = Annotated[Principal, Depends(requires(Scope.orders_write))]
@@ -55,20 +51,10 @@ async def confirm_start(
 
 
 @router.get("/orders/{order_id}/start", summary="The start confirmation of an order (provider; case office)")
-async def get_start(order_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader) -> StartOut:
-    row = await ReportRepository(session).start(principal, order_id)
-    if row is None:
-        raise NotFound("No start confirmation for this order.")
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="start-confirmation",
-        person_ids=[row.person_id],
-        purpose=purpose(principal),
-        resource_id=str(order_id),
-    )
-    return service.start_out(row)
+async def get_start(
+    order_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
+) -> StartOut:
+    return await service.get_start(session, principal, order_id, log_read)
 
 
 @router.get(
@@ -76,26 +62,14 @@ async def get_start(order_id: uuid.UUID, ctx: ContextDep, session: SessionDep, p
     summary="Start confirmations with primary contacts: yours (provider) or your districts' (case office)",
 )
 async def list_starts(
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     person_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Page[StartOut]:
-    rows = await ReportRepository(session).starts(
-        principal, person_id=person_id, limit=limit, after=decode_position(cursor)
-    )
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="start-confirmation-list",
-        person_ids=sorted({r.person_id for r in rows}),
-        purpose=purpose(principal),
-    )
-    next_cursor = encode_position(rows[-1].confirmed_at, rows[-1].order_id) if len(rows) == limit else None
-    return Page[StartOut](items=[service.start_out(r) for r in rows], next_cursor=next_cursor)
+    return await service.starts(session, principal, log_read, person_id=person_id, limit=limit, cursor=cursor)
 
 
 @router.post(
@@ -127,36 +101,30 @@ async def report_deviation(
     "/deviations", summary="Deviations: yours (provider) or your districts' (case office), oldest first"
 )
 async def list_deviations(
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     severity: Severity | None = None,
     order_id: uuid.UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Page[DeviationOut]:
-    rows = await ReportRepository(session).deviations(
+    return await service.deviations(
+        session,
         principal,
+        log_read,
         severity=severity.value if severity else None,
         order_id=order_id,
         limit=limit,
-        after=decode_position(cursor),
+        cursor=cursor,
     )
-    next_cursor = await logged_page(
-        ctx, session, principal, "deviation-list", rows, limit=limit, at="reported_at"
-    )
-    return Page[DeviationOut](items=[DeviationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get("/deviations/{deviation_id}", summary="One deviation")
 async def get_deviation(
-    deviation_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    deviation_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> DeviationOut:
-    row = await ReportRepository(session).deviation(principal, deviation_id)
-    if row is None:
-        raise NotFound("No such deviation.")
-    await logged_read(ctx, session, principal, "deviation", row)
-    return DeviationOut.model_validate(row)
+    return await service.get_deviation(session, principal, deviation_id, log_read)
 
 
 @router.post(
@@ -186,10 +154,6 @@ async def report_masters_daily_life(
 
 @router.get("/masters-daily-life/{report_id}", summary='One "masters daily life" report')
 async def get_masters_daily_life(
-    report_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    report_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> MastersDailyLifeOut:
-    row = await ReportRepository(session).masters_report(principal, report_id)
-    if row is None:
-        raise NotFound("No such report.")
-    await logged_read(ctx, session, principal, "masters-daily-life-report", row)
-    return MastersDailyLifeOut.model_validate(row)
+    return await service.get_masters_daily_life(session, principal, report_id, log_read)

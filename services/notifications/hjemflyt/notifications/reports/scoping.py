@@ -1,17 +1,17 @@
 """Who sees a report: the provider that made it (or is its addressee), and the case office
-of its district. Every repository of the reports modules filters through `visible`."""
+of its district. Every repository of the reports modules filters through `visible`; every
+read is logged through `reading`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.audit import LoggedRead
 from hjemflyt.shared.platform.auth import Principal, Role
-from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Forbidden
 from hjemflyt.shared.platform.pagination import encode_position
 from hjemflyt.shared.platform.repository import scoped
@@ -36,41 +36,23 @@ def provider_only(principal: Principal) -> str:
     return principal.provider_org
 
 
-async def logged_read(
-    ctx: ServiceContext, session: AsyncSession, principal: Principal, resource: str, row: Any
-) -> None:
+def reading(log_read: LoggedRead) -> LoggedRead:
+    """The request's logged read with this reader's default purpose (a `Hjemflyt-Purpose`
+    header still wins): every read of the provider messaging modules goes through it."""
+    return replace(log_read, purpose=purpose(log_read.principal))
+
+
+async def logged_read(log_read: LoggedRead, resource: str, row: Any) -> None:
     """The access-log row for reading one report (`row` has `id` and `person_id`)."""
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource=resource,
-        person_ids=[row.person_id],
-        purpose=purpose(principal),
-        resource_id=str(row.id),
-    )
+    await reading(log_read)(resource, [row.person_id], resource_id=str(row.id))
 
 
 async def logged_page(
-    ctx: ServiceContext,
-    session: AsyncSession,
-    principal: Principal,
-    resource: str,
-    rows: Sequence[Any],
-    *,
-    limit: int,
-    at: str,
+    log_read: LoggedRead, resource: str, rows: Sequence[Any], *, limit: int, at: str
 ) -> str | None:
     """Log the read of a page of reports (one row per person in it) and return the cursor
     of the next page: the (`at` timestamp, id) of the last row when the page is full."""
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource=resource,
-        person_ids=sorted({r.person_id for r in rows}),
-        purpose=purpose(principal),
-    )
+    await reading(log_read)(resource, sorted({r.person_id for r in rows}))
     if len(rows) < limit or not rows:
         return None
     return encode_position(getattr(rows[-1], at), rows[-1].id)

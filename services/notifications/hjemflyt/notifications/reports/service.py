@@ -20,7 +20,7 @@ from hjemflyt.notifications.reports.schemas import (
     StartIn,
     StartOut,
 )
-from hjemflyt.notifications.reports.scoping import provider_only
+from hjemflyt.notifications.reports.scoping import logged_page, logged_read, provider_only, reading
 from hjemflyt.notifications.tasks.rules import TaskKind
 from hjemflyt.notifications.tasks.service import open_task
 from hjemflyt.shared.contracts.reports import (
@@ -31,10 +31,11 @@ from hjemflyt.shared.contracts.reports import (
     MastersDailyLifeReported,
     StartConfirmed,
 )
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.audit import Action, LoggedRead
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import Conflict, RuleViolation
+from hjemflyt.shared.platform.errors import Conflict, NotFound, RuleViolation
+from hjemflyt.shared.platform.pagination import Page, decode_position, encode_position
 
 
 def start_out(row: StartConfirmation) -> StartOut:
@@ -264,4 +265,69 @@ async def report_masters_daily_life(
         purpose="service delivery",
         resource_id=str(row.id),
     )
+    return MastersDailyLifeOut.model_validate(row)
+
+
+async def get_start(
+    session: AsyncSession, principal: Principal, order_id: uuid.UUID, log_read: LoggedRead
+) -> StartOut:
+    row = await ReportRepository(session).start(principal, order_id)
+    if row is None:
+        raise NotFound("No start confirmation for this order.")
+    await reading(log_read)("start-confirmation", [row.person_id], resource_id=str(order_id))
+    return start_out(row)
+
+
+async def starts(
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    person_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[StartOut]:
+    """Start confirmations with their primary contacts, keyed by order (one per order)."""
+    rows = await ReportRepository(session).starts(
+        principal, person_id=person_id, limit=limit, after=decode_position(cursor)
+    )
+    await reading(log_read)("start-confirmation-list", sorted({r.person_id for r in rows}))
+    next_cursor = encode_position(rows[-1].confirmed_at, rows[-1].order_id) if len(rows) == limit else None
+    return Page[StartOut](items=[start_out(r) for r in rows], next_cursor=next_cursor)
+
+
+async def deviations(
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    severity: str | None,
+    order_id: uuid.UUID | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[DeviationOut]:
+    rows = await ReportRepository(session).deviations(
+        principal, severity=severity, order_id=order_id, limit=limit, after=decode_position(cursor)
+    )
+    next_cursor = await logged_page(log_read, "deviation-list", rows, limit=limit, at="reported_at")
+    return Page[DeviationOut](items=[DeviationOut.model_validate(r) for r in rows], next_cursor=next_cursor)
+
+
+async def get_deviation(
+    session: AsyncSession, principal: Principal, deviation_id: uuid.UUID, log_read: LoggedRead
+) -> DeviationOut:
+    row = await ReportRepository(session).deviation(principal, deviation_id)
+    if row is None:
+        raise NotFound("No such deviation.")
+    await logged_read(log_read, "deviation", row)
+    return DeviationOut.model_validate(row)
+
+
+async def get_masters_daily_life(
+    session: AsyncSession, principal: Principal, report_id: uuid.UUID, log_read: LoggedRead
+) -> MastersDailyLifeOut:
+    row = await ReportRepository(session).masters_report(principal, report_id)
+    if row is None:
+        raise NotFound("No such report.")
+    await logged_read(log_read, "masters-daily-life-report", row)
     return MastersDailyLifeOut.model_validate(row)

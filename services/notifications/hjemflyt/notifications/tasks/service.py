@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.notifications.tasks.models import Task
 from hjemflyt.notifications.tasks.repository import TaskRepository
 from hjemflyt.notifications.tasks.rules import TITLES, TaskKind
+from hjemflyt.notifications.tasks.schemas import TaskOut
 from hjemflyt.shared.contracts.events import TASK_CLOSED, TASK_OPENED, TaskClosed, TaskOpened
+from hjemflyt.shared.platform.audit import LoggedRead
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import Conflict
+from hjemflyt.shared.platform.errors import Conflict, NotFound
+from hjemflyt.shared.platform.pagination import Page, decode_position, encode_position
 
 
 async def open_task(
@@ -116,3 +119,48 @@ async def close_for_reference(
         return None
     closed_by = by if isinstance(by, str) else by.subject
     return await close_task(ctx, session, task, closed_by=closed_by, resolution=resolution)
+
+
+async def close(
+    ctx: ServiceContext, session: AsyncSession, principal: Principal, task_id: uuid.UUID, resolution: str
+) -> Task:
+    """A case officer closes a task of their districts with what was done."""
+    task = await TaskRepository(session).get(principal, task_id, for_update=True)
+    if task is None:
+        raise NotFound("No such task.")
+    return await close_task(ctx, session, task, closed_by=principal.subject, resolution=resolution)
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    limit: int,
+    cursor: str | None,
+    status: str | None,
+    kind: str | None,
+    district: str | None,
+    person_id: uuid.UUID | None,
+) -> Page[TaskOut]:
+    """Tasks in the principal's districts, oldest first; the persons named are logged."""
+    tasks = await TaskRepository(session).page(
+        principal,
+        limit=limit,
+        after=decode_position(cursor),
+        status=status,
+        kind=kind,
+        district=district,
+        person_id=person_id,
+    )
+    await log_read("task-list", sorted({t.person_id for t in tasks if t.person_id}))
+    next_cursor = encode_position(tasks[-1].created_at, tasks[-1].id) if len(tasks) == limit else None
+    return Page[TaskOut](items=[TaskOut.model_validate(t) for t in tasks], next_cursor=next_cursor)
+
+
+async def get(session: AsyncSession, principal: Principal, task_id: uuid.UUID, log_read: LoggedRead) -> Task:
+    task = await TaskRepository(session).get(principal, task_id)
+    if task is None:
+        raise NotFound("No such task.")
+    await log_read("task", [task.person_id], resource_id=str(task.id))
+    return task

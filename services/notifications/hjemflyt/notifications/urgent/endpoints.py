@@ -9,14 +9,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from hjemflyt.notifications.reports.scoping import logged_page, logged_read
 from hjemflyt.notifications.urgent import service
-from hjemflyt.notifications.urgent.repository import UrgentRequestRepository
 from hjemflyt.notifications.urgent.schemas import UrgentAnswerIn, UrgentRequestIn, UrgentRequestOut
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import NotFound
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_position
+from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, LoggedReadDep, SessionDep, requires
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page
 
 router = APIRouter(prefix="/v1/urgent-requests", tags=["urgent requests"])
 Sender = Annotated[Principal, Depends(requires(Scope.tasks_write))]
@@ -66,29 +63,18 @@ async def answer(
 
 @router.get("", summary="Urgent requests: yours (provider) or your districts' (case office), oldest first")
 async def list_requests(
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     status: Literal["sent", "accepted", "declined", "escalated"] | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
     cursor: str | None = None,
 ) -> Page[UrgentRequestOut]:
-    rows = await UrgentRequestRepository(session).page(
-        principal, status=status, limit=limit, after=decode_position(cursor)
-    )
-    next_cursor = await logged_page(
-        ctx, session, principal, "urgent-request-list", rows, limit=limit, at="requested_at"
-    )
-    return Page[UrgentRequestOut](items=[service.to_out(r) for r in rows], next_cursor=next_cursor)
+    return await service.page(session, principal, log_read, status=status, limit=limit, cursor=cursor)
 
 
 @router.get("/{request_id}", summary="One urgent request with its audit trail (who did what, when)")
 async def get_request(
-    request_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    request_id: uuid.UUID, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> UrgentRequestOut:
-    repo = UrgentRequestRepository(session)
-    row = await repo.get(principal, request_id)
-    if row is None:
-        raise NotFound("No such urgent request.")
-    await logged_read(ctx, session, principal, "urgent-request", row)
-    return service.to_out(row, list(await repo.trail(row.id)))
+    return await service.get(session, principal, request_id, log_read)

@@ -19,7 +19,7 @@ from hjemflyt.notifications.messages.acks import AckHandlers, register
 from hjemflyt.notifications.messages.models import Message
 from hjemflyt.notifications.messages.service import acknowledge, enqueue
 from hjemflyt.notifications.reports.orders import readable_order
-from hjemflyt.notifications.reports.scoping import provider_only
+from hjemflyt.notifications.reports.scoping import logged_page, logged_read, provider_only
 from hjemflyt.notifications.tasks.rules import TaskKind
 from hjemflyt.notifications.tasks.service import open_task
 from hjemflyt.notifications.urgent.models import UrgentRequest, UrgentRequestTrail
@@ -39,10 +39,11 @@ from hjemflyt.shared.contracts.reports import (
     UrgentRequestEscalated,
     UrgentRequestSent,
 )
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.audit import Action, LoggedRead
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Conflict, NotFound
+from hjemflyt.shared.platform.pagination import Page, decode_position
 
 MESSAGE_KIND = "urgent_request.sent"
 SENT, ACCEPTED, DECLINED, ESCALATED = "sent", "accepted", "declined", "escalated"
@@ -333,3 +334,31 @@ async def _overdue(ctx: ServiceContext, session: AsyncSession, message: Message)
 
 
 register("urgent_request.", AckHandlers(accepted=_accepted, rejected=_rejected, overdue=_overdue))
+
+
+async def page(
+    session: AsyncSession,
+    principal: Principal,
+    log_read: LoggedRead,
+    *,
+    status: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[UrgentRequestOut]:
+    rows = await UrgentRequestRepository(session).page(
+        principal, status=status, limit=limit, after=decode_position(cursor)
+    )
+    next_cursor = await logged_page(log_read, "urgent-request-list", rows, limit=limit, at="requested_at")
+    return Page[UrgentRequestOut](items=[to_out(r) for r in rows], next_cursor=next_cursor)
+
+
+async def get(
+    session: AsyncSession, principal: Principal, request_id: uuid.UUID, log_read: LoggedRead
+) -> UrgentRequestOut:
+    """One urgent request with its audit trail."""
+    repo = UrgentRequestRepository(session)
+    row = await repo.get(principal, request_id)
+    if row is None:
+        raise NotFound("No such urgent request.")
+    await logged_read(log_read, "urgent-request", row)
+    return to_out(row, list(await repo.trail(row.id)))

@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import copy
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
 
-from hjemflyt.notifications.reports.orders import readable_order
 from hjemflyt.notifications.visits import service
-from hjemflyt.notifications.visits.repository import VisitRepository
 from hjemflyt.notifications.visits.schemas import (
     BATCH_ID_PATTERN,
     MAX_BODY_BYTES,
@@ -25,11 +22,10 @@ from hjemflyt.notifications.visits.schemas import (
     VisitBatchReceipt,
     VisitOut,
 )
-from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Role, Scope
-from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import Forbidden, NotFound, PayloadTooLarge, Problem
-from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page, decode_cursor, encode_cursor
+from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, SessionDep, requires
+from hjemflyt.shared.platform.errors import Forbidden, PayloadTooLarge
+from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page
 
 PATH = "/v1/visit-batches/{batch_id}"
 BODY_LIMITS = {PATH: MAX_BODY_BYTES}
@@ -125,11 +121,7 @@ async def put_batch(
 
 @router.get(PATH, summary="The receipt of one of your visit batches (provider token)")
 async def get_batch(batch_id: BatchId, session: SessionDep, principal: Reader) -> VisitBatchReceipt:
-    provider_org = _provider(principal)
-    batch = await VisitRepository(session).batch(provider_org, batch_id)
-    if batch is None:
-        raise NotFound("No such visit batch.")
-    return VisitBatchReceipt.model_validate(batch.receipt)
+    return await service.receipt(session, _provider(principal), batch_id)
 
 
 @router.get(
@@ -138,36 +130,10 @@ async def get_batch(batch_id: BatchId, session: SessionDep, principal: Reader) -
 )
 async def order_visits(
     order_id: uuid.UUID,
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
     cursor: str | None = None,
 ) -> Page[VisitOut]:
-    order = await readable_order(session, principal, order_id)
-    after = None
-    values = decode_cursor(cursor)
-    if values is not None:
-        try:
-            after = (datetime.fromisoformat(values["planned_start"]), str(values["visit_id"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise Problem(
-                "The cursor is not one this API gave out.", slug="invalid-cursor", status=400
-            ) from exc
-    visits = await VisitRepository(session).for_order(principal, order_id, limit=limit, after=after)
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.read,
-        resource="visit-list",
-        person_ids=[order.person_id],
-        purpose="service delivery" if principal.role == Role.provider else "case handling",
-        resource_id=str(order_id),
-    )
-    next_cursor = None
-    if len(visits) == limit:
-        last = visits[-1]
-        next_cursor = encode_cursor(
-            {"planned_start": last.planned_start.isoformat(), "visit_id": last.visit_id}
-        )
-    return Page[VisitOut](items=[VisitOut.model_validate(v) for v in visits], next_cursor=next_cursor)
+    return await service.order_visits(session, principal, order_id, log_read, limit=limit, cursor=cursor)

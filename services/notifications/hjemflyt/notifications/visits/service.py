@@ -18,7 +18,8 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.notifications.reports.orders import OrderRef, readable_orders
+from hjemflyt.notifications.reports.orders import OrderRef, readable_order, readable_orders
+from hjemflyt.notifications.reports.scoping import reading
 from hjemflyt.notifications.visits.models import VisitBatch
 from hjemflyt.notifications.visits.repository import VisitRepository
 from hjemflyt.notifications.visits.rules import visit_day, visit_problems
@@ -28,13 +29,15 @@ from hjemflyt.notifications.visits.schemas import (
     VISITS,
     VisitBatchReceipt,
     VisitIn,
+    VisitOut,
 )
 from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.contracts.reports import VISITS_REPORTED, VisitsReported
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.shared.platform.audit import Action, LoggedRead
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import Conflict, Problem
+from hjemflyt.shared.platform.errors import Conflict, NotFound, Problem
+from hjemflyt.shared.platform.pagination import Page, decode_cursor, encode_cursor
 
 # A `visits.reported` event holds at most 1,000 visits, and fewer when their measure lists
 # are long: it stays well under NATS's 1 MB message limit (a visit is ~450 bytes of JSON).
@@ -399,3 +402,42 @@ def _events(
             }
         )
         yield VISITS_REPORTED, data, f"{provider_org}/{batch_id}/{n + 1}"
+
+
+async def receipt(session: AsyncSession, provider_org: str, batch_id: str) -> VisitBatchReceipt:
+    batch = await VisitRepository(session).batch(provider_org, batch_id)
+    if batch is None:
+        raise NotFound("No such visit batch.")
+    return VisitBatchReceipt.model_validate(batch.receipt)
+
+
+async def order_visits(
+    session: AsyncSession,
+    principal: Principal,
+    order_id: uuid.UUID,
+    log_read: LoggedRead,
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[VisitOut]:
+    """The visits of an order the principal sees, by planned start (an unknown order 404s
+    before a bad cursor 400s)."""
+    order = await readable_order(session, principal, order_id)
+    after = None
+    values = decode_cursor(cursor)
+    if values is not None:
+        try:
+            after = (datetime.fromisoformat(values["planned_start"]), str(values["visit_id"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise Problem(
+                "The cursor is not one this API gave out.", slug="invalid-cursor", status=400
+            ) from exc
+    visits = await VisitRepository(session).for_order(principal, order_id, limit=limit, after=after)
+    await reading(log_read)("visit-list", [order.person_id], resource_id=str(order_id))
+    next_cursor = None
+    if len(visits) == limit:
+        last = visits[-1]
+        next_cursor = encode_cursor(
+            {"planned_start": last.planned_start.isoformat(), "visit_id": last.visit_id}
+        )
+    return Page[VisitOut](items=[VisitOut.model_validate(v) for v in visits], next_cursor=next_cursor)

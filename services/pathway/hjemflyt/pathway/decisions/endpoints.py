@@ -9,10 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 
-from hjemflyt.pathway.decisions.repository import DecisionRepository
-from hjemflyt.shared.platform.audit import Action
+from hjemflyt.pathway.decisions import service
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.deps import LoggedReadDep, SessionDep, requires
 
 router = APIRouter(tags=["decisions"])
 
@@ -34,18 +33,11 @@ class DecisionOut(BaseModel):
 @router.get("/v1/persons/{person_id}/decisions", summary="A person's decisions, latest version of each")
 async def decisions(
     person_id: uuid.UUID,
-    ctx: ContextDep,
     session: SessionDep,
     principal: Annotated[Principal, Depends(requires(Scope.timeline_read))],
+    log_read: LoggedReadDep,
 ) -> list[DecisionOut]:
-    found = await DecisionRepository(session).for_person(principal, person_id)
-    if found:
-        await ctx.access_log.record(
-            session,
-            principal,
-            action=Action.read,
-            resource="decisions",
-            person_ids=[person_id],
-            purpose="case handling",
-        )
-    return [DecisionOut.model_validate(d) for d in found]
+    return [
+        DecisionOut.model_validate(d)
+        for d in await service.for_person(session, principal, person_id, log_read)
+    ]

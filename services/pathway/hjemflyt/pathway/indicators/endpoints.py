@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Header, Query
 from fastapi.responses import Response
 
 from hjemflyt.pathway.indicators import pictures, rules, service
-from hjemflyt.pathway.indicators.repository import QualityBoardRepository, visible_districts
+from hjemflyt.pathway.indicators.repository import visible_districts
 from hjemflyt.pathway.indicators.schemas import (
     DistrictMonth,
     Indicators,
@@ -21,10 +21,9 @@ from hjemflyt.pathway.indicators.schemas import (
     QualityBoardIn,
     QualityBoardPerson,
 )
-from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import NotFound, Problem
+from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, SessionDep, requires
+from hjemflyt.shared.platform.errors import Problem
 
 router = APIRouter(tags=["indicators"])
 
@@ -175,43 +174,12 @@ async def put_quality_board(
     ctx: ContextDep,
     session: SessionDep,
     principal: BoardWriter,
+    log_read: LoggedReadDep,
 ) -> QualityBoardPerson:
     """Recorded by the case system (integration), a case officer or a service lead from the
     journal; the week's record is replaced as a whole. Red until every item is shown."""
     week, _ = _week(week)
-    repo = QualityBoardRepository(session)
-    district = body.district or await repo.person_district(person_id)
-    if district is None or not principal.may_see_district(district):
-        raise NotFound("No such person in a district you may see; name the district.")
-    items = body.model_dump(exclude={"district"})
-    now = ctx.clock.now()
-    await repo.record(
-        {
-            "person_id": person_id,
-            "week": week,
-            "district": district,
-            **items,
-            "recorded_at": now,
-            "recorded_by": principal.subject,
-        }
-    )
-    await ctx.access_log.record(
-        session,
-        principal,
-        action=Action.update,
-        resource="quality-board",
-        resource_id=week,
-        person_ids=[person_id],
-        purpose="quality follow-up",
-    )
-    missing = rules.missing_items(items)
-    return QualityBoardPerson(
-        person_id=person_id,
-        district=district,
-        status="red" if missing else "green",
-        missing=missing,
-        recorded_at=now,
-    )
+    return await service.record_board_week(ctx, session, principal, person_id, week, body, log_read)
 
 
 @router.get("/v1/quality-board", summary="The week's quality board: red or green per person")
@@ -219,6 +187,7 @@ async def get_quality_board(
     ctx: ContextDep,
     session: SessionDep,
     principal: BoardReader,
+    log_read: LoggedReadDep,
     week: Annotated[str | None, Query(description="ISO week YYYY-Www; default: this week")] = None,
     district: str | None = None,
 ) -> QualityBoard:
@@ -226,34 +195,7 @@ async def get_quality_board(
     for it, in the districts asked for (default: all the reader may see). A person is green
     when the week's record shows every item; red otherwise, with the items missing."""
     key, (monday, sunday) = _week(week or rules.week_of(ctx.clock.today()))
-    found = await QualityBoardRepository(session).board(
-        visible_districts(principal, district), monday, sunday, key
-    )
-    persons = []
-    for r in found:
-        done = None if r["recorded_at"] is None else {i.value: r[i.value] for i in rules.BoardItem}
-        missing = rules.missing_items(done)
-        persons.append(
-            QualityBoardPerson(
-                person_id=r["person_id"],
-                district=r["district"],
-                status="red" if missing else "green",
-                missing=missing,
-                recorded_at=r["recorded_at"],
-            )
-        )
-    await ctx.access_log.record_many(
-        session,
-        [
-            ctx.access_log.entry(
-                principal,
-                action=Action.read,
-                resource="quality-board",
-                resource_id=key,
-                person_id=p.person_id,
-                purpose="quality follow-up",
-            )
-            for p in persons
-        ],
+    persons = await service.quality_board(
+        session, log_read, visible_districts(principal, district), monday, sunday, key
     )
     return QualityBoard(week=key, persons=persons)

@@ -32,7 +32,9 @@ on `as_of`: its last day, or today for the running month):
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Collection
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -48,16 +50,22 @@ from hjemflyt.pathway.indicators.repository import (
     USERS,
     WAITS,
     IndicatorRepository,
+    QualityBoardRepository,
 )
 from hjemflyt.pathway.indicators.schemas import (
     AppealCount,
     Continuity,
     DistrictMonth,
     Indicators,
+    QualityBoardIn,
+    QualityBoardPerson,
     UnitMonth,
     Wait,
 )
-from hjemflyt.shared.platform.errors import Problem
+from hjemflyt.shared.platform.audit import Action, LoggedRead
+from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.context import ServiceContext
+from hjemflyt.shared.platform.errors import NotFound, Problem
 
 
 class InvalidPeriod(Problem):
@@ -204,3 +212,75 @@ def pathway_shares(row: dict[str, Any]) -> dict[str, Any]:
         "pathways_overdue": row["overdue"],
         "overdue_share": rules.share(row["overdue"], row["open"]),
     }
+
+
+# --- weekly quality board ------------------------------------------------------------
+
+BOARD_PURPOSE = "quality follow-up"
+
+
+async def record_board_week(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    person_id: uuid.UUID,
+    week: str,
+    body: QualityBoardIn,
+    log_read: LoggedRead,
+) -> QualityBoardPerson:
+    """Replace the person's record for the week, in a district the principal sees (the one
+    named, else the person's)."""
+    repo = QualityBoardRepository(session)
+    district = body.district or await repo.person_district(person_id)
+    if district is None or not principal.may_see_district(district):
+        raise NotFound("No such person in a district you may see; name the district.")
+    items = body.model_dump(exclude={"district"})
+    now = ctx.clock.now()
+    await repo.record(
+        {
+            "person_id": person_id,
+            "week": week,
+            "district": district,
+            **items,
+            "recorded_at": now,
+            "recorded_by": principal.subject,
+        }
+    )
+    await replace(log_read, purpose=BOARD_PURPOSE)(
+        "quality-board", [person_id], resource_id=week, action=Action.update
+    )
+    missing = rules.missing_items(items)
+    return QualityBoardPerson(
+        person_id=person_id,
+        district=district,
+        status="red" if missing else "green",
+        missing=missing,
+        recorded_at=now,
+    )
+
+
+async def quality_board(
+    session: AsyncSession,
+    log_read: LoggedRead,
+    districts: Collection[str] | None,
+    monday: date,
+    sunday: date,
+    week: str,
+) -> list[QualityBoardPerson]:
+    """The week's board, red or green per person; each person on it logged."""
+    found = await QualityBoardRepository(session).board(districts, monday, sunday, week)
+    persons = []
+    for r in found:
+        done = None if r["recorded_at"] is None else {i.value: r[i.value] for i in rules.BoardItem}
+        missing = rules.missing_items(done)
+        persons.append(
+            QualityBoardPerson(
+                person_id=r["person_id"],
+                district=r["district"],
+                status="red" if missing else "green",
+                missing=missing,
+                recorded_at=r["recorded_at"],
+            )
+        )
+    await replace(log_read, purpose=BOARD_PURPOSE).rows("quality-board", persons, resource_id=week)
+    return persons

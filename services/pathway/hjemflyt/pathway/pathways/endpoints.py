@@ -5,17 +5,14 @@ integrations all. Reads and writes of a person's pathway write an access-log row
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.pathway.pathways import rules, service
 from hjemflyt.pathway.pathways.models import Pathway
-from hjemflyt.pathway.pathways.repository import PathwayRepository
-from hjemflyt.pathway.pathways.rules import Kind, Source, Status, TaskKind, Template
+from hjemflyt.pathway.pathways.rules import Kind, Status, TaskKind, Template
 from hjemflyt.pathway.pathways.schemas import (
     ClosureIn,
     CorrectionIn,
@@ -28,16 +25,20 @@ from hjemflyt.pathway.pathways.schemas import (
     TemplateOut,
     TemplatesIn,
 )
-from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Role, Scope
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, PrincipalDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import Forbidden, NotFound, RuleViolation
+from hjemflyt.shared.platform.deps import (
+    ContextDep,
+    IdempotencyDep,
+    LoggedReadDep,
+    PrincipalDep,
+    SessionDep,
+    requires,
+)
+from hjemflyt.shared.platform.errors import RuleViolation
 from hjemflyt.shared.platform.pagination import MAX_LIMIT, decode_position, encode_position
 
 router = APIRouter(tags=["pathways"])
-
-PURPOSE = "pathway follow-up"
 
 
 async def _template_writer(principal: PrincipalDep) -> Principal:
@@ -55,35 +56,6 @@ def _out(p: Pathway, ctx: ServiceContext) -> PathwayOut:
     out = PathwayOut.model_validate(p)
     out.overdue = p.status == Status.open and rules.is_overdue(p.planned_end, ctx.clock.today())
     return out
-
-
-async def _log(
-    ctx: ServiceContext,
-    session: AsyncSession,
-    principal: Principal,
-    action: Action,
-    pathways: Sequence[Pathway],
-    resource_id: str | None = None,
-) -> None:
-    if pathways:
-        await ctx.access_log.record(
-            session,
-            principal,
-            action=action,
-            resource="pathways",
-            resource_id=resource_id,
-            person_ids=sorted({p.person_id for p in pathways}),
-            purpose=PURPOSE,
-        )
-
-
-async def _visible(
-    session: AsyncSession, principal: Principal, pathway_id: uuid.UUID, *, lock: bool = False
-) -> Pathway:
-    found = await PathwayRepository(session).get(principal, pathway_id, lock=lock)
-    if found is None:
-        raise NotFound("No such pathway.")
-    return found
 
 
 def _template_out(version: int, t: Template) -> TemplateOut:
@@ -144,35 +116,16 @@ async def put_templates(
     "date in the future or before the referral. Send an `Idempotency-Key` when you may retry.",
 )
 async def open_pathway(
-    body: PathwayOpenIn, ctx: ContextDep, session: SessionDep, principal: Writer, idem: IdempotencyDep
+    body: PathwayOpenIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    principal: Writer,
+    idem: IdempotencyDep,
+    log_read: LoggedReadDep,
 ) -> JSONResponse:
     if (replay := await idem.replay()) is not None:
         return replay
-    if not principal.may_see_district(body.district):
-        raise Forbidden("You do not work in that district.")
-    repo = PathwayRepository(session)
-    if body.referral_id is not None:
-        referral = await repo.referral(body.referral_id)
-        if referral is None or referral.person_id != body.person_id:
-            raise RuleViolation("No such referral for this person.", slug="pathway-referral")
-    else:
-        referral = await repo.latest_referral(body.person_id)
-    if await repo.open_of_kind(body.person_id, body.kind) is not None:
-        raise service.PathwayOpen(f"The person has an open pathway {int(body.kind)} already.")
-    pathway = await service.open_pathway(
-        ctx,
-        session,
-        person_id=body.person_id,
-        district=body.district,
-        kind=Kind(body.kind),
-        opened_on=body.opened_on or ctx.clock.today(),
-        source=Source.manual,
-        referral=referral,
-        responsible=body.responsible or principal.name or principal.subject,
-    )
-    if pathway is None:  # opened by an event at the same moment
-        raise service.PathwayOpen(f"The person has an open pathway {int(body.kind)} already.")
-    await _log(ctx, session, principal, Action.create, [pathway], str(pathway.id))
+    pathway = await service.open_by_hand(ctx, session, principal, body, log_read)
     return await idem.remember(201, _out(pathway, ctx), headers={"Location": f"/v1/pathways/{pathway.id}"})
 
 
@@ -190,12 +143,11 @@ async def close_pathway(
     session: SessionDep,
     principal: Writer,
     idem: IdempotencyDep,
+    log_read: LoggedReadDep,
 ) -> JSONResponse:
     if (replay := await idem.replay()) is not None:
         return replay
-    pathway = await _visible(session, principal, pathway_id, lock=True)
-    await service.close_pathway(ctx, session, pathway, body.outcome, principal.subject)
-    await _log(ctx, session, principal, Action.update, [pathway], str(pathway.id))
+    pathway = await service.close_by_hand(ctx, session, principal, pathway_id, body.outcome, log_read)
     return await idem.remember(200, _out(pathway, ctx))
 
 
@@ -205,13 +157,14 @@ async def close_pathway(
     summary="Correct (back-date) a pathway's opening or closing date, with a reason; recorded",
 )
 async def correct(
-    pathway_id: uuid.UUID, body: CorrectionIn, ctx: ContextDep, session: SessionDep, principal: Writer
+    pathway_id: uuid.UUID,
+    body: CorrectionIn,
+    ctx: ContextDep,
+    session: SessionDep,
+    principal: Writer,
+    log_read: LoggedReadDep,
 ) -> CorrectionOut:
-    pathway = await _visible(session, principal, pathway_id, lock=True)
-    row = await service.correct_date(
-        ctx, session, principal, pathway, body.field, body.new_value, body.reason
-    )
-    await _log(ctx, session, principal, Action.update, [pathway], str(pathway.id))
+    row = await service.correct(ctx, session, principal, pathway_id, body, log_read)
     return CorrectionOut.model_validate(row)
 
 
@@ -220,6 +173,7 @@ async def list_pathways(
     ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     district: str | None = None,
     status_: Annotated[Status | None, Query(alias="status")] = None,
     kind: Kind | None = None,
@@ -228,18 +182,18 @@ async def list_pathways(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> PathwayPage:
-    found = await PathwayRepository(session).list(
+    items, more = await service.page(
+        session,
         principal,
+        log_read,
         district=district,
         status=status_.value if status_ else None,
         kind=int(kind) if kind is not None else None,
         person_id=person_id,
         overdue_on=ctx.clock.today() if overdue else None,
         after=decode_position(cursor),
-        limit=limit + 1,
+        limit=limit,
     )
-    items, more = found[:limit], len(found) > limit
-    await _log(ctx, session, principal, Action.read, items)
     return PathwayPage(
         items=[_out(p, ctx) for p in items],
         next_cursor=encode_position(items[-1].opened_at, items[-1].id) if more else None,
@@ -248,11 +202,9 @@ async def list_pathways(
 
 @router.get("/v1/pathways/{pathway_id}", summary="One pathway with its date corrections")
 async def get_pathway(
-    pathway_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader
+    pathway_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> PathwayDetail:
-    pathway = await _visible(session, principal, pathway_id)
-    corrections = await PathwayRepository(session).corrections(pathway.id)
-    await _log(ctx, session, principal, Action.read, [pathway], str(pathway.id))
+    pathway, corrections = await service.get_with_corrections(session, principal, pathway_id, log_read)
     return PathwayDetail(
         **_out(pathway, ctx).model_dump(),
         corrections=[CorrectionOut.model_validate(c) for c in corrections],
@@ -261,30 +213,23 @@ async def get_pathway(
 
 @router.get("/v1/tasks", summary="Pathway deadline tasks in the districts you see")
 async def tasks(
-    ctx: ContextDep,
     session: SessionDep,
     principal: Reader,
+    log_read: LoggedReadDep,
     district: str | None = None,
     kind: TaskKind | None = None,
     pathway_id: uuid.UUID | None = None,
     open_only: Annotated[bool, Query(alias="open")] = True,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 200,
 ) -> list[TaskOut]:
-    found = await PathwayRepository(session).tasks(
+    found = await service.tasks(
+        session,
         principal,
+        log_read,
         district=district,
         open_only=open_only,
         kind=kind.value if kind else None,
         pathway_id=pathway_id,
         limit=limit,
     )
-    if found:
-        await ctx.access_log.record(
-            session,
-            principal,
-            action=Action.read,
-            resource="pathway-tasks",
-            person_ids=sorted({t.person_id for t in found}),
-            purpose=PURPOSE,
-        )
     return [TaskOut.model_validate(t) for t in found]

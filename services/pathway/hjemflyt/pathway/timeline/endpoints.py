@@ -9,11 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from hjemflyt.pathway.timeline.repository import TimelineRepository
+from hjemflyt.pathway.timeline import service
 from hjemflyt.pathway.timeline.rules import EntryKind
-from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal, Scope
-from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
+from hjemflyt.shared.platform.deps import LoggedReadDep, SessionDep, requires
 from hjemflyt.shared.platform.errors import Problem
 from hjemflyt.shared.platform.pagination import MAX_LIMIT, decode_cursor, encode_cursor
 
@@ -52,30 +51,22 @@ class Timeline(BaseModel):
 @router.get("/v1/persons/{person_id}/timeline", summary="A person's timeline")
 async def timeline(
     person_id: uuid.UUID,
-    ctx: ContextDep,
     session: SessionDep,
     principal: Annotated[Principal, Depends(requires(Scope.timeline_read))],
+    log_read: LoggedReadDep,
     kind: Annotated[list[EntryKind] | None, Query(description="Only entries of these kinds")] = None,
     cursor: Annotated[str | None, Query(description="From the previous page's `next_cursor`")] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 200,
 ) -> Timeline:
-    found = await TimelineRepository(session).for_person(
+    entries, more = await service.for_person(
+        session,
         principal,
         person_id,
+        log_read,
         kinds={k.value for k in kind or ()},
         after=_position(cursor),
-        limit=limit + 1,
+        limit=limit,
     )
-    entries, more = found[:limit], len(found) > limit
-    if entries:
-        await ctx.access_log.record(
-            session,
-            principal,
-            action=Action.read,
-            resource="timeline",
-            person_ids=[person_id],
-            purpose="case handling",
-        )
     return Timeline(
         person_id=person_id,
         entries=[TimelineEntryOut.model_validate(e) for e in entries],
