@@ -10,40 +10,29 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.assessment.config.models import config_version
-from hjemflyt.assessment.config.repository import ConfigRepository
-from hjemflyt.assessment.config.rules import Band, copayment
+from hjemflyt.assessment.config.rules import copayment
 from hjemflyt.assessment.db import SCHEMA
-from hjemflyt.assessment.decisions import events, rules
-from hjemflyt.assessment.decisions.models import (
-    Decision,
-    DecisionService,
-    DecisionVersion,
-    Measure,
-    ProviderChoice,
-)
+from hjemflyt.assessment.decisions import builder, events, rules
+from hjemflyt.assessment.decisions.catalogue import Catalogue
+from hjemflyt.assessment.decisions.models import Decision, DecisionVersion, ProviderChoice
 from hjemflyt.assessment.decisions.repository import DecisionRepository
-from hjemflyt.assessment.decisions.rules import Outcome, ScopeKind, Status
+from hjemflyt.assessment.decisions.rules import Outcome, Status
 from hjemflyt.assessment.decisions.schemas import (
     Completeness,
     DecisionContent,
     DecisionIn,
     DecisionOut,
     EndIn,
-    MeasureIn,
-    MeasureOut,
     ProviderChoiceIn,
-    ServiceIn,
-    ServiceOut,
 )
+from hjemflyt.assessment.decisions.views import facts, snapshot, to_out
 from hjemflyt.assessment.districts.repository import DistrictRepository
 from hjemflyt.assessment.messaging import service as messaging
 from hjemflyt.assessment.persons import service as persons
@@ -63,225 +52,6 @@ from hjemflyt.shared.platform.errors import (
 from hjemflyt.shared.platform.outbox import notify_channel
 
 PURPOSE = "case handling"
-DEFAULT_PURPOSE = "Tjenesten skal gjøre deg mest mulig selvhjulpen i hverdagen."
-
-
-# --- reading ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceTypeInfo:
-    """A service type of the catalogue as a decision uses it (a plain value, safe to share)."""
-
-    code: str
-    name: str
-    iplos_code: str
-    chargeable: bool
-    legal_basis: tuple[str, ...]
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class MeasureInfo:
-    """A code of the measure catalogue with its time norm (a plain value, safe to share)."""
-
-    code: str
-    name: str
-    service_type: str | None
-    norm_minutes: int
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
-class MunicipalityInfo:
-    appeal_body: str
-    appeal_weeks: int
-
-
-CATALOGUE_CACHE_KEY = "assessment.catalogue"
-_CONFIG_TOKEN = select(config_version.c.token).where(config_version.c.id == 1)
-
-
-class Catalogue:
-    """The configuration a decision is checked against.
-
-    Cached per process (per app) and keyed by the configuration's version token: each use
-    case reads the token (one small row) in its own transaction, and reloads the catalogue
-    when another request, another replica or a hand-made SQL change wrote the configuration
-    (triggers change the token in the same transaction as the change, migration 0005_perf).
-    So a decision is never checked against a catalogue older than its own snapshot.
-    """
-
-    def __init__(
-        self,
-        service_types: dict[str, ServiceTypeInfo],
-        municipality: MunicipalityInfo | None,
-        bands: list[Band],
-        legal_basis: frozenset[str],
-        measures: dict[str, MeasureInfo] | None = None,
-    ) -> None:
-        self.service_types = service_types
-        self.municipality = municipality
-        self.bands = bands
-        self.legal_basis = legal_basis
-        self.measures = measures or {}
-        # What the completeness check needs, computed once per catalogue.
-        self.active_types = {c: t.iplos_code for c, t in service_types.items() if t.active}
-        self.active_measures = {c: m.service_type for c, m in self.measures.items() if m.active}
-
-    @classmethod
-    async def load(
-        cls, ctx: ServiceContext, session: AsyncSession, *, token: uuid.UUID | None = None
-    ) -> Catalogue:
-        """The current catalogue; `token` if the caller read the version token already in
-        this transaction (it saves a round trip)."""
-        if token is None:
-            token = await session.scalar(_CONFIG_TOKEN)
-        cached: tuple[uuid.UUID, Catalogue] | None = ctx.cache.get(CATALOGUE_CACHE_KEY)
-        if token is not None and cached is not None and cached[0] == token:
-            return cached[1]
-        catalogue = await cls.read(ctx, session)
-        if token is not None:
-            ctx.cache[CATALOGUE_CACHE_KEY] = (token, catalogue)
-        return catalogue
-
-    @classmethod
-    async def read(cls, ctx: ServiceContext, session: AsyncSession) -> Catalogue:
-        """The catalogue from the database, bypassing the cache."""
-        repo = ConfigRepository(session)
-        types = {
-            s.code: ServiceTypeInfo(
-                s.code, s.name, s.iplos_code, s.chargeable, tuple(s.legal_basis or ()), s.active
-            )
-            for s in await repo.service_types()
-        }
-        bands = [
-            Band(b.valid_from, b.income_min_g, b.income_max_g, b.hourly_price_ore, b.max_per_month_ore)
-            for b in await repo.bands()
-        ]
-        basis = frozenset(b.code for b in await repo.legal_basis())
-        municipality = await repo.municipality(ctx.settings.tenant)
-        info = MunicipalityInfo(municipality.appeal_body, municipality.appeal_weeks) if municipality else None
-        measures = {
-            m.code: MeasureInfo(m.code, m.name, m.service_type, m.norm_minutes, m.active)
-            for m in await repo.measure_codes()
-        }
-        return cls(types, info, bands, basis, measures)
-
-    def name(self, service_type: str) -> str:
-        found = self.service_types.get(service_type)
-        return found.name if found else service_type
-
-    def measure(self, body: MeasureIn, scope_kind: ScopeKind) -> MeasureOut:
-        """The measure as the decision states it. With a known code and no description, the
-        description is the catalogue's name; with no minutes where the scope is minutes per
-        measure (purchaser-provider districts), the minutes are the code's time norm. An
-        unknown or inactive code is kept as given, for the completeness check to name."""
-        entry = self.measures.get(body.code) if body.code is not None else None
-        usable = entry is not None and entry.active
-        description = body.description or (entry.name if entry is not None else body.code) or ""
-        minutes = body.minutes
-        if minutes is None and usable and scope_kind == ScopeKind.minutes_per_measure:
-            assert entry is not None
-            minutes = entry.norm_minutes
-        return MeasureOut(
-            code=body.code, description=description, times=body.times, per=body.per, minutes=minutes
-        )
-
-
-def _cents(value: Decimal | None) -> Decimal | None:
-    return None if value is None else Decimal(value).quantize(Decimal("0.01"))
-
-
-def to_out(decision: Decision, catalogue: Catalogue) -> DecisionOut:
-    copay = decision.copayment or {}
-    return DecisionOut(
-        id=decision.id,
-        version=decision.version,
-        status=Status(decision.status),
-        person_id=decision.person_id,
-        district=decision.district,
-        organisation_model=decision.organisation_model,
-        application_id=decision.application_id,
-        assessment_id=decision.assessment_id,
-        supersedes_id=decision.supersedes_id,
-        justification=decision.justification,
-        purpose=decision.purpose,
-        user_goal=decision.user_goal,
-        legal_basis=list(decision.legal_basis or []),
-        start_date=decision.start_date,
-        end_date=decision.end_date,
-        evaluation_date=decision.evaluation_date,
-        household_income_g=decision.household_income_g,
-        appeal_text=decision.appeal_text,
-        appeal_deadline=decision.appeal_deadline,
-        decision_date=decision.decision_date,
-        made_by=decision.made_by,
-        made_at=decision.made_at,
-        sent_at=decision.sent_at,
-        activated_at=decision.activated_at,
-        ended_at=decision.ended_at,
-        end_reason=decision.end_reason,
-        services=[
-            ServiceOut(
-                service_type=s.service_type,
-                service_name=catalogue.name(s.service_type),
-                service_code=s.service_code,
-                outcome=Outcome(s.outcome),
-                scope_kind=ScopeKind(s.scope_kind),
-                hours_per_month=Decimal(s.hours_per_month).quantize(Decimal("0.01")),
-                # As stored (numeric(6,2)), so a decision made at once reads as one read back.
-                frame_min_hours=_cents(s.frame_min_hours),
-                frame_max_hours=_cents(s.frame_max_hours),
-                refusal_reason=s.refusal_reason,
-                provider_org=s.provider_org,
-                measures=[
-                    MeasureOut(
-                        code=m.code, description=m.description, times=m.times, per=m.per, minutes=m.minutes
-                    )
-                    for m in s.measures
-                ],
-                copayment=copay.get(s.service_type),
-            )
-            for s in sorted(decision.services, key=lambda s: s.service_type)
-        ],
-    )
-
-
-def facts(decision: Decision) -> rules.DecisionFacts:
-    return rules.DecisionFacts(
-        organisation_model=decision.organisation_model or "",
-        justification=decision.justification,
-        purpose=decision.purpose,
-        user_goal=decision.user_goal,
-        legal_basis=tuple(decision.legal_basis or ()),
-        start_date=decision.start_date,
-        end_date=decision.end_date,
-        evaluation_date=decision.evaluation_date,
-        services=tuple(
-            rules.ServiceFacts(
-                service_type=s.service_type,
-                outcome=Outcome(s.outcome),
-                scope_kind=ScopeKind(s.scope_kind),
-                hours_per_month=s.hours_per_month,
-                frame_min_hours=s.frame_min_hours,
-                frame_max_hours=s.frame_max_hours,
-                refusal_reason=s.refusal_reason,
-                provider_org=s.provider_org,
-                measures=tuple(
-                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in s.measures
-                ),
-            )
-            for s in decision.services
-        ),
-    )
-
-
-def snapshot(out: DecisionOut) -> dict[str, Any]:
-    """What the decision says, keyed so that version diffs name the service that changed."""
-    data = out.model_dump(mode="json", exclude={"version"})
-    data["services"] = {s["service_type"]: s for s in data["services"]}
-    return data
 
 
 async def _load(
@@ -318,18 +88,9 @@ async def _record(
     """Write the version row for this change and the access-log row; return the decision."""
     out = to_out(decision, catalogue)
     after = snapshot(out)
-    await DecisionRepository(session).add_version(
-        DecisionVersion(
-            decision_id=decision.id,
-            version=decision.version,
-            status=decision.status,
-            action=action,
-            changes=rules.changes(before or {}, after) if before is not None else [],
-            snapshot=after,
-            changed_by=principal.subject,
-            changed_at=ctx.clock.now(),
-        )
-    )
+    changes = rules.changes(before or {}, after) if before is not None else []
+    row = builder.version_row(out, action, changes, after, by=principal.subject, at=ctx.clock.now())
+    await DecisionRepository(session).add_version(DecisionVersion(**row))
     await ctx.access_log.record(
         session,
         principal,
@@ -340,103 +101,6 @@ async def _record(
         resource_id=str(decision.id),
     )
     return out
-
-
-# --- building content ------------------------------------------------------------------
-
-
-def _apply(decision: Decision, content: DecisionContent, catalogue: Catalogue) -> None:
-    """Set the given fields (only those the caller sent) on the decision."""
-    sent = content.model_fields_set
-    for name in (
-        "justification",
-        "purpose",
-        "user_goal",
-        "start_date",
-        "end_date",
-        "evaluation_date",
-        "household_income_g",
-    ):
-        if name in sent:
-            setattr(decision, name, getattr(content, name))
-    if "services" in sent and content.services is not None:
-        # Update services in place (a replaced row would be inserted before the old one is
-        # deleted, breaking the one-row-per-service rule); keep a provider chosen earlier.
-        existing = {s.service_type: s for s in decision.services}
-        updated = []
-        for body in content.services:
-            fresh = _service(body, decision, catalogue, None)
-            row = existing.get(body.service_type)
-            if row is None:
-                updated.append(fresh)
-                continue
-            for column in _SERVICE_COLUMNS:
-                setattr(row, column, getattr(fresh, column))
-            row.provider_org = body.provider_org or row.provider_org
-            updated.append(row)
-        decision.services = updated
-    if "legal_basis" in sent and content.legal_basis is not None:
-        decision.legal_basis = list(dict.fromkeys(content.legal_basis))
-    elif not decision.legal_basis:
-        decision.legal_basis = sorted(
-            {
-                code
-                for s in decision.services
-                if (t := catalogue.service_types.get(s.service_type))
-                for code in t.legal_basis
-            }
-        )
-
-
-# What an edit may change on a service row (the provider is chosen separately).
-_SERVICE_COLUMNS = (
-    "service_code",
-    "outcome",
-    "scope_kind",
-    "hours_per_month",
-    "frame_min_hours",
-    "frame_max_hours",
-    "refusal_reason",
-    "measures",
-)
-
-
-def _service(
-    body: ServiceIn, decision: Decision, catalogue: Catalogue, chosen: str | None
-) -> DecisionService:
-    default = rules.DEFAULT_SCOPE.get(decision.organisation_model or "", ScopeKind.hours_per_month)
-    kind = body.scope_kind or default
-    service_type = catalogue.service_types.get(body.service_type)
-    resolved = [catalogue.measure(m, kind) for m in body.measures]
-    measures = [
-        Measure(
-            position=i, code=m.code, description=m.description, times=m.times, per=m.per, minutes=m.minutes
-        )
-        for i, m in enumerate(resolved)
-    ]
-    facts_ = rules.ServiceFacts(
-        service_type=body.service_type,
-        outcome=body.outcome,
-        scope_kind=kind,
-        hours_per_month=body.hours_per_month,
-        frame_min_hours=body.frame_min_hours,
-        frame_max_hours=body.frame_max_hours,
-        measures=tuple(
-            rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in resolved
-        ),
-    )
-    return DecisionService(
-        service_type=body.service_type,
-        service_code=service_type.iplos_code if service_type else "",
-        outcome=body.outcome.value,
-        scope_kind=kind.value,
-        hours_per_month=rules.decided_hours(facts_),
-        frame_min_hours=body.frame_min_hours,
-        frame_max_hours=body.frame_max_hours,
-        refusal_reason=body.refusal_reason,
-        provider_org=body.provider_org or chosen,
-        measures=measures,
-    )
 
 
 async def _violations(
@@ -495,23 +159,17 @@ async def create(
         )
     ]
     catalogue = await Catalogue.load(ctx, session, token=token)
-    now = ctx.clock.now()
-    decision = Decision(
-        id=uuid.uuid4(),
-        version=1,
+    decision = builder.draft(
+        body,
+        catalogue,
         person_id=person_row.id,
         district=person_row.district,
-        status=Status.draft.value,
+        organisation_model=district.organisation_model if district else None,
+        by=principal.subject,
+        now=ctx.clock.now(),
         application_id=body.application_id,
         assessment_id=body.assessment_id,
         supersedes_id=body.supersedes_id,
-        organisation_model=district.organisation_model if district else None,
-        purpose=DEFAULT_PURPOSE,
-        legal_basis=[],
-        services=[],
-        created_by=principal.subject,
-        created_at=now,
-        updated_at=now,
     )
     if body.supersedes_id is not None:
         old = await _load(session, principal, body.supersedes_id)
@@ -519,70 +177,68 @@ async def create(
             raise Conflict(
                 "Only a running decision of the same person can be superseded.", slug="cannot-supersede"
             )
-    _apply(decision, body, catalogue)
-    # As stored (and read back by make): services by type, measures by position.
-    decision.services = sorted(decision.services, key=lambda s: s.service_type)
     created = to_out(decision, catalogue)
     created_snapshot = snapshot(created)
-    versions = [_version_row(ctx, principal, decision, "created", [], created_snapshot)]
+    versions = [_version_row(ctx, principal, created, "created", [], created_snapshot)]
     access.append(_decision_access(ctx, principal, decision, Action.create))
     if not body.make:
         await repo.write_new(decision, versions, access, [], notify_channel(SCHEMA))
         return created
 
-    # Make it, as `make` makes a stored draft.
-    violations = await _violations(session, decision, catalogue)
-    if violations:
-        raise _refuse(violations)
+    # Made as `make` makes a stored draft; only the writing differs (one statement here).
     case_office = district.case_office if district else None
-    now = ctx.clock.now()
-    decision.status = Status.made.value
-    decision.decision_date = ctx.clock.today()
-    decision.made_by = principal.subject
-    decision.made_at = now
-    decision.updated_at = now
-    decision.version += 1
-    decision.appeal_text = appeal_text(catalogue.municipality, case_office)
-    _price(decision, catalogue, ctx.clock.today())
+    now = await _mark_made(ctx, session, principal, decision, catalogue, case_office)
     out = to_out(decision, catalogue)
     after = snapshot(out)
-    versions.append(
-        _version_row(ctx, principal, decision, "made", rules.changes(created_snapshot, after), after)
-    )
+    versions.append(_version_row(ctx, principal, out, "made", rules.changes(created_snapshot, after), after))
     access.append(_decision_access(ctx, principal, decision, Action.update))
     person = persons.to_out(person_row, ctx.cipher)
-    decided = events.decided_services(out)  # once, for decision.made and the orders
-    _, outbox_rows = ctx.outbox.rows(
-        [
-            events.made_event(out, _age_band(ctx, person, out), decided),
-            *events.order_events(ctx, out, person, kind="new", case_office=case_office, decided=decided),
-        ]
-    )
+    _, outbox_rows = ctx.outbox.rows(_made_events(ctx, out, person, case_office))
     await repo.write_new(decision, versions, access, outbox_rows, notify_channel(SCHEMA))
     await _after_made(ctx, session, principal, decision, now, assignments_possible=has_assignment)
     return out
 
 
+async def _mark_made(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    principal: Principal,
+    decision: Decision,
+    catalogue: Catalogue,
+    case_office: str | None,
+) -> datetime:
+    """Make a draft in memory, refused if it is not complete; returns when it was made."""
+    violations = await _violations(session, decision, catalogue)
+    if violations:
+        raise _refuse(violations)
+    now = ctx.clock.now()
+    builder.mark_made(
+        decision, catalogue, by=principal.subject, now=now, today=ctx.clock.today(), case_office=case_office
+    )
+    return now
+
+
+def _made_events(
+    ctx: ServiceContext, out: DecisionOut, person: PersonOut, case_office: str | None
+) -> list[builder.Event]:
+    return builder.made_events(
+        out,
+        builder.recipient(person),
+        _age_band(ctx, person, out),
+        case_office=case_office,
+        issued_at=ctx.clock.now(),
+    )
+
+
 def _version_row(
     ctx: ServiceContext,
     principal: Principal,
-    decision: Decision,
+    out: DecisionOut,
     action: str,
     changes: list[dict[str, Any]],
     after: dict[str, Any],
 ) -> dict[str, Any]:
-    """The version row `_record` writes, as values for a Core insert."""
-    return {
-        "id": uuid.uuid4(),
-        "decision_id": decision.id,
-        "version": decision.version,
-        "status": decision.status,
-        "action": action,
-        "changes": changes,
-        "snapshot": after,
-        "changed_by": principal.subject,
-        "changed_at": ctx.clock.now(),
-    }
+    return builder.version_row(out, action, changes, after, by=principal.subject, at=ctx.clock.now())
 
 
 def _decision_access(
@@ -615,7 +271,7 @@ async def edit(
     before_out = to_out(decision, catalogue)
     before_facts = facts(decision)
     before_terms = (decision.household_income_g, decision.start_date or ctx.clock.today())
-    _apply(decision, body, catalogue)
+    builder.apply(decision, body, catalogue)
     decision.version += 1
     decision.updated_at = ctx.clock.now()
     if status == Status.draft:
@@ -643,7 +299,7 @@ async def edit(
     violations = await _violations(session, decision, catalogue)
     if violations:
         raise _refuse(violations)
-    _price(decision, catalogue, ctx.clock.today())
+    builder.price(decision, catalogue, ctx.clock.today())
     await session.flush()
     out = await _record(ctx, session, principal, decision, catalogue, "amended", snapshot(before_out))
     changed = sorted({c["field"] for c in rules.changes(snapshot(before_out), snapshot(out))})
@@ -693,40 +349,6 @@ def _age_band(ctx: ServiceContext, person: PersonOut, out: DecisionOut) -> AgeBa
     return events.person_age_band(person.identity_number, out.decision_date, ctx.settings.identity_month40)
 
 
-def _price(decision: Decision, catalogue: Catalogue, today: date) -> None:
-    """Co-payment per service, fixed when the decision is made or amended: the rates valid on
-    its start date (today, Norway's date, if it has none)."""
-    on = decision.start_date or today
-    priced: dict[str, Any] = {}
-    for s in decision.services:
-        service_type = catalogue.service_types.get(s.service_type)
-        result = copayment(
-            chargeable=bool(service_type and service_type.chargeable) and s.outcome != Outcome.refused.value,
-            hours_per_month=Decimal(s.hours_per_month),
-            income_g=decision.household_income_g,
-            bands=catalogue.bands,
-            on=on,
-        )
-        priced[s.service_type] = {
-            "chargeable": result.chargeable,
-            "monthly_ore": result.monthly_ore,
-            "statement": result.statement_nb,
-        }
-    decision.copayment = priced
-
-
-def appeal_text(municipality: MunicipalityInfo | None, case_office: str | None) -> str:
-    weeks = municipality.appeal_weeks if municipality else 4
-    body = municipality.appeal_body if municipality else "Statsforvalteren"
-    office = case_office or "kommunen"
-    return (
-        f"Du kan klage på vedtaket. Klagefristen er {weeks} uker fra du fikk vite om vedtaket "
-        f"(pasient- og brukerrettighetsloven §§ 7-2 og 7-5). Send klagen til {office}. Hvis kommunen ikke "
-        f"gir deg medhold, sender vi klagen videre til {body}. Du har rett til å se dokumentene i saken din "
-        f"(forvaltningsloven § 18). Ta kontakt med {office} hvis du har spørsmål."
-    )
-
-
 async def _case_office(session: AsyncSession, out: DecisionOut) -> str | None:
     district = await DistrictRepository(session).get(out.district)
     return district.case_office if district else None
@@ -746,26 +368,14 @@ async def make(
     if not rules.can_move(Status(decision.status), Status.made):
         raise Conflict(f"A {decision.status} decision cannot be made.", slug="invalid-transition")
     catalogue = await Catalogue.load(ctx, session)
-    violations = await _violations(session, decision, catalogue)
-    if violations:
-        raise _refuse(violations)
-    before = snapshot(to_out(decision, catalogue))
-    now = ctx.clock.now()
-    case_office = await _case_office(session, to_out(decision, catalogue))
-    decision.status = Status.made.value
-    decision.decision_date = ctx.clock.today()
-    decision.made_by = principal.subject
-    decision.made_at = now
-    decision.updated_at = now
-    decision.version += 1
-    decision.appeal_text = appeal_text(catalogue.municipality, case_office)
-    _price(decision, catalogue, ctx.clock.today())
+    before_out = to_out(decision, catalogue)
+    case_office = await _case_office(session, before_out)
+    now = await _mark_made(ctx, session, principal, decision, catalogue, case_office)
     await session.flush()
-    out = await _record(ctx, session, principal, decision, catalogue, "made", before)
+    out = await _record(ctx, session, principal, decision, catalogue, "made", snapshot(before_out))
     if person is None:
         person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing an order")
-    await events.publish_made(ctx, session, out, _age_band(ctx, person, out))
-    await events.publish_orders(ctx, session, out, person, kind="new", case_office=case_office)
+    await ctx.outbox.add_many(session, _made_events(ctx, out, person, case_office))
     await _after_made(ctx, session, principal, decision, now)
     return out
 

@@ -45,11 +45,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.config.rules import copayment
 from hjemflyt.assessment.decisions import rules
+from hjemflyt.assessment.decisions.builder import DEFAULT_PURPOSE
+from hjemflyt.assessment.decisions.catalogue import Catalogue
 from hjemflyt.assessment.decisions.events import person_age_band
 from hjemflyt.assessment.decisions.models import Decision
 from hjemflyt.assessment.decisions.rules import RUNNING, Outcome, ScopeKind, Status
 from hjemflyt.assessment.decisions.schemas import DecisionOut, ServiceOut
-from hjemflyt.assessment.decisions.service import DEFAULT_PURPOSE, Catalogue, snapshot, to_out
+from hjemflyt.assessment.decisions.views import snapshot, to_out
 from hjemflyt.assessment.districts.models import District
 from hjemflyt.assessment.districts.repository import DistrictRepository
 from hjemflyt.assessment.imports.repository import ImportRepository
