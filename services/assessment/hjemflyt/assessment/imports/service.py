@@ -43,15 +43,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.assessment.config.rules import copayment
-from hjemflyt.assessment.decisions import rules
+from hjemflyt.assessment.decisions import builder, rules
 from hjemflyt.assessment.decisions.builder import DEFAULT_PURPOSE
 from hjemflyt.assessment.decisions.catalogue import Catalogue
 from hjemflyt.assessment.decisions.events import person_age_band
 from hjemflyt.assessment.decisions.models import Decision
-from hjemflyt.assessment.decisions.rules import RUNNING, Outcome, ScopeKind, Status
+from hjemflyt.assessment.decisions.rules import RUNNING, Status
 from hjemflyt.assessment.decisions.schemas import DecisionOut, ServiceOut
-from hjemflyt.assessment.decisions.views import snapshot, to_out
+from hjemflyt.assessment.decisions.views import facts, snapshot, to_out
 from hjemflyt.assessment.districts.models import District
 from hjemflyt.assessment.districts.repository import DistrictRepository
 from hjemflyt.assessment.imports.repository import ImportRepository
@@ -67,11 +66,7 @@ from hjemflyt.assessment.orders import rules as orders
 from hjemflyt.assessment.persons.service import normalised_identity
 from hjemflyt.assessment.providers.repository import ProviderRepository
 from hjemflyt.shared.contracts.events import (
-    DECISION_AMENDED,
-    DECISION_MADE,
     AgeBand,
-    DecisionAmended,
-    DecisionMade,
     OrderRecipient,
 )
 from hjemflyt.shared.contracts.registry import EventType
@@ -218,35 +213,12 @@ def _proposed(
     """The decision as it will be stored, built as `decisions.service` builds one (default
     scope by the district's organisation model, decided hours, legal basis from the services,
     co-payment) so that a decision reads the same however it came in."""
-    default_kind = rules.DEFAULT_SCOPE.get(district.organisation_model, ScopeKind.hours_per_month)
     # As an amendment through the API does: a provider chosen earlier stays unless replaced.
     chosen = {s.service_type: s.provider_org for s in prior.services} if prior is not None else {}
     services: list[ServiceOut] = []
     for s in body.services:
-        kind = s.scope_kind or default_kind
-        resolved = [catalogue.measure(m, kind) for m in s.measures]
-        measures = tuple(
-            rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in resolved
-        )
-        hours = rules.decided_hours(
-            rules.ServiceFacts(
-                service_type=s.service_type,
-                outcome=s.outcome,
-                scope_kind=kind,
-                hours_per_month=s.hours_per_month,
-                frame_min_hours=s.frame_min_hours,
-                frame_max_hours=s.frame_max_hours,
-                measures=measures,
-            )
-        )
+        kind, resolved, hours = builder.scope(s, district.organisation_model, catalogue)
         service_type = catalogue.service_types.get(s.service_type)
-        price = copayment(
-            chargeable=bool(service_type and service_type.chargeable) and s.outcome != Outcome.refused,
-            hours_per_month=hours,
-            income_g=body.household_income_g,
-            bands=catalogue.bands,
-            on=body.start_date,
-        )
         services.append(
             ServiceOut(
                 service_type=s.service_type,
@@ -260,25 +232,16 @@ def _proposed(
                 refusal_reason=s.refusal_reason,
                 provider_org=s.provider_org or chosen.get(s.service_type),
                 measures=resolved,
-                copayment={
-                    "chargeable": price.chargeable,
-                    "monthly_ore": price.monthly_ore,
-                    "statement": price.statement_nb,
-                },
+                copayment=builder.service_copayment(
+                    catalogue, s.service_type, s.outcome, hours, body.household_income_g, body.start_date
+                ),
             )
         )
     services.sort(key=lambda s: s.service_type)
     if body.legal_basis is not None:
         legal_basis = list(dict.fromkeys(body.legal_basis))
     else:
-        legal_basis = sorted(
-            {
-                code
-                for s in body.services
-                if (t := catalogue.service_types.get(s.service_type))
-                for code in t.legal_basis
-            }
-        )
+        legal_basis = builder.legal_basis_of(catalogue, (s.service_type for s in body.services))
     made_at = datetime.combine(body.decision_date, time(0), OSLO)
     return DecisionOut(
         id=prior.id if prior is not None else uuid.uuid4(),
@@ -308,35 +271,6 @@ def _proposed(
         ended_at=None,
         end_reason=None,
         services=services,
-    )
-
-
-def _facts(out: DecisionOut) -> rules.DecisionFacts:
-    return rules.DecisionFacts(
-        organisation_model=out.organisation_model or "",
-        justification=out.justification,
-        purpose=out.purpose,
-        user_goal=out.user_goal,
-        legal_basis=tuple(out.legal_basis),
-        start_date=out.start_date,
-        end_date=out.end_date,
-        evaluation_date=out.evaluation_date,
-        services=tuple(
-            rules.ServiceFacts(
-                service_type=s.service_type,
-                outcome=s.outcome,
-                scope_kind=s.scope_kind,
-                hours_per_month=s.hours_per_month,
-                frame_min_hours=s.frame_min_hours,
-                frame_max_hours=s.frame_max_hours,
-                refusal_reason=s.refusal_reason,
-                provider_org=s.provider_org,
-                measures=tuple(
-                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in s.measures
-                ),
-            )
-            for s in out.services
-        ),
     )
 
 
@@ -553,7 +487,7 @@ class _Batch:
                 conflicts.append(f"{where}: decision {d.external_id!r} has ended in hjemflyt")
                 continue
             out = _proposed(d, prior, plan.person_id, district, self.catalogue, self.principal, self.now)
-            for v in rules.check_complete(_facts(out), self.rule_catalogues[district.code]):
+            for v in rules.check_complete(facts(out), self.rule_catalogues[district.code]):
                 field_ = f"{where}.{v.field}" if v.field else where
                 violations.append(rules.Violation(v.rule, v.message, field_))
             if d.decision_date > self.today:
@@ -584,18 +518,9 @@ class _Batch:
         return person_age_band(recipient.identity_number, out.decision_date, month40)
 
     def _version(self, plan: _Plan, out: DecisionOut, action: str, changes: list[dict[str, Any]]) -> None:
+        after = snapshot(out)
         plan.versions.append(
-            {
-                "id": uuid.uuid4(),
-                "decision_id": out.id,
-                "version": out.version,
-                "status": out.status.value,
-                "action": action,
-                "changes": changes,
-                "snapshot": snapshot(out),
-                "changed_by": self.principal.subject,
-                "changed_at": self.now,
-            }
+            builder.version_row(out, action, changes, after, by=self.principal.subject, at=self.now)
         )
 
     def _create(
@@ -615,35 +540,13 @@ class _Batch:
         )
         _service_rows(out, plan)
         self._version(plan, out, "imported", [])
-        decided = orders.decided_services(out)
-        plan.events.append(
-            (
-                DECISION_MADE,
-                DecisionMade(
-                    decision_id=out.id,
-                    version=out.version,
-                    person_id=out.person_id,
-                    district=out.district,
-                    decision_date=out.decision_date,
-                    start_date=out.start_date,
-                    end_date=out.end_date,
-                    evaluation_date=out.evaluation_date,
-                    services=decided,
-                    made_at=out.made_at,
-                    legal_basis=out.legal_basis,
-                    age_band=self.age_band(recipient, out),
-                ),
-                str(out.id),
-            )
-        )
         plan.events.extend(
-            orders.orders(
+            builder.made_events(
                 out,
                 recipient,
-                kind="new",
+                self.age_band(recipient, out),
                 case_office=district.case_office,
                 issued_at=self.now,
-                decided=decided,
             )
         )
         self.access(plan, Action.create, "decision", out.id, body.source_system)
@@ -683,24 +586,9 @@ class _Batch:
         plan.decision_updates.append({"id": out.id} | {k: row[k] for k in _AMENDED_COLUMNS})
         _service_rows(out, plan)
         self._version(plan, out, "amended", changes)
-        decided = orders.decided_services(out)
         plan.events.append(
-            (
-                DECISION_AMENDED,
-                DecisionAmended(
-                    decision_id=out.id,
-                    version=out.version,
-                    person_id=out.person_id,
-                    district=out.district,
-                    start_date=out.start_date,
-                    end_date=out.end_date,
-                    evaluation_date=out.evaluation_date,
-                    services=decided,
-                    changes=sorted({c["field"] for c in changes}),
-                    amended_at=self.now,
-                    age_band=self.age_band(recipient, out),
-                ),
-                str(out.id),
+            builder.amended_event(
+                out, sorted({c["field"] for c in changes}), self.age_band(recipient, out), at=self.now
             )
         )
         # A provider that left stops today, the day the case system's change came in.
