@@ -148,3 +148,19 @@ async def publish_orders(
     issued = order_events(ctx, out, person, kind=kind, providers=providers, case_office=case_office)
     if issued:
         await ctx.outbox.add_many(session, issued)
+
+
+async def publish_dropped(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    before: DecisionOut,
+    out: DecisionOut,
+    person: PersonOut,
+    end_date: date | None,
+    case_office: str | None,
+) -> None:
+    dropped = dropped_orders(
+        ctx, before, out, person, end_date=end_date or ctx.clock.today(), case_office=case_office
+    )
+    if dropped:
+        await ctx.outbox.add_many(session, dropped)
