@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hjemflyt.assessment.decisions import events, rules
 from hjemflyt.assessment.decisions.catalogue import Catalogue
 from hjemflyt.assessment.decisions.models import Decision
-from hjemflyt.assessment.decisions.recording import case_office_of, check_etag, load, record
+from hjemflyt.assessment.decisions.recording import case_office_of, load_to_move, record
 from hjemflyt.assessment.decisions.repository import DecisionRepository
 from hjemflyt.assessment.decisions.rules import Status
 from hjemflyt.assessment.decisions.schemas import DecisionOut, EndIn
@@ -31,10 +31,7 @@ async def activate(
     decision_id: uuid.UUID,
     if_match: str | None,
 ) -> DecisionOut:
-    decision = await load(session, principal, decision_id, for_update=True)
-    check_etag(decision, if_match, required=False)
-    if not rules.can_move(Status(decision.status), Status.active):
-        raise Conflict(f"A {decision.status} decision cannot become active.", slug="invalid-transition")
+    decision = await load_to_move(session, principal, decision_id, Status.active, if_match)
     if decision.start_date and decision.start_date > ctx.clock.today():
         raise Conflict(f"The decision starts on {decision.start_date}.", slug="not-started")
     return await _activate(ctx, session, principal, decision, await Catalogue.load(ctx, session))
@@ -120,10 +117,7 @@ async def end(
     body: EndIn,
     if_match: str | None,
 ) -> DecisionOut:
-    decision = await load(session, principal, decision_id, for_update=True)
-    check_etag(decision, if_match, required=False)
-    if not rules.can_move(Status(decision.status), Status.ended):
-        raise Conflict(f"A {decision.status} decision cannot be ended.", slug="invalid-transition")
+    decision = await load_to_move(session, principal, decision_id, Status.ended, if_match)
     if decision.end_date is not None and body.end_date > decision.end_date:
         raise RuleViolation(
             f"The decision ends on {decision.end_date} already; a later end is an amendment of its end date.",
@@ -153,9 +147,7 @@ async def record_end(
     *,
     superseded_by: uuid.UUID | None = None,
 ) -> DecisionOut:
-    decision = await load(session, principal, decision_id, for_update=True)
-    if not rules.can_move(Status(decision.status), Status.ended):
-        raise Conflict(f"A {decision.status} decision cannot be ended.", slug="invalid-transition")
+    decision = await load_to_move(session, principal, decision_id, Status.ended, None)
     # A superseded decision may end before it started: the new one replaced it in time.
     if reason != "superseded" and decision.start_date and end_date < decision.start_date - timedelta(days=1):
         raise RuleViolation("The end date is before the decision started.", slug="end-before-start")

@@ -23,8 +23,8 @@ from hjemflyt.assessment.decisions.recording import (
     age_band,
     broken_rules,
     case_office_of,
-    check_etag,
     load,
+    load_to_move,
     record,
     refusal,
 )
@@ -173,10 +173,7 @@ async def make(
     *,
     person: PersonOut | None = None,
 ) -> DecisionOut:
-    decision = await load(session, principal, decision_id, for_update=True)
-    check_etag(decision, if_match, required=False)
-    if not rules.can_move(Status(decision.status), Status.made):
-        raise Conflict(f"A {decision.status} decision cannot be made.", slug="invalid-transition")
+    decision = await load_to_move(session, principal, decision_id, Status.made, if_match)
     catalogue = await Catalogue.load(ctx, session)
     before_out = to_out(decision, catalogue)
     case_office = await case_office_of(session, before_out)
@@ -227,10 +224,7 @@ async def send(
     if_match: str | None,
 ) -> DecisionOut:
     """The letter went out: the appeal deadline runs from today."""
-    decision = await load(session, principal, decision_id, for_update=True)
-    check_etag(decision, if_match, required=False)
-    if not rules.can_move(Status(decision.status), Status.sent):
-        raise Conflict(f"A {decision.status} decision cannot be sent.", slug="invalid-transition")
+    decision = await load_to_move(session, principal, decision_id, Status.sent, if_match)
     catalogue = await Catalogue.load(ctx, session)
     before = snapshot(to_out(decision, catalogue))
     weeks = catalogue.municipality.appeal_weeks if catalogue.municipality else 4

@@ -13,6 +13,7 @@ from hjemflyt.assessment.decisions import builder, events, rules
 from hjemflyt.assessment.decisions.catalogue import Catalogue
 from hjemflyt.assessment.decisions.models import Decision, DecisionVersion
 from hjemflyt.assessment.decisions.repository import DecisionRepository
+from hjemflyt.assessment.decisions.rules import Status
 from hjemflyt.assessment.decisions.schemas import DecisionOut
 from hjemflyt.assessment.decisions.views import facts, snapshot, to_out
 from hjemflyt.assessment.districts.repository import DistrictRepository
@@ -22,7 +23,13 @@ from hjemflyt.shared.contracts.events import AgeBand
 from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.context import ServiceContext
-from hjemflyt.shared.platform.errors import NotFound, PreconditionFailed, PreconditionRequired, RuleViolation
+from hjemflyt.shared.platform.errors import (
+    Conflict,
+    NotFound,
+    PreconditionFailed,
+    PreconditionRequired,
+    RuleViolation,
+)
 
 PURPOSE = "case handling"
 
@@ -33,6 +40,27 @@ async def load(
     decision = await DecisionRepository(session).get(principal, decision_id, for_update=for_update)
     if decision is None:
         raise NotFound("No such decision.")
+    return decision
+
+
+# How a refused transition reads: "A draft decision cannot be sent."
+_CANNOT = {
+    Status.made: "be made",
+    Status.sent: "be sent",
+    Status.active: "become active",
+    Status.ended: "be ended",
+}
+
+
+async def load_to_move(
+    session: AsyncSession, principal: Principal, decision_id: uuid.UUID, to: Status, if_match: str | None
+) -> Decision:
+    """The decision, locked, at the version the client read (If-Match optional here), that
+    may move to `to`; 409 `invalid-transition` if its status does not allow it."""
+    decision = await load(session, principal, decision_id, for_update=True)
+    check_etag(decision, if_match, required=False)
+    if not rules.can_move(Status(decision.status), to):
+        raise Conflict(f"A {decision.status} decision cannot {_CANNOT[to]}.", slug="invalid-transition")
     return decision
 
 
