@@ -18,8 +18,8 @@ import pytest
 from sqlalchemy import text
 
 from hjemflyt.assessment.decisions import rules
+from hjemflyt.assessment.decisions.catalogue import Catalogue, MeasureInfo
 from hjemflyt.assessment.decisions.schemas import MeasureIn
-from hjemflyt.assessment.decisions.service import Catalogue, MeasureInfo
 from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_numbers

@@ -19,8 +19,7 @@ from identity_corpus import VALID_NUMBERS
 from sqlalchemy import select, text
 
 from hjemflyt.assessment.db import platform_tables
-from hjemflyt.assessment.decisions import service as decisions_service
-from hjemflyt.assessment.decisions import sweep
+from hjemflyt.assessment.decisions import lifecycle, sweep
 from hjemflyt.assessment.main import create_app
 from hjemflyt.shared.demo import decision_body
 from hjemflyt.shared.identity import synthetic_identity_number
@@ -756,14 +755,14 @@ async def test_a_decision_the_sweep_cannot_move_does_not_hold_back_the_others(cl
         assert r.status_code == 200, r.text
         sent.append(r.json())
     poison = sent[1]["id"]
-    activate = decisions_service._activate
+    activate = lifecycle._activate
 
     async def failing(ctx, session, principal, decision, catalogue):
         if str(decision.id) == poison:
             raise RuntimeError("cannot move this one")
         return await activate(ctx, session, principal, decision, catalogue)
 
-    monkeypatch.setattr(decisions_service, "_activate", failing)
+    monkeypatch.setattr(lifecycle, "_activate", failing)
     ctx = client.app.state.ctx
     move_clock_to(client.app.state.clock, START)
     assert await sweep.sweep_once(ctx) == {"expired": 0, "activated": 2}
@@ -772,7 +771,7 @@ async def test_a_decision_the_sweep_cannot_move_does_not_hold_back_the_others(cl
         return (await client.get(f"/v1/decisions/{decision['id']}", headers=integration)).json()["status"]
 
     assert [await status(d) for d in sent] == ["active", "sent", "active"]
-    monkeypatch.setattr(decisions_service, "_activate", activate)
+    monkeypatch.setattr(lifecycle, "_activate", activate)
     assert await sweep.sweep_once(ctx) == {"expired": 0, "activated": 1}  # the next sweep moves it
     assert [await status(d) for d in sent] == ["active", "active", "active"]
     assert await sweep.sweep_once(ctx) == {"expired": 0, "activated": 0}

@@ -29,9 +29,9 @@ from hjemflyt.assessment.assignments.schemas import (
     AssignmentOut,
     AssignmentServiceOut,
 )
+from hjemflyt.assessment.decisions.catalogue import Catalogue
 from hjemflyt.assessment.decisions.repository import DecisionRepository
 from hjemflyt.assessment.decisions.rules import MeasureFacts, ScopeKind
-from hjemflyt.assessment.decisions.service import Catalogue
 from hjemflyt.assessment.districts.repository import DistrictRepository
 from hjemflyt.assessment.persons import service as persons
 from hjemflyt.assessment.providers.repository import ProviderRepository

@@ -1,5 +1,6 @@
-"""Published by decisions: made, amended, ended (pseudonymous, for every service), provider
-chosen, and the orders (with the personal details one provider needs, for notifications only)."""
+"""Publishing a decision's changes: amended, ended, activated (pseudonymous, for every
+service) and the orders (with the personal details one provider needs, for notifications
+only). What `decision.made` and the orders say is built in `builder`."""
 
 from __future__ import annotations
 
@@ -9,31 +10,21 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.assessment.decisions import builder
 from hjemflyt.assessment.decisions.models import Decision
 from hjemflyt.assessment.decisions.schemas import DecisionOut
 from hjemflyt.assessment.orders import rules as orders
 from hjemflyt.assessment.persons.schemas import PersonOut
 from hjemflyt.shared.contracts.events import (
     DECISION_ACTIVATED,
-    DECISION_AMENDED,
     DECISION_ENDED,
-    DECISION_MADE,
     AgeBand,
-    DecidedService,
     DecisionActivated,
-    DecisionAmended,
     DecisionEnded,
-    DecisionMade,
-    OrderRecipient,
 )
 from hjemflyt.shared.contracts.registry import EventType
 from hjemflyt.shared.identity import InvalidIdentityNumber, Month40Meaning, age_band, parse_identity_number
 from hjemflyt.shared.platform.context import ServiceContext
-
-
-def decided_services(out: DecisionOut) -> list[DecidedService]:
-    """The decision's services with scope, frames and measures (built in `orders.rules`)."""
-    return orders.decided_services(out)
 
 
 def person_age_band(identity_number: str, on: date | None, month40: Month40Meaning) -> AgeBand | None:
@@ -49,42 +40,6 @@ def person_age_band(identity_number: str, on: date | None, month40: Month40Meani
     return age_band(parsed.birth_date, on)
 
 
-def made_event(
-    out: DecisionOut, band: AgeBand | None = None, decided: list[DecidedService] | None = None
-) -> tuple[EventType[Any], BaseModel, str]:
-    """`decision.made` as (type, data, subject), for `Outbox.add_many`; `decided`: the
-    decision's `decided_services` if the caller built them already."""
-    assert out.decision_date is not None
-    assert out.start_date is not None
-    assert out.made_at is not None
-    return (
-        DECISION_MADE,
-        DecisionMade(
-            decision_id=out.id,
-            version=out.version,
-            person_id=out.person_id,
-            district=out.district,
-            decision_date=out.decision_date,
-            start_date=out.start_date,
-            end_date=out.end_date,
-            evaluation_date=out.evaluation_date,
-            services=decided if decided is not None else decided_services(out),
-            made_at=out.made_at,
-            application_id=out.application_id,
-            supersedes_id=out.supersedes_id,
-            legal_basis=out.legal_basis,
-            age_band=band,
-        ),
-        str(out.id),
-    )
-
-
-async def publish_made(
-    ctx: ServiceContext, session: AsyncSession, out: DecisionOut, band: AgeBand | None = None
-) -> None:
-    await ctx.outbox.add_many(session, [made_event(out, band)])
-
-
 async def publish_amended(
     ctx: ServiceContext,
     session: AsyncSession,
@@ -92,25 +47,8 @@ async def publish_amended(
     changed: list[str],
     band: AgeBand | None = None,
 ) -> None:
-    assert out.start_date
-    await ctx.outbox.add(
-        session,
-        DECISION_AMENDED,
-        DecisionAmended(
-            decision_id=out.id,
-            version=out.version,
-            person_id=out.person_id,
-            district=out.district,
-            start_date=out.start_date,
-            end_date=out.end_date,
-            evaluation_date=out.evaluation_date,
-            services=decided_services(out),
-            changes=changed,
-            amended_at=ctx.clock.now(),
-            age_band=band,
-        ),
-        subject=str(out.id),
-    )
+    type_, data, subject = builder.amended_event(out, changed, band, at=ctx.clock.now())
+    await ctx.outbox.add(session, type_, data, subject=subject)
 
 
 async def publish_ended(
@@ -154,10 +92,6 @@ async def publish_activated(ctx: ServiceContext, session: AsyncSession, decision
     )
 
 
-def _recipient(person: PersonOut) -> OrderRecipient:
-    return orders.recipient(person.identity_number, person.name, person.address, person.phone)
-
-
 def order_events(
     ctx: ServiceContext,
     out: DecisionOut,
@@ -166,18 +100,16 @@ def order_events(
     kind: str,
     providers: set[str] | None = None,
     case_office: str | None = None,
-    decided: list[DecidedService] | None = None,
 ) -> list[tuple[EventType[Any], BaseModel, str]]:
     """One `order.issued` per provider with granted services (only `providers`, if given),
     built by `orders.rules` (the one structured order)."""
     return orders.orders(
         out,
-        _recipient(person),
+        builder.recipient(person),
         kind=kind,
         providers=providers,
         case_office=case_office,
         issued_at=ctx.clock.now(),
-        decided=decided,
     )
 
 
@@ -193,7 +125,12 @@ def dropped_orders(
     """An `ended` order for each provider that had granted services in `before` and has
     none in `out` (the person chose another provider): it must stop delivering."""
     return orders.dropped_orders(
-        before, out, _recipient(person), end_date=end_date, case_office=case_office, issued_at=ctx.clock.now()
+        before,
+        out,
+        builder.recipient(person),
+        end_date=end_date,
+        case_office=case_office,
+        issued_at=ctx.clock.now(),
     )
 
 
@@ -211,3 +148,19 @@ async def publish_orders(
     issued = order_events(ctx, out, person, kind=kind, providers=providers, case_office=case_office)
     if issued:
         await ctx.outbox.add_many(session, issued)
+
+
+async def publish_dropped(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    before: DecisionOut,
+    out: DecisionOut,
+    person: PersonOut,
+    end_date: date | None,
+    case_office: str | None,
+) -> None:
+    dropped = dropped_orders(
+        ctx, before, out, person, end_date=end_date or ctx.clock.today(), case_office=case_office
+    )
+    if dropped:
+        await ctx.outbox.add_many(session, dropped)

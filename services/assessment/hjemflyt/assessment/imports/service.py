@@ -32,141 +32,25 @@ Semantics, as integrators rely on them:
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, time
-from decimal import Decimal
 from typing import Any
 
 import pydantic_core
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.assessment.config.rules import copayment
-from hjemflyt.assessment.decisions import rules
-from hjemflyt.assessment.decisions.events import person_age_band
-from hjemflyt.assessment.decisions.models import Decision
-from hjemflyt.assessment.decisions.rules import RUNNING, Outcome, ScopeKind, Status
-from hjemflyt.assessment.decisions.schemas import DecisionOut, ServiceOut
-from hjemflyt.assessment.decisions.service import DEFAULT_PURPOSE, Catalogue, snapshot, to_out
-from hjemflyt.assessment.districts.models import District
+from hjemflyt.assessment.decisions.catalogue import Catalogue
 from hjemflyt.assessment.districts.repository import DistrictRepository
+from hjemflyt.assessment.imports.batch import Batch, Identity, Plan, Rejected
 from hjemflyt.assessment.imports.repository import ImportRepository
-from hjemflyt.assessment.imports.schemas import (
-    DecisionImportIn,
-    DecisionResult,
-    ImportResult,
-    ItemResult,
-    PersonImportIn,
-)
+from hjemflyt.assessment.imports.schemas import ImportResult, ItemResult, PersonImportIn
 from hjemflyt.assessment.imports.schemas import Outcome as ItemOutcome
-from hjemflyt.assessment.orders import rules as orders
 from hjemflyt.assessment.persons.service import normalised_identity
 from hjemflyt.assessment.providers.repository import ProviderRepository
-from hjemflyt.shared.contracts.events import (
-    DECISION_AMENDED,
-    DECISION_MADE,
-    AgeBand,
-    DecisionAmended,
-    DecisionMade,
-    OrderRecipient,
-)
-from hjemflyt.shared.contracts.registry import EventType
-from hjemflyt.shared.platform.audit import Action
 from hjemflyt.shared.platform.auth import Principal
-from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.errors import Conflict, Problem, RuleViolation
-
-CENT = Decimal("0.01")
-Event = tuple[EventType[Any], BaseModel, str]
-
-# Columns of a decision that an amendment by import rewrites.
-_AMENDED_COLUMNS = (
-    "version",
-    "district",
-    "organisation_model",
-    "justification",
-    "purpose",
-    "user_goal",
-    "legal_basis",
-    "start_date",
-    "end_date",
-    "evaluation_date",
-    "household_income_g",
-    "copayment",
-    "decision_date",
-    "updated_at",
-)
-# What the case system says about a decision; the rest of the snapshot is hjemflyt's own
-# bookkeeping (timestamps, derived names and prices) and does not make a change.
-_BOOKKEEPING = frozenset(
-    {
-        "id",
-        "status",
-        "organisation_model",
-        "application_id",
-        "assessment_id",
-        "supersedes_id",
-        "appeal_text",
-        "appeal_deadline",
-        "made_by",
-        "made_at",
-        "sent_at",
-        "activated_at",
-        "ended_at",
-        "end_reason",
-    }
-)
-_SERVICE_BOOKKEEPING = frozenset({"service_name", "service_code", "copayment"})
-
-
-def _cents(value: Decimal | None) -> Decimal | None:
-    """As PostgreSQL's numeric(6, 2) gives it back, so a replay compares equal."""
-    return None if value is None else value.quantize(CENT)
-
-
-# --- the working state of one item --------------------------------------------------------
-
-
-@dataclass
-class _Person:
-    number: str
-    kind: str
-    synthetic: bool
-    index: str
-
-
-@dataclass
-class _Plan:
-    """Everything one accepted item writes; nothing of it is written if the item is rejected."""
-
-    person_id: uuid.UUID
-    person_insert: dict[str, Any] | None = None
-    person_update: dict[str, Any] | None = None
-    decision_inserts: list[dict[str, Any]] = field(default_factory=list)
-    decision_updates: list[dict[str, Any]] = field(default_factory=list)
-    services: list[dict[str, Any]] = field(default_factory=list)
-    measures: list[dict[str, Any]] = field(default_factory=list)
-    versions: list[dict[str, Any]] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    access: list[dict[str, Any]] = field(default_factory=list)
-    decisions: list[DecisionResult] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        return bool(
-            self.person_insert or self.person_update or self.decision_inserts or self.decision_updates
-        )
-
-
-class _Rejected(Exception):
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.detail)
-        self.problem = problem
-
 
 # --- checks that need no database ---------------------------------------------------------
 
@@ -186,15 +70,6 @@ def _schema_problem(exc: ValidationError) -> dict[str, Any]:
     ).body()
 
 
-def _rule_problem(violations: Sequence[rules.Violation]) -> RuleViolation:
-    broken = sorted({v.rule for v in violations})
-    return RuleViolation(
-        "The item breaks these rules: " + ", ".join(broken) + ". Nothing of it was stored.",
-        slug=broken[0] if len(broken) == 1 else "decision-incomplete",
-        missing=[{"rule": v.rule, "message": v.message, "field": v.field} for v in violations],
-    )
-
-
 def _key_of(raw: Any) -> tuple[str | None, str | None]:
     if not isinstance(raw, dict):
         return None, None
@@ -202,528 +77,9 @@ def _key_of(raw: Any) -> tuple[str | None, str | None]:
     return (system if isinstance(system, str) else None, external if isinstance(external, str) else None)
 
 
-# --- what a decision will say ---------------------------------------------------------------
-
-
-def _proposed(
-    body: DecisionImportIn,
-    prior: Decision | None,
-    person_id: uuid.UUID,
-    district: District,
-    catalogue: Catalogue,
-    principal: Principal,
-    now: datetime,
-) -> DecisionOut:
-    """The decision as it will be stored, built as `decisions.service` builds one (default
-    scope by the district's organisation model, decided hours, legal basis from the services,
-    co-payment) so that a decision reads the same however it came in."""
-    default_kind = rules.DEFAULT_SCOPE.get(district.organisation_model, ScopeKind.hours_per_month)
-    # As an amendment through the API does: a provider chosen earlier stays unless replaced.
-    chosen = {s.service_type: s.provider_org for s in prior.services} if prior is not None else {}
-    services: list[ServiceOut] = []
-    for s in body.services:
-        kind = s.scope_kind or default_kind
-        resolved = [catalogue.measure(m, kind) for m in s.measures]
-        measures = tuple(
-            rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in resolved
-        )
-        hours = rules.decided_hours(
-            rules.ServiceFacts(
-                service_type=s.service_type,
-                outcome=s.outcome,
-                scope_kind=kind,
-                hours_per_month=s.hours_per_month,
-                frame_min_hours=s.frame_min_hours,
-                frame_max_hours=s.frame_max_hours,
-                measures=measures,
-            )
-        )
-        service_type = catalogue.service_types.get(s.service_type)
-        price = copayment(
-            chargeable=bool(service_type and service_type.chargeable) and s.outcome != Outcome.refused,
-            hours_per_month=hours,
-            income_g=body.household_income_g,
-            bands=catalogue.bands,
-            on=body.start_date,
-        )
-        services.append(
-            ServiceOut(
-                service_type=s.service_type,
-                service_name=catalogue.name(s.service_type),
-                service_code=service_type.iplos_code if service_type else "",
-                outcome=s.outcome,
-                scope_kind=kind,
-                hours_per_month=hours.quantize(CENT),
-                frame_min_hours=_cents(s.frame_min_hours),
-                frame_max_hours=_cents(s.frame_max_hours),
-                refusal_reason=s.refusal_reason,
-                provider_org=s.provider_org or chosen.get(s.service_type),
-                measures=resolved,
-                copayment={
-                    "chargeable": price.chargeable,
-                    "monthly_ore": price.monthly_ore,
-                    "statement": price.statement_nb,
-                },
-            )
-        )
-    services.sort(key=lambda s: s.service_type)
-    if body.legal_basis is not None:
-        legal_basis = list(dict.fromkeys(body.legal_basis))
-    else:
-        legal_basis = sorted(
-            {
-                code
-                for s in body.services
-                if (t := catalogue.service_types.get(s.service_type))
-                for code in t.legal_basis
-            }
-        )
-    made_at = datetime.combine(body.decision_date, time(0), OSLO)
-    return DecisionOut(
-        id=prior.id if prior is not None else uuid.uuid4(),
-        version=prior.version if prior is not None else 1,
-        status=Status(prior.status) if prior is not None else Status.active,
-        person_id=person_id,
-        district=district.code,
-        organisation_model=district.organisation_model,
-        application_id=prior.application_id if prior is not None else None,
-        assessment_id=prior.assessment_id if prior is not None else None,
-        supersedes_id=prior.supersedes_id if prior is not None else None,
-        justification=body.justification,
-        purpose=body.purpose if body.purpose is not None else DEFAULT_PURPOSE,
-        user_goal=body.user_goal,
-        legal_basis=legal_basis,
-        start_date=body.start_date,
-        end_date=body.end_date,
-        evaluation_date=body.evaluation_date,
-        household_income_g=_cents(body.household_income_g),
-        appeal_text=prior.appeal_text if prior is not None else None,
-        appeal_deadline=prior.appeal_deadline if prior is not None else None,
-        decision_date=body.decision_date,
-        made_by=prior.made_by if prior is not None else principal.subject,
-        made_at=prior.made_at if prior is not None else made_at,
-        sent_at=prior.sent_at if prior is not None else None,
-        activated_at=prior.activated_at if prior is not None else now,
-        ended_at=None,
-        end_reason=None,
-        services=services,
-    )
-
-
-def _facts(out: DecisionOut) -> rules.DecisionFacts:
-    return rules.DecisionFacts(
-        organisation_model=out.organisation_model or "",
-        justification=out.justification,
-        purpose=out.purpose,
-        user_goal=out.user_goal,
-        legal_basis=tuple(out.legal_basis),
-        start_date=out.start_date,
-        end_date=out.end_date,
-        evaluation_date=out.evaluation_date,
-        services=tuple(
-            rules.ServiceFacts(
-                service_type=s.service_type,
-                outcome=s.outcome,
-                scope_kind=s.scope_kind,
-                hours_per_month=s.hours_per_month,
-                frame_min_hours=s.frame_min_hours,
-                frame_max_hours=s.frame_max_hours,
-                refusal_reason=s.refusal_reason,
-                provider_org=s.provider_org,
-                measures=tuple(
-                    rules.MeasureFacts(m.description, m.times, m.per, m.minutes, m.code) for m in s.measures
-                ),
-            )
-            for s in out.services
-        ),
-    )
-
-
-def _content(snap: dict[str, Any]) -> dict[str, Any]:
-    """What the case system decides, from a snapshot: equal content means no change."""
-    content = {k: v for k, v in snap.items() if k not in _BOOKKEEPING}
-    content["services"] = {
-        t: {k: v for k, v in s.items() if k not in _SERVICE_BOOKKEEPING} for t, s in snap["services"].items()
-    }
-    return content
-
-
-# --- rows and events ----------------------------------------------------------------------
-
-
-def _decision_row(
-    out: DecisionOut, source_system: str, external_id: str, principal: Principal, now: datetime
-) -> dict[str, Any]:
-    return {
-        "id": out.id,
-        "version": out.version,
-        "person_id": out.person_id,
-        "district": out.district,
-        "status": out.status.value,
-        "application_id": None,
-        "assessment_id": None,
-        "supersedes_id": None,
-        "organisation_model": out.organisation_model,
-        "justification": out.justification,
-        "purpose": out.purpose,
-        "user_goal": out.user_goal,
-        "legal_basis": out.legal_basis,
-        "start_date": out.start_date,
-        "end_date": out.end_date,
-        "evaluation_date": out.evaluation_date,
-        "household_income_g": out.household_income_g,
-        "copayment": {s.service_type: s.copayment for s in out.services},
-        "appeal_text": None,
-        "appeal_deadline": None,
-        "decision_date": out.decision_date,
-        "made_by": out.made_by,
-        "made_at": out.made_at,
-        "sent_at": None,
-        "activated_at": out.activated_at,
-        "ended_at": None,
-        "end_reason": None,
-        "source_system": source_system,
-        "external_id": external_id,
-        "created_by": principal.subject,
-        "created_at": now,
-        "updated_at": now,
-    }
-
-
-def _service_rows(out: DecisionOut, plan: _Plan) -> None:
-    for s in out.services:
-        service_id = uuid.uuid4()
-        plan.services.append(
-            {
-                "id": service_id,
-                "decision_id": out.id,
-                "service_type": s.service_type,
-                "service_code": s.service_code,
-                "outcome": s.outcome.value,
-                "scope_kind": s.scope_kind.value,
-                "hours_per_month": s.hours_per_month,
-                "frame_min_hours": s.frame_min_hours,
-                "frame_max_hours": s.frame_max_hours,
-                "refusal_reason": s.refusal_reason,
-                "provider_org": s.provider_org,
-            }
-        )
-        plan.measures.extend(
-            {
-                "id": uuid.uuid4(),
-                "decision_service_id": service_id,
-                "position": i,
-                "code": m.code,
-                "description": m.description,
-                "times": m.times,
-                "per": m.per,
-                "minutes": m.minutes,
-            }
-            for i, m in enumerate(s.measures)
-        )
-
-
-# --- the use case -------------------------------------------------------------------------
-
-
-class _Batch:
-    """One import request: what exists already, and the plan of every accepted item."""
-
-    def __init__(
-        self,
-        ctx: ServiceContext,
-        principal: Principal,
-        catalogue: Catalogue,
-        districts: dict[str, District],
-        providers: dict[str, tuple[frozenset[str], frozenset[str]]],
-    ) -> None:
-        self.ctx = ctx
-        self.principal = principal
-        self.catalogue = catalogue
-        self.districts = districts
-        self.now = ctx.clock.now()
-        self.today = ctx.clock.today()
-        active = {c: t.iplos_code for c, t in catalogue.service_types.items() if t.active}
-        self.rule_catalogues = {
-            code: rules.CatalogueFacts(
-                service_types=active,
-                legal_basis=catalogue.legal_basis,
-                providers=providers,
-                district=code,
-                measures=catalogue.active_measures,
-            )
-            for code in districts
-        }
-        self.by_key: dict[tuple[str, str], Any] = {}
-        self.by_index: dict[str, Any] = {}
-        self.decisions: dict[tuple[str, str], Decision] = {}
-
-    def access(self, plan: _Plan, action: Action, resource: str, resource_id: uuid.UUID, system: str) -> None:
-        plan.access.append(
-            {
-                "at": self.now,
-                "actor": self.principal.subject,
-                "role": self.principal.role.value,
-                "organisation": self.principal.provider_org,
-                "action": action.value,
-                "resource": resource,
-                "resource_id": str(resource_id),
-                "person_id": plan.person_id,
-                "purpose": f"import from {system}",
-                "trace_id": None,
-            }
-        )
-
-    def plan(self, body: PersonImportIn, who: _Person) -> _Plan:
-        """What the item writes, or `_Rejected` naming everything wrong with it."""
-        district = self.districts.get(body.district)
-        if district is None:
-            raise _Rejected(RuleViolation(f"Unknown district {body.district!r}.", slug="unknown-district"))
-        current = self.by_key.get((body.source_system, body.external_id))
-        owner = self.by_index.get(who.index)
-        linking = False
-        if current is None and owner is not None:
-            if owner.source_system is not None:
-                raise _Rejected(
-                    Conflict(
-                        f"This identity number belongs to a person imported from {owner.source_system}"
-                        " under another id.",
-                        slug="identity-number-conflict",
-                    )
-                )
-            current, linking = owner, True  # registered in hjemflyt before: adopt the case system's keys
-        elif current is not None and owner is not None and owner.id != current.id:
-            raise _Rejected(
-                Conflict(
-                    "Another person in hjemflyt has this identity number.", slug="identity-number-conflict"
-                )
-            )
-        plan = _Plan(person_id=current.id if current is not None else uuid.uuid4())
-        values: dict[str, Any] = {
-            "name": body.name,
-            "address": body.address,
-            "phone": body.phone,
-            "district": body.district,
-        }
-        if current is None:
-            plan.person_insert = {
-                "id": plan.person_id,
-                "identity_index": who.index,
-                "identity_cipher": self.ctx.cipher.encrypt(who.number),
-                "identity_kind": who.kind,
-                "synthetic": who.synthetic,
-                **values,
-                "created_at": self.now,
-                "created_by": self.principal.subject,
-                "email": None,
-                "next_of_kin": [],
-                "source_system": body.source_system,
-                "external_id": body.external_id,
-            }
-            self.access(plan, Action.create, "person", plan.person_id, body.source_system)
-        else:
-            renumbered = current.identity_index != who.index
-            if linking or renumbered or any(getattr(current, k) != v for k, v in values.items()):
-                plan.person_update = {
-                    "id": plan.person_id,
-                    **values,
-                    "identity_index": who.index,
-                    "identity_cipher": self.ctx.cipher.encrypt(who.number) if renumbered else None,
-                    "identity_kind": who.kind,
-                    "synthetic": who.synthetic,
-                    "source_system": body.source_system,
-                    "external_id": body.external_id,
-                }
-                self.access(plan, Action.update, "person", plan.person_id, body.source_system)
-
-        recipient = OrderRecipient(
-            identity_number=who.number, name=body.name, address=body.address, phone=body.phone
-        )
-        violations: list[rules.Violation] = []
-        conflicts: list[str] = []
-        staged: list[tuple[DecisionImportIn, Decision | None, DecisionOut]] = []
-        for j, d in enumerate(body.decisions):
-            where = f"decisions[{j}]"
-            prior = self.decisions.get((body.source_system, d.external_id))
-            if prior is not None and (current is None or prior.person_id != current.id):
-                conflicts.append(f"{where}: decision {d.external_id!r} is imported for another person")
-                continue
-            if prior is not None and Status(prior.status) not in RUNNING:
-                conflicts.append(f"{where}: decision {d.external_id!r} has ended in hjemflyt")
-                continue
-            out = _proposed(d, prior, plan.person_id, district, self.catalogue, self.principal, self.now)
-            for v in rules.check_complete(_facts(out), self.rule_catalogues[district.code]):
-                field_ = f"{where}.{v.field}" if v.field else where
-                violations.append(rules.Violation(v.rule, v.message, field_))
-            if d.decision_date > self.today:
-                violations.append(
-                    rules.Violation(
-                        "decision-date-in-future",
-                        "An imported decision was made in the case system: its date cannot be in the future.",
-                        f"{where}.decision_date",
-                    )
-                )
-            staged.append((d, prior, out))
-        if conflicts:
-            raise _Rejected(
-                Conflict("; ".join(conflicts) + ". Nothing of the item was stored.", slug="decision-conflict")
-            )
-        if violations:
-            raise _Rejected(_rule_problem(violations))
-
-        for d, prior, out in staged:
-            if prior is None:
-                self._create(plan, body, d, out, recipient, district)
-            else:
-                self._amend(plan, body, d, prior, out, recipient, district)
-        return plan
-
-    def age_band(self, recipient: OrderRecipient, out: DecisionOut) -> AgeBand | None:
-        month40 = self.ctx.settings.identity_month40
-        return person_age_band(recipient.identity_number, out.decision_date, month40)
-
-    def _version(self, plan: _Plan, out: DecisionOut, action: str, changes: list[dict[str, Any]]) -> None:
-        plan.versions.append(
-            {
-                "id": uuid.uuid4(),
-                "decision_id": out.id,
-                "version": out.version,
-                "status": out.status.value,
-                "action": action,
-                "changes": changes,
-                "snapshot": snapshot(out),
-                "changed_by": self.principal.subject,
-                "changed_at": self.now,
-            }
-        )
-
-    def _create(
-        self,
-        plan: _Plan,
-        body: PersonImportIn,
-        d: DecisionImportIn,
-        out: DecisionOut,
-        recipient: OrderRecipient,
-        district: District,
-    ) -> None:
-        assert out.decision_date is not None
-        assert out.start_date is not None
-        assert out.made_at is not None
-        plan.decision_inserts.append(
-            _decision_row(out, body.source_system, d.external_id, self.principal, self.now)
-        )
-        _service_rows(out, plan)
-        self._version(plan, out, "imported", [])
-        decided = orders.decided_services(out)
-        plan.events.append(
-            (
-                DECISION_MADE,
-                DecisionMade(
-                    decision_id=out.id,
-                    version=out.version,
-                    person_id=out.person_id,
-                    district=out.district,
-                    decision_date=out.decision_date,
-                    start_date=out.start_date,
-                    end_date=out.end_date,
-                    evaluation_date=out.evaluation_date,
-                    services=decided,
-                    made_at=out.made_at,
-                    legal_basis=out.legal_basis,
-                    age_band=self.age_band(recipient, out),
-                ),
-                str(out.id),
-            )
-        )
-        plan.events.extend(
-            orders.orders(
-                out,
-                recipient,
-                kind="new",
-                case_office=district.case_office,
-                issued_at=self.now,
-                decided=decided,
-            )
-        )
-        self.access(plan, Action.create, "decision", out.id, body.source_system)
-        plan.decisions.append(
-            DecisionResult(
-                external_id=d.external_id, status=ItemOutcome.created, decision_id=out.id, version=out.version
-            )
-        )
-
-    def _amend(
-        self,
-        plan: _Plan,
-        body: PersonImportIn,
-        d: DecisionImportIn,
-        prior: Decision,
-        out: DecisionOut,
-        recipient: OrderRecipient,
-        district: District,
-    ) -> None:
-        before_out = to_out(prior, self.catalogue)
-        before = snapshot(before_out)
-        after = snapshot(out)
-        if _content(before) == _content(after):
-            plan.decisions.append(
-                DecisionResult(
-                    external_id=d.external_id,
-                    status=ItemOutcome.unchanged,
-                    decision_id=prior.id,
-                    version=prior.version,
-                )
-            )
-            return
-        out = out.model_copy(update={"version": prior.version + 1})
-        assert out.start_date is not None
-        changes = rules.changes(before, after)
-        row = _decision_row(out, body.source_system, d.external_id, self.principal, self.now)
-        plan.decision_updates.append({"id": out.id} | {k: row[k] for k in _AMENDED_COLUMNS})
-        _service_rows(out, plan)
-        self._version(plan, out, "amended", changes)
-        decided = orders.decided_services(out)
-        plan.events.append(
-            (
-                DECISION_AMENDED,
-                DecisionAmended(
-                    decision_id=out.id,
-                    version=out.version,
-                    person_id=out.person_id,
-                    district=out.district,
-                    start_date=out.start_date,
-                    end_date=out.end_date,
-                    evaluation_date=out.evaluation_date,
-                    services=decided,
-                    changes=sorted({c["field"] for c in changes}),
-                    amended_at=self.now,
-                    age_band=self.age_band(recipient, out),
-                ),
-                str(out.id),
-            )
-        )
-        # A provider that left stops today, the day the case system's change came in.
-        plan.events.extend(
-            orders.amended_orders(
-                before_out,
-                out,
-                recipient,
-                end_date=self.today,
-                case_office=district.case_office,
-                issued_at=self.now,
-            )
-        )
-        self.access(plan, Action.update, "decision", out.id, body.source_system)
-        plan.decisions.append(
-            DecisionResult(
-                external_id=d.external_id, status=ItemOutcome.updated, decision_id=out.id, version=out.version
-            )
-        )
-
-
 def _first_duplicate(
     body: PersonImportIn,
-    who: _Person,
+    who: Identity,
     keys: set[tuple[str, str]],
     indexes: set[str],
     decision_keys: set[tuple[str, str]],
@@ -754,7 +110,7 @@ async def import_persons(
         )
 
     # 1. Each item on its own: schema, identity number, repeats within the batch.
-    candidates: list[tuple[int, PersonImportIn, _Person]] = []
+    candidates: list[tuple[int, PersonImportIn, Identity]] = []
     keys: set[tuple[str, str]] = set()
     indexes: set[str] = set()
     decision_keys: set[tuple[str, str]] = set()
@@ -774,7 +130,7 @@ async def import_persons(
         except RuleViolation as exc:
             reject(i, exc.body(), body.source_system, body.external_id)
             continue
-        who = _Person(number, kind, synthetic, ctx.cipher.index(number))
+        who = Identity(number, kind, synthetic, ctx.cipher.index(number))
         repeated = _first_duplicate(body, who, keys, indexes, decision_keys)
         if repeated is not None:
             problem = Conflict(repeated + "; send each once.", slug="duplicate-in-batch")
@@ -783,7 +139,7 @@ async def import_persons(
         candidates.append((i, body, who))
 
     # 2. The configuration and what exists already, in a few set-based reads.
-    plans: dict[int, _Plan] = {}
+    plans: dict[int, Plan] = {}
     if candidates:
         repo = ImportRepository(session, ctx.tables)
         systems = {b.source_system for _, b, _ in candidates}
@@ -794,7 +150,7 @@ async def import_persons(
         orgs = {s.provider_org for _, b, _ in candidates for d in b.decisions for s in d.services}
         orgs |= {s.provider_org for d in decisions for s in d.services}
         approved = await ProviderRepository(session).get_many({o for o in orgs if o})
-        batch = _Batch(
+        batch = Batch(
             ctx,
             principal,
             await Catalogue.load(ctx, session),
@@ -811,7 +167,7 @@ async def import_persons(
         for i, body, who in candidates:
             try:
                 plans[i] = batch.plan(body, who)
-            except _Rejected as rejected:
+            except Rejected as rejected:
                 reject(i, rejected.problem.body(), body.source_system, body.external_id)
 
         # 4. Write the accepted items, one statement per table.
@@ -858,8 +214,8 @@ async def _write(
     ctx: ServiceContext,
     session: AsyncSession,
     repo: ImportRepository,
-    plans: dict[int, _Plan],
-    candidates: list[tuple[int, PersonImportIn, _Person]],
+    plans: dict[int, Plan],
+    candidates: list[tuple[int, PersonImportIn, Identity]],
     reject: Callable[[int, dict[str, Any], str | None, str | None], None],
 ) -> None:
     inserted = await repo.insert_persons([p.person_insert for p in plans.values() if p.person_insert])

@@ -38,7 +38,7 @@ from hjemflyt.assessment.admissions.models import Admission
 from hjemflyt.assessment.admissions.repository import AdmissionRepository
 from hjemflyt.assessment.admissions.rules import InstitutionKind
 from hjemflyt.assessment.admissions.schemas import AdmissionIn, DischargeIn
-from hjemflyt.assessment.decisions import service as decisions
+from hjemflyt.assessment.decisions import lifecycle  # (imports messaging: only the module here)
 from hjemflyt.assessment.decisions.repository import DecisionRepository
 from hjemflyt.assessment.decisions.rules import RUNNING, EndReason, Status
 from hjemflyt.assessment.decisions.schemas import EndIn
@@ -303,7 +303,7 @@ async def _end_running_decisions(
             end = min(end, decision.end_date)
         if decision.start_date is not None:
             end = max(end, decision.start_date - timedelta(days=1))  # died before it started
-        await decisions.end(
+        await lifecycle.end(
             ctx, session, principal, decision.id, EndIn(end_date=end, reason=EndReason.deceased), None
         )
         ended += 1

@@ -2,10 +2,11 @@
 
 Out: *Orientering om tjenestetilbud* to the person's GP when a decision is sent (Ny), when a
 sent decision is amended or superseded (Endring of the first message), when it is ended
-early (Kansellering). Called by decisions/service.py in the decision's own transaction, so
-the message is stored (state `pending`) exactly when the decision changes, and once: its
-`origin` is unique. A message that does not validate against the national schemas is stored
-as `invalid`, never sent, and raises a task.
+early (Kansellering). Called by the decision's use cases (decisions/making.py, amending.py,
+lifecycle.py) in the decision's own transaction, so the message is stored (state
+`pending`) exactly when the decision changes, and once: its `origin` is unique. A message
+that does not validate against the national schemas is stored as `invalid`, never sent, and
+raises a task.
 
 Transport (worker.py): pending messages are handed to the transport and marked `sent` in one
 transaction per batch; the directory transport names the file by MsgId, so a retry after a
@@ -146,10 +147,10 @@ async def send_again(
     or after a negative or missing receipt): Ny if the GP was never told, else Endring of the
     first message. Once per decision version; None if nothing could be stored (a task says
     why)."""
-    from hjemflyt.assessment.decisions import service as decisions  # (it imports this module)
+    from hjemflyt.assessment.decisions import reading  # (it imports this module)
     from hjemflyt.assessment.decisions.rules import Status
 
-    out = await decisions.get(ctx, session, principal, decision_id, purpose=PURPOSE)
+    out = await reading.get(ctx, session, principal, decision_id, purpose=PURPOSE)
     if out.status not in (Status.sent, Status.active):
         raise Conflict(
             f"Only a sent or running decision is told to the GP; this one is {out.status}.",
