@@ -177,8 +177,9 @@ class DevStack:
             }
         )
         # Every process knows where the others answer: the portal routes to them, and
-        # assessment gathers the per-service access logs into one per person.
-        env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES})
+        # assessment gathers the per-service access logs into one per person. A partial
+        # stack (bench/assessment.py) has ports for what it runs only.
+        env.update({f"HJEMFLYT_{s.upper()}_URL": self.service_url(s) for s in SERVICES if s in self.ports})
         env.update(self.extra_env)
         return env
 
@@ -284,10 +285,10 @@ class DevStack:
                         raise StackError(
                             f"{name} exited with {proc.returncode}; see {self.log_dir / name}.log"
                         )
-                    url = {
-                        "gateway": f"{self.base_url}/healthz",
-                        "portal": f"{self.service_url(name)}/healthz",
-                    }.get(name, f"{self.service_url(name)}/readyz")
+                    if name == "gateway":
+                        url = f"{self.base_url}/healthz"
+                    else:
+                        url = f"{self.service_url(name)}/{'healthz' if name == 'portal' else 'readyz'}"
                     try:
                         if client.get(url).status_code == 200:
                             pending.discard(name)
