@@ -159,8 +159,14 @@ async def test_a_batch_creates_persons_with_active_decisions_and_their_events(cl
     # Personal data only in the provider's order.
     assert NUMBERS[0] not in json.dumps(made)
     assert "Kari" not in json.dumps(made)
-    # One access-log row per person and per decision written.
+    # One access-log row per person and per decision written, with the platform's fields:
+    # the import's purpose and the reader's districts (the case system's account: all).
     assert (await stored(client))["access_log"] >= 3 + 4
+    async with client.app.state.ctx.sessionmaker() as s:
+        query = "select reader_districts from assessment.access_log where purpose like 'import from %'"
+        rows = (await s.execute(text(query))).scalars().all()
+    assert len(rows) >= 3 + 4
+    assert {tuple(districts) for districts in rows} == {("*",)}
 
 
 async def test_replaying_a_batch_changes_nothing_and_emits_nothing(client, issuer):

@@ -123,19 +123,17 @@ class Batch:
         self.decisions: dict[tuple[str, str], Decision] = {}
 
     def access(self, plan: Plan, action: Action, resource: str, resource_id: uuid.UUID, system: str) -> None:
+        # The platform's row (reader's districts, a purpose the caller states wins), written
+        # with the batch's COPY.
         plan.access.append(
-            {
-                "at": self.now,
-                "actor": self.principal.subject,
-                "role": self.principal.role.value,
-                "organisation": self.principal.provider_org,
-                "action": action.value,
-                "resource": resource,
-                "resource_id": str(resource_id),
-                "person_id": plan.person_id,
-                "purpose": f"import from {system}",
-                "trace_id": None,
-            }
+            self.ctx.access_log.entry(
+                self.principal,
+                action=action,
+                resource=resource,
+                person_id=plan.person_id,
+                purpose=f"import from {system}",
+                resource_id=str(resource_id),
+            )
         )
 
     def plan(self, body: PersonImportIn, who: Identity) -> Plan:
