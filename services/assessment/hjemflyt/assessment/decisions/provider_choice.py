@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hjemflyt.assessment.decisions import events, rules
 from hjemflyt.assessment.decisions.catalogue import Catalogue
-from hjemflyt.assessment.decisions.models import ProviderChoice
+from hjemflyt.assessment.decisions.models import Decision, DecisionService, ProviderChoice
 from hjemflyt.assessment.decisions.recording import case_office_of, load, record
 from hjemflyt.assessment.decisions.repository import DecisionRepository
 from hjemflyt.assessment.decisions.rules import Outcome, Status
@@ -38,26 +38,7 @@ async def choose_provider(
     service = next((s for s in decision.services if s.service_type == body.service_type), None)
     if service is None or service.outcome == Outcome.refused.value:
         raise RuleViolation(f"The decision grants no {body.service_type}.", slug="service-not-granted")
-    if body.provider_org is not None:
-        approved = (await ProviderRepository(session).get_many({body.provider_org})).get(body.provider_org)
-        if approved is None:
-            raise RuleViolation(f"Provider {body.provider_org} is not approved.", slug="unknown-provider")
-        if service.service_code not in approved.service_codes:
-            raise RuleViolation(
-                f"Provider {body.provider_org} may not deliver {body.service_type}.",
-                slug="provider-not-approved-for-service",
-            )
-        if decision.district not in approved.districts:
-            raise RuleViolation(
-                f"Provider {body.provider_org} does not serve {decision.district}.",
-                slug="provider-not-approved-for-district",
-            )
-    if body.chosen_date and body.chosen_date < body.informed_date:
-        raise RuleViolation(
-            "The choice cannot come before the person was informed.", slug="chosen-before-informed"
-        )
-    if body.provider_org is None and body.chosen_by is not None:
-        raise RuleViolation("chosen_by needs a provider_org.", slug="choice-without-provider")
+    await _check_choice(session, decision, service, body)
     repo = DecisionRepository(session)
     choice = await repo.choice(decision.id, body.service_type)
     if choice is None:
@@ -120,3 +101,29 @@ async def choose_provider(
             )
         await events.publish_dropped(ctx, session, before_out, out, person, choice.chosen_date, office)
     return out
+
+
+async def _check_choice(
+    session: AsyncSession, decision: Decision, service: DecisionService, body: ProviderChoiceIn
+) -> None:
+    """The chosen provider is approved for the service and the district; the dates agree."""
+    if body.provider_org is not None:
+        approved = (await ProviderRepository(session).get_many({body.provider_org})).get(body.provider_org)
+        if approved is None:
+            raise RuleViolation(f"Provider {body.provider_org} is not approved.", slug="unknown-provider")
+        if service.service_code not in approved.service_codes:
+            raise RuleViolation(
+                f"Provider {body.provider_org} may not deliver {body.service_type}.",
+                slug="provider-not-approved-for-service",
+            )
+        if decision.district not in approved.districts:
+            raise RuleViolation(
+                f"Provider {body.provider_org} does not serve {decision.district}.",
+                slug="provider-not-approved-for-district",
+            )
+    if body.chosen_date and body.chosen_date < body.informed_date:
+        raise RuleViolation(
+            "The choice cannot come before the person was informed.", slug="chosen-before-informed"
+        )
+    if body.provider_org is None and body.chosen_by is not None:
+        raise RuleViolation("chosen_by needs a provider_org.", slug="choice-without-provider")
