@@ -843,3 +843,30 @@ async def test_every_read_of_a_decision_is_logged_with_the_stated_purpose(client
     assert (await client.get(f"{url}/versions", headers=other)).status_code == 404
     assert (await client.get("/v1/worklists/evaluations-due", headers=other)).json()["items"] == []
     assert len(await decision_reads(client, out["person_id"])) == 5
+
+
+async def test_an_amendment_sends_new_to_a_provider_it_names_for_the_first_time(client, issuer):
+    """An amendment in the person's favour that adds a service with another provider: that
+    provider gets a `new` order (it had none to change), the first one `changed`, as the bulk
+    import does."""
+    second = "923609016"
+    await publish_provider(client.app.state.ctx.settings, second, ["1", "15"], ["gamle-oslo"])
+    integration = auth(issuer, Role.integration)
+
+    async def both_known():
+        r = await client.get("/v1/providers", headers=integration)
+        assert {p["provider_org"] for p in r.json()} == {PROVIDER, second}
+
+    await eventually(both_known)
+    out = await made(client, issuer)
+    services = decision_body(
+        out["person_id"], [("home-nursing", "25", PROVIDER), ("practical-help", "4", second)], start=START
+    )["services"]
+    r = await client.patch(
+        f"/v1/decisions/{out['id']}", json={"services": services}, headers={**integration, **tag(out)}
+    )
+    assert r.status_code == 200, r.text
+    assert await orders_after(client, out["version"]) == {
+        PROVIDER: ("changed", ["home-nursing"], None),
+        second: ("new", ["practical-help"], None),
+    }

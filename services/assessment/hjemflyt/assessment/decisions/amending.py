@@ -85,8 +85,7 @@ async def edit(
     person = await persons.get(ctx, session, principal, decision.person_id, purpose="issuing a changed order")
     await events.publish_amended(ctx, session, out, changed, age_band(ctx, person, out))
     office = await case_office_of(session, out)
-    await events.publish_orders(ctx, session, out, person, kind="changed", case_office=office)
-    await events.publish_dropped(ctx, session, before_out, out, person, None, office)
+    await events.publish_amended_orders(ctx, session, before_out, out, person, office)
     await messaging.decision_amended(ctx, session, principal, out)
     return out
 

@@ -164,3 +164,26 @@ async def publish_dropped(
     )
     if dropped:
         await ctx.outbox.add_many(session, dropped)
+
+
+async def publish_amended_orders(
+    ctx: ServiceContext,
+    session: AsyncSession,
+    before: DecisionOut,
+    out: DecisionOut,
+    person: PersonOut,
+    case_office: str | None,
+) -> None:
+    """What an amendment sends (`orders.amended_orders`, as the bulk import): `changed` to a
+    provider that keeps services, `new` to one the amendment names for the first time,
+    `ended` to one left with none."""
+    issued = orders.amended_orders(
+        before,
+        out,
+        builder.recipient(person),
+        end_date=ctx.clock.today(),
+        case_office=case_office,
+        issued_at=ctx.clock.now(),
+    )
+    if issued:
+        await ctx.outbox.add_many(session, issued)
