@@ -11,18 +11,21 @@ from hjemflyt.notifications.adjustments.endpoints import router as adjustments
 from hjemflyt.notifications.clarifications.endpoints import router as clarifications
 from hjemflyt.notifications.credentials.endpoints import router as credentials
 from hjemflyt.notifications.db import SCHEMA, platform_tables
-from hjemflyt.notifications.messages import delivery, sweep
+from hjemflyt.notifications.messages import acks, delivery, sweep
 from hjemflyt.notifications.messages.endpoints import router as messages
 from hjemflyt.notifications.needs.endpoints import router as change_of_need
 from hjemflyt.notifications.orders import events as order_events
+from hjemflyt.notifications.orders import service as orders_service
 from hjemflyt.notifications.orders.endpoints import router as orders
 from hjemflyt.notifications.pathways import events as pathway_events
 from hjemflyt.notifications.providers.endpoints import router as providers
 from hjemflyt.notifications.reports import deadlines as report_deadlines
 from hjemflyt.notifications.reports.endpoints import router as reports
+from hjemflyt.notifications.routines import service as routines_service
 from hjemflyt.notifications.routines import worker as routine_worker
 from hjemflyt.notifications.routines.endpoints import router as routines
 from hjemflyt.notifications.tasks.endpoints import router as tasks
+from hjemflyt.notifications.urgent import service as urgent_service
 from hjemflyt.notifications.urgent.endpoints import router as urgent_requests
 from hjemflyt.notifications.visits.endpoints import BODY_LIMITS as VISIT_BODY_LIMITS
 from hjemflyt.notifications.visits.endpoints import router as visits
@@ -33,6 +36,15 @@ from hjemflyt.shared.platform.consumer import Consumer
 from hjemflyt.shared.platform.context import ServiceContext
 from hjemflyt.shared.platform.periodic import Job, jobs, periodic
 from hjemflyt.shared.platform.settings import Settings
+
+# What follows a provider's accept, reject or silence, by the message's kind.
+acks.install(
+    {
+        "order.": orders_service.ACK_HANDLERS,
+        "routine.": routines_service.ACK_HANDLERS,
+        "urgent_request.": urgent_service.ACK_HANDLERS,
+    }
+)
 
 
 def consumers(ctx: ServiceContext) -> list[Consumer]:

@@ -434,7 +434,8 @@ async def on_overdue(ctx: ServiceContext, session: AsyncSession, message: Messag
     )
 
 
-acks.register("order.", acks.AckHandlers(accepted=on_accepted, rejected=on_rejected, overdue=on_overdue))
+# What follows a provider's answer to an order message (registered in main.py).
+ACK_HANDLERS = acks.AckHandlers(accepted=on_accepted, rejected=on_rejected, overdue=on_overdue)
 
 
 def to_out(order: Order, latest: Message | None = None, latest_ack: Message | None = None) -> OrderOut:

@@ -609,4 +609,5 @@ async def on_overdue(ctx: ServiceContext, session: AsyncSession, message: Messag
     await _remind(ctx, session, delivery)
 
 
-acks.register("routine.", acks.AckHandlers(accepted=on_accepted, rejected=on_rejected, overdue=on_overdue))
+# What follows a provider's answer to a routine message (registered in main.py).
+ACK_HANDLERS = acks.AckHandlers(accepted=on_accepted, rejected=on_rejected, overdue=on_overdue)

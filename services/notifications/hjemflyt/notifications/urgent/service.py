@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hjemflyt.notifications.messages.acks import AckHandlers, register
+from hjemflyt.notifications.messages.acks import AckHandlers
 from hjemflyt.notifications.messages.models import Message
 from hjemflyt.notifications.messages.service import acknowledge, enqueue
 from hjemflyt.notifications.reports.orders import readable_order
@@ -333,7 +333,8 @@ async def _overdue(ctx: ServiceContext, session: AsyncSession, message: Message)
         await _escalate(ctx, session, row, reason="no_answer")
 
 
-register("urgent_request.", AckHandlers(accepted=_accepted, rejected=_rejected, overdue=_overdue))
+# What follows a provider's answer to an urgent request (registered in main.py).
+ACK_HANDLERS = AckHandlers(accepted=_accepted, rejected=_rejected, overdue=_overdue)
 
 
 async def page(
