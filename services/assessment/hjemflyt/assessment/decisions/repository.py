@@ -29,6 +29,7 @@ from hjemflyt.assessment.districts.models import District
 from hjemflyt.assessment.persons import repository as persons
 from hjemflyt.assessment.persons.models import Person
 from hjemflyt.shared.platform.auth import Principal
+from hjemflyt.shared.platform.db import transaction_driver
 from hjemflyt.shared.platform.repository import Repository, scoped
 
 
@@ -79,10 +80,7 @@ class DecisionRepository(Repository):
         args += [[_value(c, a[c.key], in_unnest=True) for a in access] for c in write.access]
         args += [[r[i] for r in outbox_rows] for i in range(len(write.outbox))]
         args.append(notify_channel if outbox_rows else None)
-        connection = await self.session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
-        if driver is None or not driver.is_in_transaction():
-            raise RuntimeError("decisions are written only inside the unit of work's transaction")
+        driver = await transaction_driver(self.session, "decisions are written")
         await driver.execute(write.sql, *args)
         if outbox_rows:
             self.session.info["outbox_notified"] = True

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import ARRAY, JSON, Table, Text, Uuid, any_, bindparam, delete, func, or_, select, update
+from sqlalchemy import ARRAY, JSON, Table, Text, Uuid, any_, bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +21,8 @@ from sqlalchemy.orm import selectinload
 
 from hjemflyt.assessment.decisions.models import Decision, DecisionService, DecisionVersion, Measure
 from hjemflyt.assessment.persons.models import Person
+from hjemflyt.shared.platform.db import advisory_xact_lock, transaction_driver
+from hjemflyt.shared.platform.repository import Repository
 from hjemflyt.shared.platform.tables import PlatformTables
 
 PERSON = cast(Table, Person.__table__)
@@ -28,9 +30,6 @@ DECISION = cast(Table, Decision.__table__)
 SERVICE = cast(Table, DecisionService.__table__)
 MEASURE = cast(Table, Measure.__table__)
 VERSION = cast(Table, DecisionVersion.__table__)
-
-# Two-key advisory lock space of the import: (this number, hashtext(source system)).
-_LOCK_CLASS = 0x1A7D0
 
 
 def _texts(name: str, values: Iterable[str]) -> Any:
@@ -41,16 +40,16 @@ def _uuids(name: str, values: Iterable[uuid.UUID]) -> Any:
     return bindparam(name, value=list(values), type_=ARRAY(Uuid))
 
 
-class ImportRepository:
+class ImportRepository(Repository):
     def __init__(self, session: AsyncSession, tables: PlatformTables) -> None:
-        self.session = session
+        super().__init__(session)
         self.tables = tables
 
     async def lock_source_systems(self, systems: Iterable[str]) -> None:
         """Serialise imports from one case system until commit (in a fixed order: no deadlock).
         What a batch read as existing then stays so until it has written."""
         for system in sorted(set(systems)):
-            await self.session.execute(select(func.pg_advisory_xact_lock(_LOCK_CLASS, func.hashtext(system))))
+            await advisory_xact_lock(self.session, "hjemflyt.assessment.import", system)
 
     async def persons(self, systems: set[str], external_ids: set[str], indexes: set[str]) -> Sequence[Any]:
         """Persons with one of these keys (and perhaps a few more, filtered by the caller) or
@@ -130,11 +129,8 @@ class ImportRepository:
             tuple(json.dumps(row[c]) if c in as_json and row[c] is not None else row[c] for c in columns)
             for row in rows
         ]
-        connection = await self.session.connection()
-        driver = (await connection.get_raw_connection()).driver_connection
         # The import's first statement (the lock) opened the transaction COPY must be part of.
-        if driver is None or not driver.is_in_transaction():
-            raise RuntimeError("COPY only inside the request's transaction")
+        driver = await transaction_driver(self.session, "COPY")
         try:
             await driver.copy_records_to_table(
                 table.name, schema_name=table.schema, columns=columns, records=records
