@@ -6,7 +6,6 @@ Register with the service: `router` in the routers and `BODY_LIMITS` as the spec
 
 from __future__ import annotations
 
-import copy
 from typing import Annotated, Any
 
 import pydantic_core
@@ -16,8 +15,9 @@ from pydantic import ValidationError
 from hjemflyt.assessment.imports import service
 from hjemflyt.assessment.imports.schemas import MAX_BODY_BYTES, MAX_ITEMS, ImportBatchIn, ImportResult
 from hjemflyt.shared.platform.auth import Principal, Role, Scope
+from hjemflyt.shared.platform.bodies import json_request_body, read_limited
 from hjemflyt.shared.platform.deps import ContextDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import Forbidden, PayloadTooLarge, Problem
+from hjemflyt.shared.platform.errors import Forbidden, Problem
 
 PATH = "/v1/imports/persons"
 BODY_LIMITS = {PATH: MAX_BODY_BYTES}
@@ -27,45 +27,14 @@ router = APIRouter(tags=["imports"])
 Importer = Annotated[Principal, Depends(requires(Scope.persons_write, Scope.decisions_write))]
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """The JSON schema with its `$defs` resolved in place (the models are not recursive), so it
-    can stand inside an OpenAPI operation."""
-    defs = schema.get("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return resolve(copy.deepcopy(defs[ref.removeprefix("#/$defs/")]))
-            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
-
-
-_REQUEST_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": _inline(ImportBatchIn.model_json_schema())}},
-    }
-}
+_REQUEST_BODY = json_request_body(ImportBatchIn)
 
 
 async def _items(request: Request) -> list[Any]:
     """The batch's items, read within the route's body limit even without a Content-Length:
     validated models if the whole batch is valid (one pass over the JSON, in Rust), else the
     raw items, for the service to validate one by one."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes; send smaller batches.")
-        chunks.append(chunk)
-    data = b"".join(chunks)
+    data = await read_limited(request, MAX_BODY_BYTES)
     try:
         # Strict: what the schema states (no `0` for a date, no `"1"` for a number), as the
         # platform holds every other JSON body to (platform.app._guard_inputs).

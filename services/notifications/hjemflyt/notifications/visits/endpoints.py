@@ -6,9 +6,8 @@ Register with the service: `router` in the routers and `BODY_LIMITS` in the spec
 
 from __future__ import annotations
 
-import copy
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse
@@ -23,8 +22,9 @@ from hjemflyt.notifications.visits.schemas import (
     VisitOut,
 )
 from hjemflyt.shared.platform.auth import Principal, Role, Scope
+from hjemflyt.shared.platform.bodies import json_request_body, read_limited
 from hjemflyt.shared.platform.deps import ContextDep, LoggedReadDep, SessionDep, requires
-from hjemflyt.shared.platform.errors import Forbidden, PayloadTooLarge
+from hjemflyt.shared.platform.errors import Forbidden
 from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page
 
 PATH = "/v1/visit-batches/{batch_id}"
@@ -38,40 +38,10 @@ BatchId = Annotated[
 ]
 
 
-def _inline(schema: dict[str, Any]) -> dict[str, Any]:
-    """The JSON schema with `$defs` resolved in place, to stand inside an OpenAPI operation."""
-    defs = schema.get("$defs", {})
-
-    def resolve(node: Any) -> Any:
-        if isinstance(node, dict):
-            ref = node.get("$ref")
-            if isinstance(ref, str) and ref.startswith("#/$defs/"):
-                return resolve(copy.deepcopy(defs[ref.removeprefix("#/$defs/")]))
-            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
-        if isinstance(node, list):
-            return [resolve(v) for v in node]
-        return node
-
-    resolved: dict[str, Any] = resolve(schema)
-    return resolved
-
-
 def _provider(principal: Principal) -> str:
     if principal.role != Role.provider or not principal.provider_org:
         raise Forbidden("Visit batches are a provider's; use a provider token.")
     return principal.provider_org
-
-
-async def _body(request: Request) -> bytes:
-    """The body, within the route's limit even without a Content-Length."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"The body is larger than {MAX_BODY_BYTES} bytes; send smaller batches.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 @router.put(
@@ -89,12 +59,7 @@ async def _body(request: Request) -> bytes:
         "200 with the original receipt and stores nothing; other visits under a used batch id answer "
         "409. Publishes `visits.reported` (at most 1,000 visits per event)."
     ),
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {"application/json": {"schema": _inline(VisitBatchIn.model_json_schema())}},
-        }
-    },
+    openapi_extra=json_request_body(VisitBatchIn),
     responses={
         200: {"description": "This batch was stored before: its receipt", "model": VisitBatchReceipt},
         404: {"description": "Visits for orders you do not have (rows named)"},
@@ -107,7 +72,7 @@ async def put_batch(
     batch_id: BatchId, request: Request, ctx: ContextDep, session: SessionDep, principal: Writer
 ) -> JSONResponse:
     _provider(principal)
-    data = await _body(request)
+    data = await read_limited(request, MAX_BODY_BYTES)
     try:
         receipt = await service.ingest(ctx, session, principal, batch_id, data)
     except service.BatchReplayed as replay:
