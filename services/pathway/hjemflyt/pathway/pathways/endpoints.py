@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, status
 from fastapi.responses import JSONResponse
 
-from hjemflyt.pathway.pathways import rules, service
+from hjemflyt.pathway.pathways import casework, rules, service
 from hjemflyt.pathway.pathways.models import Pathway
 from hjemflyt.pathway.pathways.rules import Kind, Status, TaskKind, Template
 from hjemflyt.pathway.pathways.schemas import (
@@ -125,7 +125,7 @@ async def open_pathway(
 ) -> JSONResponse:
     if (replay := await idem.replay()) is not None:
         return replay
-    pathway = await service.open_by_hand(ctx, session, principal, body, log_read)
+    pathway = await casework.open_by_hand(ctx, session, principal, body, log_read)
     return await idem.remember(201, _out(pathway, ctx), headers={"Location": f"/v1/pathways/{pathway.id}"})
 
 
@@ -147,7 +147,7 @@ async def close_pathway(
 ) -> JSONResponse:
     if (replay := await idem.replay()) is not None:
         return replay
-    pathway = await service.close_by_hand(ctx, session, principal, pathway_id, body.outcome, log_read)
+    pathway = await casework.close_by_hand(ctx, session, principal, pathway_id, body.outcome, log_read)
     return await idem.remember(200, _out(pathway, ctx))
 
 
@@ -164,7 +164,7 @@ async def correct(
     principal: Writer,
     log_read: LoggedReadDep,
 ) -> CorrectionOut:
-    row = await service.correct(ctx, session, principal, pathway_id, body, log_read)
+    row = await casework.correct(ctx, session, principal, pathway_id, body, log_read)
     return CorrectionOut.model_validate(row)
 
 
@@ -182,7 +182,7 @@ async def list_pathways(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
 ) -> PathwayPage:
-    items, more = await service.page(
+    items, more = await casework.page(
         session,
         principal,
         log_read,
@@ -204,7 +204,7 @@ async def list_pathways(
 async def get_pathway(
     pathway_id: uuid.UUID, ctx: ContextDep, session: SessionDep, principal: Reader, log_read: LoggedReadDep
 ) -> PathwayDetail:
-    pathway, corrections = await service.get_with_corrections(session, principal, pathway_id, log_read)
+    pathway, corrections = await casework.get_with_corrections(session, principal, pathway_id, log_read)
     return PathwayDetail(
         **_out(pathway, ctx).model_dump(),
         corrections=[CorrectionOut.model_validate(c) for c in corrections],
@@ -222,7 +222,7 @@ async def tasks(
     open_only: Annotated[bool, Query(alias="open")] = True,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 200,
 ) -> list[TaskOut]:
-    found = await service.tasks(
+    found = await casework.tasks(
         session,
         principal,
         log_read,
