@@ -8,12 +8,12 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from hjemflyt.notifications.adjustments.endpoints import router as adjustments
+from hjemflyt.notifications.change_of_need.endpoints import router as change_of_need
 from hjemflyt.notifications.clarifications.endpoints import router as clarifications
 from hjemflyt.notifications.credentials.endpoints import router as credentials
 from hjemflyt.notifications.db import SCHEMA, platform_tables
 from hjemflyt.notifications.messages import acks, delivery, sweep
 from hjemflyt.notifications.messages.endpoints import router as messages
-from hjemflyt.notifications.needs.endpoints import router as change_of_need
 from hjemflyt.notifications.orders import events as order_events
 from hjemflyt.notifications.orders import service as orders_service
 from hjemflyt.notifications.orders.endpoints import router as orders

@@ -1,10 +1,10 @@
 """Imports every model so the metadata is complete (Alembic and tests use it)."""
 
 from hjemflyt.notifications.adjustments.models import Adjustment
+from hjemflyt.notifications.change_of_need.models import ChangeOfNeed
 from hjemflyt.notifications.clarifications.models import Clarification
 from hjemflyt.notifications.credentials.models import ProviderCredential
 from hjemflyt.notifications.messages.models import Message, MessageSequence
-from hjemflyt.notifications.needs.models import ChangeOfNeed
 from hjemflyt.notifications.orders.models import Order
 from hjemflyt.notifications.pathways.models import PersonPathway
 from hjemflyt.notifications.providers.models import Provider

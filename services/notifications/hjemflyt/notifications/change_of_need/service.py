@@ -7,10 +7,14 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hjemflyt.notifications.change_of_need.models import ChangeOfNeed
+from hjemflyt.notifications.change_of_need.repository import ChangeOfNeedRepository
+from hjemflyt.notifications.change_of_need.schemas import (
+    ChangeOfNeedAnswerIn,
+    ChangeOfNeedIn,
+    ChangeOfNeedOut,
+)
 from hjemflyt.notifications.messages.service import enqueue
-from hjemflyt.notifications.needs.models import ChangeOfNeed
-from hjemflyt.notifications.needs.repository import ChangeOfNeedRepository
-from hjemflyt.notifications.needs.schemas import ChangeOfNeedAnswerIn, ChangeOfNeedIn, ChangeOfNeedOut
 from hjemflyt.notifications.reports.orders import readable_order
 from hjemflyt.notifications.reports.scoping import logged_page, logged_read, provider_only
 from hjemflyt.notifications.reports.service import require_not_ended

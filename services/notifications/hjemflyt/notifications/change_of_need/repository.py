@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from hjemflyt.notifications.needs.models import ChangeOfNeed
+from hjemflyt.notifications.change_of_need.models import ChangeOfNeed
 from hjemflyt.notifications.reports.scoping import visible
 from hjemflyt.shared.platform.auth import Principal
 from hjemflyt.shared.platform.repository import Repository

@@ -9,8 +9,12 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from hjemflyt.notifications.needs import service
-from hjemflyt.notifications.needs.schemas import ChangeOfNeedAnswerIn, ChangeOfNeedIn, ChangeOfNeedOut
+from hjemflyt.notifications.change_of_need import service
+from hjemflyt.notifications.change_of_need.schemas import (
+    ChangeOfNeedAnswerIn,
+    ChangeOfNeedIn,
+    ChangeOfNeedOut,
+)
 from hjemflyt.shared.platform.auth import Principal, Scope
 from hjemflyt.shared.platform.deps import ContextDep, IdempotencyDep, LoggedReadDep, SessionDep, requires
 from hjemflyt.shared.platform.pagination import MAX_LIMIT, Page
