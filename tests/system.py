@@ -88,6 +88,24 @@ async def configure_municipality(integration: httpx.AsyncClient) -> None:
     await eventually(known, seconds=30)
 
 
+async def framework_agreement(integration: httpx.AsyncClient, ore_per_hour: int) -> None:
+    """Provider A's framework agreement in frogner: home nursing at `ore_per_hour`, so its
+    reported visits become the lines of a settlement statement."""
+    r = await integration.put(
+        f"/notifications/v1/providers/{PROVIDER_A}",
+        json={
+            "name": "Omsorgspartner Demo AS",
+            "kind": "private",
+            "service_codes": ["1", "15"],
+            "districts": ["frogner"],
+            "service_types": ["home-nursing"],
+            "contract_prices": [{"service_type": "home-nursing", "ore_per_hour": ore_per_hour}],
+            "agreement_valid_from": "2020-01-01",
+        },
+    )
+    assert r.status_code == 200, r.text
+
+
 async def all_orders(provider: httpx.AsyncClient) -> list[dict[str, Any]]:
     """The orders in the provider's inbox: each order message's `data` (new, changed, ...)."""
     items: list[dict[str, Any]] = []

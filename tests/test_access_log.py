@@ -34,7 +34,14 @@ from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.testing import eventually
 from tests.conftest import fresh_stack
-from tests.system import PROVIDER_A, Actor, advance_days, configure_municipality, legal_today
+from tests.system import (
+    PROVIDER_A,
+    Actor,
+    advance_days,
+    configure_municipality,
+    framework_agreement,
+    legal_today,
+)
 
 pytestmark = pytest.mark.system
 
@@ -161,19 +168,7 @@ async def seed_case(stack) -> dict[str, str]:
     ):
         await configure_municipality(integration)
         # The framework agreement, so the provider's visits become a statement's lines.
-        r = await integration.put(
-            f"/notifications/v1/providers/{PROVIDER_A}",
-            json={
-                "name": "Omsorgspartner Demo AS",
-                "kind": "private",
-                "service_codes": ["1", "15"],
-                "districts": ["frogner"],
-                "service_types": ["home-nursing"],
-                "contract_prices": [{"service_type": "home-nursing", "ore_per_hour": PRICE}],
-                "agreement_valid_from": "2020-01-01",
-            },
-        )
-        assert r.status_code == 200, r.text
+        await framework_agreement(integration, PRICE)
         number = next(iter(synthetic_identity_numbers(1, seed=1414)))
         r = await officer.post(
             "/assessment/v1/persons",

@@ -18,7 +18,15 @@ from hjemflyt.shared.identity import synthetic_identity_numbers
 from hjemflyt.shared.platform.auth import Role
 from hjemflyt.shared.platform.clock import OSLO
 from hjemflyt.shared.testing import eventually
-from tests.system import PROVIDER_A, PROVIDER_B, Actor, advance_days, configure_municipality, legal_today
+from tests.system import (
+    PROVIDER_A,
+    PROVIDER_B,
+    Actor,
+    advance_days,
+    configure_municipality,
+    framework_agreement,
+    legal_today,
+)
 
 pytestmark = [pytest.mark.system, pytest.mark.calendar]
 
@@ -46,19 +54,7 @@ async def test_delivered_visits_become_a_providers_statement(stack) -> None:
     ):
         await configure_municipality(integration)
         # The framework agreement: home nursing at 650.00 kr per hour.
-        r = await integration.put(
-            f"/notifications/v1/providers/{PROVIDER_A}",
-            json={
-                "name": "Omsorgspartner Demo AS",
-                "kind": "private",
-                "service_codes": ["1", "15"],
-                "districts": ["frogner"],
-                "service_types": ["home-nursing"],
-                "contract_prices": [{"service_type": "home-nursing", "ore_per_hour": PRICE}],
-                "agreement_valid_from": "2020-01-01",
-            },
-        )
-        assert r.status_code == 200, r.text
+        await framework_agreement(integration, PRICE)
 
         number = next(iter(synthetic_identity_numbers(1, seed=5150)))
         r = await officer.post(
