@@ -5,6 +5,7 @@ ready, and stopped in order.
 
 from __future__ import annotations
 
+import abc
 import atexit
 import logging
 import os
@@ -55,14 +56,14 @@ def retry_on_taken_ports(
             before_retry()
 
 
-class StartStop:
+class StartStop(abc.ABC):
     """`with x:` starts x and stops it again, whatever happens inside."""
 
-    def start(self) -> object:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def start(self) -> object: ...
 
-    def stop(self) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def stop(self) -> None: ...
 
     def __enter__(self) -> Self:
         self.start()
@@ -105,8 +106,8 @@ class ChildServer(StartStop):
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 
-    def start(self) -> str:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def start(self) -> str: ...
 
     def stop(self) -> None:
         """Stop the server with its `_stop_signals`, SIGKILL last, and free the folder. Idempotent."""
@@ -124,8 +125,8 @@ class ChildServer(StartStop):
     def _label(self) -> str:
         return f"embedded {self.program}"
 
-    def _stop_signals(self) -> Sequence[tuple[signal.Signals, float]]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _stop_signals(self) -> Sequence[tuple[signal.Signals, float]]: ...
 
     def _stopped(self) -> None:
         """After our child has exited (a hook)."""
